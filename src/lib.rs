@@ -1,0 +1,9 @@
+//! Kata Cloud: a native desktop app (and headless CLI) in which a coordinator agent retrieves context,
+//! drafts a living spec and delegates tasks to specialist agents in waves.
+//!
+//! See `docs/ARCHITECTURE.md` for the module map and data flow.
+
+pub mod context;
+pub mod model;
+pub mod protocol;
+pub mod provider;

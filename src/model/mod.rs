@@ -1,0 +1,29 @@
+//! The pure domain: ids, records, lifecycles, spec parsing, provenance and staleness.
+//!
+//! No egui, no tokio, no redb here: everything is deterministic and unit-tested.
+
+pub mod context;
+pub mod error_info;
+pub mod ids;
+pub mod lifecycle;
+pub mod run;
+pub mod space;
+pub mod spec;
+pub mod staleness;
+pub mod task;
+pub mod time;
+pub mod view;
+
+pub use context::{ContextError, ContextErrorCode, ContextItem, ContextResult, ContextSnapshot};
+pub use error_info::ErrorInfo;
+pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
+pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
+pub use run::{
+    Draft, ProviderExecution, ProviderStatus, RunContext, RunOptions, RunRecord, TimelineEntry,
+};
+pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
+pub use spec::SpecRecord;
+pub use staleness::{SourceState, StaleKind, StaleReason, Staleness, StalenessInputs};
+pub use task::{EffectReceipt, PlannedTask, ReceiptOutcome, TaskKind, TaskRecord};
+pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
+pub use view::{RunSummary, RunView};
