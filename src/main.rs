@@ -1,1 +1,17 @@
-fn main() {}
+//! The `kata-cloud` binary: parse arguments, set up logging, and open the window or run a headless command.
+
+use std::process::ExitCode;
+
+use kata_cloud::cli::{self, Parsed};
+
+fn main() -> ExitCode {
+    kata_cloud::diagnostics::install_panic_hook();
+    kata_cloud::diagnostics::init_logging();
+    let code = match cli::parse(std::env::args_os()) {
+        Ok(Parsed::Done(code)) => code,
+        Ok(Parsed::Headless { ctx, command }) => cli::run_headless(&ctx, command),
+        Ok(Parsed::Gui { ctx, args }) => kata_cloud::gui::run(&ctx, &args),
+        Err(e) => cli::report(&e),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}

@@ -19,7 +19,8 @@ pub use error_info::ErrorInfo;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
 pub use run::{
-    Draft, ProviderExecution, ProviderStatus, RunContext, RunOptions, RunRecord, TimelineEntry,
+    Draft, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions, RunRecord,
+    TimelineEntry,
 };
 pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
 pub use spec::SpecRecord;

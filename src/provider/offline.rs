@@ -124,6 +124,33 @@ fn files(items: &[ContextItem]) -> Vec<(&str, Vec<&ContextItem>)> {
         .collect()
 }
 
+/// Files that get an implement task of their own: the best file, then up to two more whose best excerpt
+/// scores at least half as well. Prose (README, docs) only leads when it is the best match.
+fn target_files<'f, 'i>(
+    files: &'f [(&'i str, Vec<&'i ContextItem>)],
+) -> Vec<&'f (&'i str, Vec<&'i ContextItem>)> {
+    let best = |items: &[&ContextItem]| items.first().map_or(0.0, |i| i.score);
+    let Some(top) = files.first() else {
+        return Vec::new();
+    };
+    let floor = best(&top.1) * 0.5;
+    let is_prose = |path: &str| {
+        matches!(
+            Path::new(path).extension().and_then(|e| e.to_str()),
+            Some("md" | "markdown" | "txt" | "rst" | "adoc")
+        )
+    };
+    std::iter::once(top)
+        .chain(
+            files
+                .iter()
+                .skip(1)
+                .filter(|(path, items)| best(items) >= floor && !is_prose(path)),
+        )
+        .take(MAX_TARGET_FILES)
+        .collect()
+}
+
 /// The project's test command, guessed from the kind of files retrieved.
 fn test_command(items: &[ContextItem]) -> &'static str {
     let mut sorted: Vec<&ContextItem> = items.iter().collect();
@@ -207,7 +234,7 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
             .map_or(0, |p| p + 1)
     };
     let files = files(&input.items);
-    let targets: Vec<&(&str, Vec<&ContextItem>)> = files.iter().take(MAX_TARGET_FILES).collect();
+    let targets = target_files(&files);
     let test_cmd = test_command(&input.items);
     let mut md = String::new();
 
@@ -448,10 +475,9 @@ fn outline_change(input: &TaskInput) -> String {
         .map(|d| format!("`{d}`"))
         .collect();
     let mut out = format!(
-        "Outlined the change for `{}` (lines {}): {}.",
+        "Outlined the change for `{}` (lines {}) toward the goal: {topic}.",
         best.path,
-        span(best),
-        input.task.title
+        span(best)
     );
     if !defs.is_empty() {
         let _ = write!(out, " In scope: {}.", defs.join(", "));

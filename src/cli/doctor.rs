@@ -1,0 +1,178 @@
+//! `doctor`: what works, what does not, and what to do about it.
+
+use serde::Serialize;
+
+use super::{Ctx, output};
+use crate::cli::CliError;
+use crate::provider::registry::ProviderChoice;
+use crate::store::CURRENT_VERSION;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub status: CheckStatus,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+}
+
+fn check(
+    name: &str,
+    status: CheckStatus,
+    detail: impl Into<String>,
+    remediation: Option<&str>,
+) -> Check {
+    Check {
+        name: name.to_owned(),
+        status,
+        detail: detail.into(),
+        remediation: remediation.map(str::to_owned),
+    }
+}
+
+pub fn run(ctx: &Ctx) -> Result<i32, CliError> {
+    let engine = ctx.engine()?;
+    let mut checks = Vec::new();
+    let migration = engine.store.migration();
+    let mut store_detail = format!(
+        "{} (schema {CURRENT_VERSION})",
+        engine.store.path().display()
+    );
+    if !migration.applied.is_empty() {
+        store_detail.push_str(&format!("; migrated now: {}", migration.applied.join(", ")));
+    }
+    checks.push(check("store", CheckStatus::Ok, store_detail, None));
+
+    let rec = &engine.reconciled;
+    checks.push(check(
+        "recovery",
+        CheckStatus::Ok,
+        format!(
+            "{} run(s) and {} task(s) left live by a stopped engine were marked interrupted; {} run(s) are live in another process",
+            rec.runs.len(),
+            rec.tasks,
+            rec.owned_elsewhere.len()
+        ),
+        None,
+    ));
+
+    let (quarantined, runs, active) = engine
+        .store
+        .read(|rx| Ok((rx.quarantine()?, rx.runs()?, rx.active_runs()?)))?;
+    if quarantined.is_empty() {
+        checks.push(check(
+            "quarantine",
+            CheckStatus::Ok,
+            "no damaged records",
+            None,
+        ));
+    }
+    for q in &quarantined {
+        checks.push(check(
+            "quarantine",
+            CheckStatus::Warn,
+            format!(
+                "{} record {:?} could not be read ({}); moved aside at {}",
+                q.table, q.key, q.reason, q.quarantined_at
+            ),
+            Some("The rest of the store is unaffected. The damaged bytes are kept in the quarantine table."),
+        ));
+    }
+    let unindexed: Vec<String> = runs
+        .iter()
+        .filter(|r| r.status.is_active() && !active.iter().any(|(id, _)| id == &r.id))
+        .map(|r| r.id.to_string())
+        .collect();
+    if !unindexed.is_empty() {
+        checks.push(check(
+            "live runs",
+            CheckStatus::Warn,
+            format!(
+                "runs marked live but not owned by any engine: {}",
+                unindexed.join(", ")
+            ),
+            Some("Resume or cancel them; please report this."),
+        ));
+    }
+
+    let spaces = engine.store.read(|rx| rx.spaces())?;
+    for space in &spaces {
+        if !space.root_path.is_dir() {
+            checks.push(check(
+                "space",
+                CheckStatus::Warn,
+                format!("{} ({}): {} is gone", space.name, space.id, space.root_path.display()),
+                Some("Restore the directory or link the new location with `kata-cloud space add PATH`."),
+            ));
+        }
+    }
+
+    for choice in ProviderChoice::ALL {
+        let default = engine.providers.default_choice() == choice;
+        let (status, detail) = match choice {
+            ProviderChoice::Offline => (CheckStatus::Ok, "built in, deterministic".to_owned()),
+            other => match engine.providers.coordinator(Some(other.as_str()), None) {
+                Ok(_) => (CheckStatus::Ok, "configured".to_owned()),
+                Err(e) => (CheckStatus::Warn, format!("not configured: {e}")),
+            },
+        };
+        let detail = if default {
+            format!("{detail} (default)")
+        } else {
+            detail
+        };
+        checks.push(check(&format!("provider {choice}"), status, detail, None));
+    }
+
+    checks.push(check(
+        "git",
+        CheckStatus::Ok,
+        format!("libgit2 {:?}", git2::Version::get().libgit2_version()),
+        None,
+    ));
+
+    let display = std::env::var_os("WAYLAND_DISPLAY")
+        .map(|d| format!("Wayland {}", d.to_string_lossy()))
+        .or_else(|| std::env::var_os("DISPLAY").map(|d| format!("X11 {}", d.to_string_lossy())));
+    checks.push(match display {
+        Some(d) => check("display", CheckStatus::Ok, d, None),
+        None => check(
+            "display",
+            CheckStatus::Warn,
+            "no DISPLAY or WAYLAND_DISPLAY: the window cannot open here",
+            Some("Run from a desktop session, or use `xvfb-run kata-cloud` on a headless machine; headless commands work anyway."),
+        ),
+    });
+
+    if ctx.json {
+        output::json(&checks, false)?;
+    } else {
+        for c in &checks {
+            let mark = match c.status {
+                CheckStatus::Ok => "ok  ",
+                CheckStatus::Warn => "warn",
+                CheckStatus::Fail => "FAIL",
+            };
+            let fix = c
+                .remediation
+                .as_deref()
+                .map(|r| format!(" — {r}"))
+                .unwrap_or_default();
+            output::text(&format!("{mark}  {:<22} {}{fix}", c.name, c.detail));
+        }
+    }
+    Ok(if checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        1
+    } else {
+        0
+    })
+}

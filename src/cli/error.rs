@@ -1,0 +1,68 @@
+//! Command failures and their exit codes (CONTRACT.md, Global).
+
+use std::fmt;
+
+use crate::store::StoreError;
+
+/// The contract's exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The operation ran and ended badly (a run failed, was cancelled, ...).
+    Failed = 1,
+    /// Usage or input error.
+    Usage = 2,
+    /// The store could not be opened.
+    Store = 3,
+}
+
+/// A command failure: one line on stderr, naming the bad input and the fix.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Failed,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        let exit = match &e {
+            StoreError::Open { .. } | StoreError::NewerSchema { .. } => Exit::Store,
+            StoreError::NotFound { .. } => Exit::Usage,
+            StoreError::Damaged { .. }
+            | StoreError::Transition(_)
+            | StoreError::Encode(_)
+            | StoreError::Db(_) => Exit::Failed,
+        };
+        Self {
+            exit,
+            message: format!("{e}. {}", e.remediation()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        Self::failed(format!("I/O error: {e}"))
+    }
+}

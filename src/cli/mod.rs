@@ -1,0 +1,290 @@
+//! The headless CLI (CONTRACT.md): argument parsing, dispatch, output and exit codes.
+//!
+//! Every command opens the engine first, which reconciles the store before anything reads it. `--json`
+//! prints one JSON document on stdout (JSON Lines for `run` and `runs resume`); human output otherwise.
+//! Errors are one line on stderr; nothing is printed on stdout when a command fails.
+
+pub mod context_cmd;
+pub mod doctor;
+pub mod error;
+pub mod output;
+pub mod resolve;
+pub mod run_cmd;
+pub mod runs_cmd;
+pub mod space_cmd;
+pub mod spec_cmd;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::model::{ContextProviderKind, SharedClock, SystemClock};
+use crate::orchestrator::{Engine, EngineConfig};
+use crate::provider::ProviderRegistry;
+use crate::provider::registry::ProviderSettings;
+
+pub use error::{CliError, Exit};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kata-cloud",
+    version,
+    about = "Orchestrate AI coding agents over a living spec. Without a command, opens the desktop window."
+)]
+pub struct Cli {
+    /// Where the store and indexes live (default: the platform data directory).
+    #[arg(long, global = true, env = "KATA_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Machine output: one JSON document on stdout (JSON Lines for streaming commands).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the desktop window.
+    Gui(GuiArgs),
+    /// Link directories and list linked spaces.
+    #[command(subcommand)]
+    Space(SpaceCommand),
+    /// Start a run and wait for its terminal state.
+    Run(RunArgs),
+    /// Run history: list, show, resume, cancel.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Retrieve context without a run.
+    #[command(subcommand)]
+    Context(ContextCommand),
+    /// Read a session's spec or apply a run's draft to it.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+    /// Check the store, providers, git and display.
+    Doctor,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct GuiArgs {
+    /// Close the window after this many frames (for smoke tests).
+    #[arg(long, value_name = "N")]
+    pub exit_after_frames: Option<u64>,
+    /// Save a screenshot of the last frame to this PNG before exiting.
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpaceCommand {
+    /// Link a directory (a git repository or a plain directory).
+    Add {
+        path: PathBuf,
+        /// Display name (default: the directory name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Where runs in this space get context.
+        #[arg(long, value_parser = parse_context_provider)]
+        context_provider: Option<ContextProviderKind>,
+        /// Command that starts the space's MCP server over stdio (implies --context-provider mcp).
+        #[arg(long, value_name = "CMD")]
+        mcp_command: Option<String>,
+    },
+    /// List linked spaces.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The space: an id, or a directory path (linked on first use).
+    #[arg(long, value_name = "PATH_OR_ID")]
+    pub space: String,
+    /// What to do.
+    #[arg(long)]
+    pub prompt: String,
+    /// The session (default: the space's most recently used one, created if none).
+    #[arg(long)]
+    pub session: Option<String>,
+    /// offline, anthropic, openai or openai-compatible.
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Model name for the provider.
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long, value_parser = parse_context_provider)]
+    pub context_provider: Option<ContextProviderKind>,
+    /// Start the run in a background process and return at once.
+    #[arg(long)]
+    pub detach: bool,
+    /// Use this id for the new run (used by --detach to follow its worker).
+    #[arg(long, hide = true)]
+    pub run_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Run history, newest first.
+    List {
+        #[arg(long, value_name = "ID")]
+        space: Option<String>,
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+    },
+    /// One run in full, with derived staleness.
+    Show { run_id: String },
+    /// Continue an interrupted run; completed tasks are not run again.
+    Resume {
+        run_id: String,
+        /// Resume in a background process and return at once.
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Cancel a live run.
+    Cancel { run_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Retrieve context for a prompt.
+    Query {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+        #[arg(long)]
+        prompt: String,
+        #[arg(long, default_value_t = crate::context::DEFAULT_LIMIT)]
+        limit: usize,
+        #[arg(long, value_parser = parse_context_provider)]
+        provider: Option<ContextProviderKind>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Print a session's spec.
+    Show {
+        #[arg(long)]
+        session: String,
+    },
+    /// Make a run's draft the session's spec.
+    Apply {
+        run_id: String,
+        /// Apply even when the draft is stale.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_context_provider(s: &str) -> Result<ContextProviderKind, String> {
+    s.parse()
+}
+
+/// What every command shares: where the store is, how to print, and the engine's settings.
+pub struct Ctx {
+    pub data_dir: PathBuf,
+    pub json: bool,
+    pub clock: SharedClock,
+    pub providers: ProviderRegistry,
+}
+
+impl Ctx {
+    /// Opens the store and reconciles it (every command starts here).
+    pub fn engine(&self) -> Result<Engine, CliError> {
+        Ok(Engine::open(EngineConfig {
+            data_dir: self.data_dir.clone(),
+            clock: self.clock.clone(),
+            providers: self.providers.clone(),
+        })?)
+    }
+}
+
+/// The platform data directory (`~/.local/share/kata-cloud` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "kata-cloud")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".kata-cloud"))
+}
+
+/// What the binary should do after parsing.
+pub enum Parsed {
+    Gui {
+        ctx: Ctx,
+        args: GuiArgs,
+    },
+    Headless {
+        ctx: Ctx,
+        command: Command,
+    },
+    /// Help or version text was printed.
+    Done(i32),
+}
+
+/// Parses arguments; usage errors become one line on stderr and exit code 2.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliError> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            {
+                let _ = e.print();
+                let code = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                };
+                return Ok(Parsed::Done(code));
+            }
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments")
+                .trim()
+                .trim_start_matches("error: ")
+                .to_owned();
+            return Err(CliError::usage(format!(
+                "{first} (see `kata-cloud --help`)"
+            )));
+        }
+    };
+    let ctx = Ctx {
+        data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        json: cli.json,
+        clock: Arc::new(SystemClock),
+        providers: ProviderRegistry::new(ProviderSettings::from_env()),
+    };
+    Ok(match cli.command {
+        None => Parsed::Gui {
+            ctx,
+            args: GuiArgs::default(),
+        },
+        Some(Command::Gui(args)) => Parsed::Gui { ctx, args },
+        Some(command) => Parsed::Headless { ctx, command },
+    })
+}
+
+/// Runs a headless command; returns the process exit code.
+pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
+    let result = match command {
+        Command::Gui(_) => Err(CliError::usage("the window is opened by `kata-cloud gui`")),
+        Command::Space(cmd) => space_cmd::run(ctx, cmd),
+        Command::Run(args) => run_cmd::run(ctx, args),
+        Command::Runs(cmd) => runs_cmd::run(ctx, cmd),
+        Command::Context(cmd) => context_cmd::run(ctx, cmd),
+        Command::Spec(cmd) => spec_cmd::run(ctx, cmd),
+        Command::Doctor => doctor::run(ctx),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => report(&e),
+    }
+}
+
+/// Prints a failure as one line on stderr and returns its exit code.
+pub fn report(e: &CliError) -> i32 {
+    let line = e.message.replace('\n', " ");
+    eprintln!("error: {line}");
+    e.exit as i32
+}

@@ -1,0 +1,255 @@
+//! Printing: JSON documents and lines for machines, short text for people.
+
+use std::io::Write as _;
+
+use serde::Serialize;
+
+use super::CliError;
+use crate::model::{RunStatus, RunSummary, RunView, Space, Timestamp};
+use crate::protocol::Event;
+
+/// Writes one JSON document (pretty) or one JSON line (compact) to stdout.
+pub fn json<T: Serialize>(value: &T, line: bool) -> Result<(), CliError> {
+    let text = if line {
+        serde_json::to_string(value)
+    } else {
+        serde_json::to_string_pretty(value)
+    }
+    .map_err(|e| CliError::failed(format!("cannot encode output: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+    Ok(())
+}
+
+/// Writes text to stdout.
+pub fn text(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+    let _ = out.flush();
+}
+
+pub fn space_line(space: &Space) -> String {
+    format!(
+        "{}  {}  {}  context: {}",
+        space.id,
+        space.name,
+        space.root_path.display(),
+        space.context_provider
+    )
+}
+
+fn ago(at: Timestamp, now: Timestamp) -> String {
+    let secs = now.millis_since(at).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn summary_line(run: &RunSummary, now: Timestamp) -> String {
+    let stale = if run.stale.is_stale {
+        let kinds: Vec<String> = run
+            .stale
+            .reasons
+            .iter()
+            .map(|r| format!("{:?}", r.kind).to_lowercase())
+            .collect();
+        format!("  stale ({})", kinds.join(", "))
+    } else {
+        String::new()
+    };
+    format!(
+        "{}  {:<11}  {:>8}  {}{}",
+        run.id,
+        run.status.as_str(),
+        ago(run.created_at, now),
+        one_line(&run.prompt, 60),
+        stale
+    )
+}
+
+/// A run in full, for people.
+pub fn run_text(view: &RunView, now: Timestamp) -> String {
+    use std::fmt::Write as _;
+    let run = &view.run;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Run {} · {} · attempt {}",
+        run.id, run.status, run.attempt
+    );
+    let _ = writeln!(s, "Prompt: {}", run.prompt);
+    let secs = run.duration_ms(now) as f64 / 1000.0;
+    let _ = writeln!(s, "Duration: {secs:.1}s");
+    if let Some(e) = &run.error {
+        let _ = writeln!(s, "Error: {} — {} ({})", e.code, e.message, e.remediation);
+    }
+    let ctx = &run.context;
+    let _ = write!(
+        s,
+        "Context: {} ({} snippets)",
+        ctx.resolved_provider
+            .map_or("not retrieved", |p| p.as_str()),
+        view.items().len()
+    );
+    if let Some(f) = ctx.fallback_from {
+        let _ = write!(s, " (fallback from {f})");
+    }
+    let _ = writeln!(s);
+    if let Some(e) = &ctx.error {
+        let _ = writeln!(
+            s,
+            "  context error: {} — {} ({})",
+            e.code, e.message, e.remediation
+        );
+    }
+    for item in view.items() {
+        let _ = writeln!(
+            s,
+            "  [{}] {}:{}-{}  score {:.4}",
+            item.rank, item.path, item.start_line, item.end_line, item.score
+        );
+    }
+    if let Some(p) = &run.provider_execution {
+        let _ = write!(s, "Provider: {}/{} · {:?}", p.provider, p.model, p.status);
+        if let (Some(i), Some(o)) = (p.input_tokens, p.output_tokens) {
+            let _ = write!(s, " · {i} in / {o} out tokens");
+        }
+        if let Some(ms) = p.latency_ms {
+            let _ = write!(s, " · {ms} ms");
+        }
+        if p.retries > 0 {
+            let _ = write!(s, " · {} retries", p.retries);
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "Timeline:");
+    for e in &run.timeline {
+        let note = e
+            .note
+            .as_deref()
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "  {} {}{}", e.at, e.status, note);
+    }
+    if !view.tasks.is_empty() {
+        let _ = writeln!(s, "Tasks:");
+        for t in &view.tasks {
+            let _ = writeln!(
+                s,
+                "  {} wave {} {:<9} {:<11} {}",
+                t.id,
+                t.wave,
+                t.specialist,
+                t.status.as_str(),
+                t.title
+            );
+            if let Some(summary) = &t.summary {
+                let _ = writeln!(s, "      {}", one_line(summary, 140));
+            }
+            if let Some(e) = &t.error {
+                let _ = writeln!(s, "      error: {} — {}", e.code, e.message);
+            }
+        }
+    }
+    if view.stale.is_stale {
+        let _ = writeln!(s, "Stale:");
+        for r in &view.stale.reasons {
+            let _ = writeln!(s, "  {:?}: {}", r.kind, r.detail);
+        }
+    }
+    if let Some(d) = &run.draft {
+        let applied = d
+            .applied_at
+            .map(|a| format!(", applied {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "\nDraft (generated {}{applied}):\n", d.generated_at);
+        let _ = writeln!(s, "{}", d.content.trim_end());
+    }
+    s
+}
+
+/// A progress line for an event, for people following `run`.
+pub fn event_text(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RunCreated { run } => format!("run {} queued", run.id),
+        Event::RunStatusChanged(e) => match &e.error {
+            Some(err) => format!(
+                "run {}: {} — {}: {} ({})",
+                e.run_id, e.status, err.code, err.message, err.remediation
+            ),
+            None => match &e.note {
+                Some(n) => format!("run {}: {} ({n})", e.run_id, e.status),
+                None => format!("run {}: {}", e.run_id, e.status),
+            },
+        },
+        Event::ContextResolved {
+            context,
+            item_count,
+            ..
+        } => {
+            let mut line = format!(
+                "context: {} snippets from {}",
+                item_count,
+                context.resolved_provider.map_or("nothing", |p| p.as_str())
+            );
+            if let Some(f) = context.fallback_from {
+                line.push_str(&format!(" (fallback from {f})"));
+            }
+            if let Some(e) = &context.error {
+                line.push_str(&format!(" — {}: {}", e.code, e.message));
+            }
+            line
+        }
+        Event::PlanReady { .. } => "plan ready".to_owned(),
+        Event::DraftReady { draft, .. } => {
+            format!("spec draft ready ({} lines)", draft.content.lines().count())
+        }
+        Event::TasksPlanned { tasks, .. } => {
+            let waves = tasks.iter().map(|t| t.wave).max().unwrap_or(0);
+            format!("{} tasks in {} waves", tasks.len(), waves)
+        }
+        Event::WaveStarted { wave, task_ids, .. } => {
+            let ids: Vec<&str> = task_ids.iter().map(|t| t.as_str()).collect();
+            format!("wave {wave}: {}", ids.join(", "))
+        }
+        Event::TaskStatusChanged(e) => match &e.error {
+            Some(err) => format!(
+                "  {} {} — {}: {}",
+                e.task_id, e.status, err.code, err.message
+            ),
+            None => format!("  {} {}", e.task_id, e.status),
+        },
+        Event::WaveFinished {
+            wave,
+            completed,
+            total,
+            ..
+        } => {
+            format!("wave {wave} finished ({completed}/{total})")
+        }
+        Event::CommandRejected { error, .. } => {
+            format!("rejected: {} ({})", error.message, error.remediation)
+        }
+        Event::ModelDelta { .. } | Event::ProviderUpdated { .. } => return None,
+    })
+}
+
+/// Exit code for a run's final status.
+pub fn run_exit(status: RunStatus) -> i32 {
+    if status == RunStatus::Completed { 0 } else { 1 }
+}

@@ -1,0 +1,322 @@
+//! The redb store: the source of truth. Only this module touches redb.
+//!
+//! * One file, `kata.redb`, in the data dir; opened in multi-writer mode so the window and CLI commands can
+//!   share it. Every write is a durable commit with quick repair on, so reopening after a crash is instant.
+//! * Tables and their layouts: `tables.rs`. Schema versions and migrations: `migrations.rs`.
+//! * Values that cannot be decoded are moved to quarantine (`quarantine.rs`), never dropped silently.
+//! * Startup reconciliation (`reconcile.rs`) runs before anything reads state.
+
+pub mod codec;
+pub mod migrations;
+pub mod ownership;
+pub mod quarantine;
+pub mod read;
+pub mod reconcile;
+mod rows;
+pub mod tables;
+pub mod write;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Builder, ConcurrencyMode, Database};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{SharedClock, TaskRecord, Timestamp, TransitionError};
+use crate::protocol::Event;
+
+pub use migrations::{CURRENT_VERSION, MigrationReport};
+pub use quarantine::QuarantineRecord;
+pub use read::Rx;
+pub use reconcile::{Reconciled, reconcile};
+pub use write::Tx;
+
+/// File name of the store inside the data dir.
+pub const STORE_FILE: &str = "kata.redb";
+/// Page cache: small, this is a desktop app sharing the machine with editors and compilers.
+pub const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// One entry of a run's event log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub event: Event,
+}
+
+/// Store failures. `Open` and `NewerSchema` mean the store cannot be used at all (exit code 3).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {reason}")]
+    Open {
+        path: PathBuf,
+        reason: String,
+        remediation: String,
+    },
+    #[error(
+        "the store was written by a newer Kata Cloud (schema {found}; this build reads up to {supported})"
+    )]
+    NewerSchema { found: u64, supported: u64 },
+    #[error("{kind} {id:?} does not exist")]
+    NotFound { kind: &'static str, id: String },
+    #[error(
+        "the {table} record {key:?} is damaged and was moved to quarantine (see `kata-cloud doctor`)"
+    )]
+    Damaged { table: &'static str, key: String },
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("cannot encode a record: {0}")]
+    Encode(String),
+    #[error("store failure: {0}")]
+    Db(String),
+}
+
+impl StoreError {
+    /// Whether the store itself is unusable (as opposed to one record or one request).
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Open { .. } | StoreError::NewerSchema { .. }
+        )
+    }
+
+    pub fn remediation(&self) -> String {
+        match self {
+            StoreError::Open { remediation, .. } => remediation.clone(),
+            StoreError::NewerSchema { .. } => {
+                "Upgrade Kata Cloud, or point --data-dir at another directory.".to_owned()
+            }
+            StoreError::NotFound { kind, .. } => {
+                format!("List existing ids with `kata-cloud {kind}s list`.")
+            }
+            StoreError::Damaged { .. } => {
+                "Run `kata-cloud doctor` to see the quarantined record.".to_owned()
+            }
+            StoreError::Transition(_) => {
+                "Check the run's status with `kata-cloud runs show ID`.".to_owned()
+            }
+            StoreError::Encode(_) | StoreError::Db(_) => {
+                "Retry; if it persists, run `kata-cloud doctor`.".to_owned()
+            }
+        }
+    }
+}
+
+macro_rules! db_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_error!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// Orders tasks by their number (`t2` before `t10`).
+pub(crate) fn sort_tasks(tasks: &mut [TaskRecord]) {
+    tasks.sort_by_key(|t| {
+        let n =
+            t.id.as_str()
+                .strip_prefix('t')
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(u64::MAX);
+        (n, t.id.as_str().to_owned())
+    });
+}
+
+/// Handle to the open store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    path: PathBuf,
+    data_dir: PathBuf,
+    migration: MigrationReport,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+fn open_error(
+    path: &Path,
+    reason: impl Into<String>,
+    remediation: impl Into<String>,
+) -> StoreError {
+    StoreError::Open {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+        remediation: remediation.into(),
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path, clock: SharedClock) -> Result<Store, StoreError> {
+        let now = clock.now();
+        let path = data_dir.join(STORE_FILE);
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            open_error(
+                &path,
+                format!(
+                    "cannot create the data directory {}: {e}",
+                    data_dir.display()
+                ),
+                "Check the permissions of the directory, or pass another --data-dir.",
+            )
+        })?;
+        let moved_aside = format!("{}.damaged", path.display());
+        let garbage_fix = format!(
+            "The file is not a Kata Cloud store or is damaged. Move it aside (mv {} {moved_aside}) to start \
+             with an empty store, or restore a backup; nothing is deleted for you.",
+            path.display()
+        );
+        let opened = std::panic::catch_unwind(|| {
+            Builder::new()
+                .set_cache_size(CACHE_BYTES)
+                .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+                .create(&path)
+        });
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Io(e))))
+                if e.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                return Err(open_error(
+                    &path,
+                    format!("permission denied ({e})"),
+                    "Make the file readable and writable by you, or pass another --data-dir.",
+                ));
+            }
+            Ok(Err(
+                redb::DatabaseError::LockProtocolMismatch
+                | redb::DatabaseError::DatabaseAlreadyOpen,
+            )) => {
+                return Err(open_error(
+                    &path,
+                    "another program (or another Kata Cloud version) has it open exclusively",
+                    "Close the other program, or pass another --data-dir.",
+                ));
+            }
+            Ok(Err(redb::DatabaseError::UpgradeRequired(v))) => {
+                return Err(open_error(
+                    &path,
+                    format!("the file uses an old storage format (version {v})"),
+                    garbage_fix,
+                ));
+            }
+            Ok(Err(e)) => return Err(open_error(&path, e.to_string(), garbage_fix)),
+            Err(_) => return Err(open_error(&path, "the file is damaged", garbage_fix)),
+        };
+        let migration = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            migrations::migrate(&db, now)
+        })) {
+            Ok(Ok(report)) => report,
+            Ok(Err(e @ StoreError::NewerSchema { .. })) => return Err(e),
+            Ok(Err(e)) => return Err(open_error(&path, e.to_string(), garbage_fix)),
+            Err(_) => return Err(open_error(&path, "the file is damaged", garbage_fix)),
+        };
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                path,
+                data_dir: data_dir.to_path_buf(),
+                migration,
+                clock,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub fn migration(&self) -> &MigrationReport {
+        &self.inner.migration
+    }
+
+    /// Runs `f` on a consistent snapshot. Damaged values it met are quarantined afterwards.
+    pub fn read<R>(&self, f: impl FnOnce(&Rx) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        use redb::ReadableDatabase as _;
+        let rx = Rx {
+            txn: self.inner.db.begin_read()?,
+            bad: RefCell::new(Vec::new()),
+        };
+        let result = f(&rx);
+        let bad = rx.bad.take();
+        drop(rx);
+        self.quarantine(bad);
+        result
+    }
+
+    /// Runs `f` in a write transaction and commits it durably if `f` succeeds; otherwise nothing changes.
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut txn = self.inner.db.begin_write()?;
+        txn.set_quick_repair(true);
+        let mut tx = Tx {
+            txn,
+            bad: RefCell::new(Vec::new()),
+        };
+        let result = f(&mut tx);
+        let bad = tx.bad.take();
+        let outcome = match result {
+            Ok(value) => {
+                tx.txn.commit()?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = tx.txn.abort();
+                Err(e)
+            }
+        };
+        self.quarantine(bad);
+        outcome
+    }
+
+    fn quarantine(&self, bad: Vec<quarantine::BadRow>) {
+        if bad.is_empty() {
+            return;
+        }
+        let now = self.inner.clock.now();
+        let moved = (|| -> Result<(), StoreError> {
+            let mut txn = self.inner.db.begin_write()?;
+            txn.set_quick_repair(true);
+            for row in &bad {
+                quarantine::move_to_quarantine(&txn, row, now)?;
+            }
+            txn.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = moved {
+            tracing::error!(error = %e, "could not quarantine damaged values");
+        }
+    }
+}

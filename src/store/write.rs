@@ -1,0 +1,220 @@
+//! Write transactions. Every store change goes through one; `Store::write` commits it durably.
+
+use std::cell::RefCell;
+
+use redb::{ReadableTable, WriteTransaction};
+use serde::Serialize;
+
+use super::codec::encode;
+use super::quarantine::BadRow;
+use super::rows;
+use super::tables::{self, names};
+use super::{EventRecord, StoreError, sort_tasks};
+use crate::model::{
+    ContextSnapshot, RunId, RunRecord, Session, SessionId, Space, SpaceId, SpecRecord, TaskId,
+    TaskRecord, Timestamp,
+};
+use crate::protocol::Event;
+
+/// A write transaction with typed accessors. Dropped without commit, it changes nothing.
+pub struct Tx {
+    pub(super) txn: WriteTransaction,
+    pub(super) bad: RefCell<Vec<BadRow>>,
+}
+
+impl Tx {
+    pub fn space(&self, id: &SpaceId) -> Result<Option<Space>, StoreError> {
+        rows::get(
+            &self.txn.open_table(tables::SPACES)?,
+            names::SPACES,
+            id.as_str(),
+            &self.bad,
+        )
+    }
+
+    pub fn spaces(&self) -> Result<Vec<Space>, StoreError> {
+        rows::all(
+            &self.txn.open_table(tables::SPACES)?,
+            names::SPACES,
+            false,
+            &self.bad,
+        )
+    }
+
+    pub fn put_space(&mut self, space: &Space) -> Result<(), StoreError> {
+        self.txn
+            .open_table(tables::SPACES)?
+            .insert(space.id.as_str(), encode(space)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
+        rows::get(
+            &self.txn.open_table(tables::SESSIONS)?,
+            names::SESSIONS,
+            id.as_str(),
+            &self.bad,
+        )
+    }
+
+    pub fn sessions(&self) -> Result<Vec<Session>, StoreError> {
+        rows::all(
+            &self.txn.open_table(tables::SESSIONS)?,
+            names::SESSIONS,
+            false,
+            &self.bad,
+        )
+    }
+
+    pub fn put_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        self.txn
+            .open_table(tables::SESSIONS)?
+            .insert(session.id.as_str(), encode(session)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn run(&self, id: &RunId) -> Result<Option<RunRecord>, StoreError> {
+        rows::get(
+            &self.txn.open_table(tables::RUNS)?,
+            names::RUNS,
+            id.as_str(),
+            &self.bad,
+        )
+    }
+
+    /// The run, or [`StoreError::NotFound`].
+    pub fn existing_run(&self, id: &RunId) -> Result<RunRecord, StoreError> {
+        self.run(id)?.ok_or_else(|| StoreError::NotFound {
+            kind: "run",
+            id: id.to_string(),
+        })
+    }
+
+    /// Stores the run and keeps the live-run index and the session index in step with it.
+    pub fn put_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {
+        let mut stored = run.clone();
+        stored.context.items.clear();
+        self.txn
+            .open_table(tables::RUNS)?
+            .insert(run.id.as_str(), encode(&stored)?.as_slice())?;
+        let mut active = self.txn.open_table(tables::ACTIVE_RUNS)?;
+        if run.status.is_active() {
+            let owner = run.owner.as_ref().map_or("", |o| o.as_str());
+            active.insert(run.id.as_str(), owner)?;
+        } else {
+            active.remove(run.id.as_str())?;
+        }
+        self.txn
+            .open_table(tables::SESSION_RUNS)?
+            .insert((run.session_id.as_str(), run.id.as_str()), ())?;
+        Ok(())
+    }
+
+    pub fn tasks(&self, run: &RunId) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut tasks: Vec<TaskRecord> = rows::all_with_prefix(
+            &self.txn.open_table(tables::TASKS)?,
+            names::TASKS,
+            run.as_str(),
+            &self.bad,
+        )?;
+        sort_tasks(&mut tasks);
+        Ok(tasks)
+    }
+
+    pub fn existing_task(&self, run: &RunId, task: &TaskId) -> Result<TaskRecord, StoreError> {
+        let table = self.txn.open_table(tables::TASKS)?;
+        let Some(raw) = table.get((run.as_str(), task.as_str()))? else {
+            return Err(StoreError::NotFound {
+                kind: "task",
+                id: format!("{run}/{task}"),
+            });
+        };
+        let key = super::quarantine::BadKey::Pair(run.to_string(), task.to_string());
+        rows::decode_or_report(names::TASKS, key, raw.value(), &self.bad).ok_or_else(|| {
+            StoreError::Damaged {
+                table: names::TASKS,
+                key: format!("{run}/{task}"),
+            }
+        })
+    }
+
+    pub fn put_task(&mut self, task: &TaskRecord) -> Result<(), StoreError> {
+        self.txn.open_table(tables::TASKS)?.insert(
+            (task.run_id.as_str(), task.id.as_str()),
+            encode(task)?.as_slice(),
+        )?;
+        Ok(())
+    }
+
+    pub fn put_snapshot(&mut self, snapshot: &ContextSnapshot) -> Result<(), StoreError> {
+        self.txn
+            .open_table(tables::SNAPSHOTS)?
+            .insert(snapshot.id.as_str(), encode(snapshot)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn spec(&self, session: &SessionId) -> Result<Option<SpecRecord>, StoreError> {
+        rows::get(
+            &self.txn.open_table(tables::SPECS)?,
+            names::SPECS,
+            session.as_str(),
+            &self.bad,
+        )
+    }
+
+    /// Stores a new spec revision and makes it current.
+    pub fn put_spec(&mut self, spec: &SpecRecord) -> Result<(), StoreError> {
+        let bytes = encode(spec)?;
+        self.txn
+            .open_table(tables::SPECS)?
+            .insert(spec.session_id.as_str(), bytes.as_slice())?;
+        self.txn
+            .open_table(tables::SPEC_REVISIONS)?
+            .insert((spec.session_id.as_str(), spec.revision), bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Appends to a run's event log; returns the sequence number given to the event.
+    pub fn append_event(
+        &mut self,
+        run: &RunId,
+        at: Timestamp,
+        event: &Event,
+    ) -> Result<u64, StoreError> {
+        let mut table = self.txn.open_table(tables::RUN_EVENTS)?;
+        let seq = rows::last_in_sequence(&table, run.as_str())?.map_or(0, |s| s + 1);
+        let record = EventRecord {
+            seq,
+            at,
+            event: event.clone(),
+        };
+        table.insert((run.as_str(), seq), encode(&record)?.as_slice())?;
+        Ok(seq)
+    }
+
+    pub fn request_cancel(&mut self, run: &RunId, at: Timestamp) -> Result<(), StoreError> {
+        self.txn
+            .open_table(tables::CANCEL_REQUESTS)?
+            .insert(run.as_str(), at.unix_millis())?;
+        Ok(())
+    }
+
+    pub fn clear_cancel(&mut self, run: &RunId) -> Result<(), StoreError> {
+        self.txn
+            .open_table(tables::CANCEL_REQUESTS)?
+            .remove(run.as_str())?;
+        Ok(())
+    }
+
+    pub fn put_app_state<T: Serialize>(&mut self, name: &str, value: &T) -> Result<(), StoreError> {
+        self.txn
+            .open_table(tables::APP_STATE)?
+            .insert(name, encode(value)?.as_slice())?;
+        Ok(())
+    }
+
+    /// The raw write transaction, for migrations.
+    pub(super) fn raw(&self) -> &WriteTransaction {
+        &self.txn
+    }
+}
