@@ -21,6 +21,11 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
             "--limit {limit} is out of range: pass a number from 1 to {MAX_LIMIT}"
         )));
     }
+    if crate::context::tokenize::query_terms(&prompt).is_empty() {
+        return Err(CliError::usage(
+            "--prompt has no words to search for: name functions, files or behaviour",
+        ));
+    }
     let engine = ctx.engine()?;
     let (root, requested, mcp_command) = match spaces::find(&engine.store, &space)? {
         Some(s) => (

@@ -43,6 +43,11 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
             "--prompt is empty: describe the change you want",
         ));
     }
+    if args.model.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        return Err(CliError::usage(
+            "--model is empty: pass a model name or omit --model",
+        ));
+    }
     let engine = ctx.engine()?;
     engine
         .providers

@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
                 let id = SessionId::new(session.as_str());
                 if engine.store.read(|rx| rx.session(&id))?.is_none() {
                     return Err(CliError::usage(format!(
-                        "no session {session:?}: run ids and their sessions are listed by `kata-cloud runs list`"
+                        "no session {session:?}: `kata-cloud --json runs list` shows the session_id of each run"
                     )));
                 }
                 filter.session = Some(id);

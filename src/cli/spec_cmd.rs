@@ -18,7 +18,7 @@ pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
                 .read(|rx| Ok((rx.session(&id)?, rx.spec(&id)?)))?;
             let Some(found) = found else {
                 return Err(CliError::usage(format!(
-                    "no session {session:?}: session ids are listed by `kata-cloud runs list`"
+                    "no session {session:?}: `kata-cloud --json runs list` shows the session_id of each run"
                 )));
             };
             spec.unwrap_or(SpecRecord {

@@ -33,6 +33,20 @@ fn rejected(code: &str, message: String, remediation: &str) -> ErrorInfo {
     ErrorInfo::new(code, message, remediation, false)
 }
 
+/// A command that failed on the store: unknown ids are the caller's mistake, the rest is the store's.
+fn store_rejection(e: &StoreError) -> ErrorInfo {
+    let code = match e {
+        StoreError::NotFound { .. } => "not_found",
+        _ => "store",
+    };
+    ErrorInfo::new(
+        code,
+        e.to_string(),
+        e.remediation(),
+        !matches!(e, StoreError::NotFound { .. }),
+    )
+}
+
 impl CommandLoop {
     pub fn new(deps: Arc<RunDeps>, owner: OwnerId) -> Self {
         Self {
@@ -142,10 +156,7 @@ impl CommandLoop {
                 );
             }
             Ok(Err(e)) => {
-                return self.reject(
-                    Some(run_id),
-                    rejected("store", e.to_string(), "Run `kata-cloud doctor`."),
-                );
+                return self.reject(Some(run_id), store_rejection(&e));
             }
             Err(e) => return self.reject(Some(run_id), rejected("store", e.to_string(), "Retry.")),
         };
@@ -180,10 +191,7 @@ impl CommandLoop {
             .await;
         match created {
             Ok(()) => self.spawn(run_id),
-            Err(e) => self.reject(
-                Some(run_id),
-                rejected("store", e.to_string(), &e.remediation()),
-            ),
+            Err(e) => self.reject(Some(run_id), store_rejection(&e)),
         }
     }
 
@@ -242,7 +250,7 @@ impl CommandLoop {
                     "Start a new run instead, or pick an interrupted run from `kata-cloud runs list`.",
                 ),
             ),
-            Err(e) => self.reject(Some(run_id), rejected("store", e.to_string(), &e.remediation())),
+            Err(e) => self.reject(Some(run_id), store_rejection(&e)),
         }
     }
 
@@ -276,10 +284,7 @@ impl CommandLoop {
                     "Nothing to do.",
                 ),
             ),
-            Err(e) => self.reject(
-                Some(run_id),
-                rejected("store", e.to_string(), &e.remediation()),
-            ),
+            Err(e) => self.reject(Some(run_id), store_rejection(&e)),
         }
     }
 
