@@ -16,6 +16,8 @@ use kata_cloud::provider::registry::ProviderSettings;
 use kata_cloud::spaces;
 use tokio::sync::broadcast::Receiver;
 
+// Built field by field so settings added later keep their defaults.
+#[allow(clippy::field_reassign_with_default)]
 fn engine(data: &Path, step_ms: u64) -> Engine {
     let mut settings = ProviderSettings::default();
     settings.offline_step = Duration::from_millis(step_ms);
