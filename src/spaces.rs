@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{Clock, ContextProviderKind, IdGenerator, Session, SessionId, Space, SpaceId};
+use crate::model::{
+    Clock, ContextProviderKind, IdGenerator, Session, SessionId, Space, SpaceId, Timestamp,
+};
 use crate::store::{Store, StoreError};
 
 /// Why a directory cannot be linked, or a space or session cannot be found.
@@ -155,6 +157,20 @@ pub fn find_or_link(
     )
 }
 
+/// A new session record for `space`.
+fn fresh_session(id: SessionId, space: &Space, label: String, now: Timestamp) -> Session {
+    Session {
+        id,
+        space_id: space.id.clone(),
+        label,
+        context_provider: None,
+        worktree: None,
+        created_at: now,
+        updated_at: now,
+        last_used_at: now,
+    }
+}
+
 /// The session a run goes to: the named one (which must belong to the space), or the space's most recently
 /// used session, created if the space has none.
 pub fn session_for(
@@ -172,31 +188,12 @@ pub fn session_for(
         };
     }
     let now = clock.now();
-    let fresh = SessionId::generate(ids, now);
+    let id = SessionId::generate(ids, now);
     Ok(store.write(|tx| {
-        let mut sessions: Vec<Session> = tx
-            .sessions()?
-            .into_iter()
-            .filter(|s| s.space_id == space.id)
-            .collect();
-        sessions.sort_by(|a, b| {
-            b.last_used_at
-                .cmp(&a.last_used_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        if let Some(latest) = sessions.into_iter().next() {
+        if let Some(latest) = tx.sessions(&space.id)?.into_iter().next() {
             return Ok(latest);
         }
-        let session = Session {
-            id: fresh,
-            space_id: space.id.clone(),
-            label: "Session 1".to_owned(),
-            context_provider: None,
-            worktree: None,
-            created_at: now,
-            updated_at: now,
-            last_used_at: now,
-        };
+        let session = fresh_session(id, space, "Session 1".to_owned(), now);
         tx.put_session(&session)?;
         Ok(session)
     })?)
@@ -212,21 +209,8 @@ pub fn new_session(
     let now = clock.now();
     let id = SessionId::generate(ids, now);
     Ok(store.write(|tx| {
-        let count = tx
-            .sessions()?
-            .iter()
-            .filter(|s| s.space_id == space.id)
-            .count();
-        let session = Session {
-            id,
-            space_id: space.id.clone(),
-            label: format!("Session {}", count + 1),
-            context_provider: None,
-            worktree: None,
-            created_at: now,
-            updated_at: now,
-            last_used_at: now,
-        };
+        let count = tx.sessions(&space.id)?.len();
+        let session = fresh_session(id, space, format!("Session {}", count + 1), now);
         tx.put_session(&session)?;
         Ok(session)
     })?)

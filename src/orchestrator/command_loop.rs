@@ -121,17 +121,14 @@ impl CommandLoop {
         if let Err(e) = self.deps.providers.choose(start.provider.as_deref()) {
             return self.reject(Some(run_id), e.info());
         }
-        let store = self.persist().store.clone();
         let (space_id, session_id) = (start.space_id.clone(), start.session_id.clone());
-        let found = tokio::task::spawn_blocking(move || {
-            store.read(|rx| Ok((rx.space(&space_id)?, rx.session(&session_id)?)))
-        })
-        .await;
+        let found = self
+            .persist()
+            .read(move |rx| Ok((rx.space(&space_id)?, rx.session(&session_id)?)))
+            .await;
         let (space, session) = match found {
-            Ok(Ok((Some(space), Some(session)))) if session.space_id == space.id => {
-                (space, session)
-            }
-            Ok(Ok((None, _))) => {
+            Ok((Some(space), Some(session))) if session.space_id == space.id => (space, session),
+            Ok((None, _)) => {
                 return self.reject(
                     Some(run_id),
                     rejected(
@@ -141,7 +138,7 @@ impl CommandLoop {
                     ),
                 );
             }
-            Ok(Ok(_)) => {
+            Ok(_) => {
                 return self.reject(
                     Some(run_id),
                     rejected(
@@ -155,10 +152,7 @@ impl CommandLoop {
                     ),
                 );
             }
-            Ok(Err(e)) => {
-                return self.reject(Some(run_id), store_rejection(&e));
-            }
-            Err(e) => return self.reject(Some(run_id), rejected("store", e.to_string(), "Retry.")),
+            Err(e) => return self.reject(Some(run_id), store_rejection(&e)),
         };
         let new = NewRun {
             id: run_id.clone(),
@@ -290,9 +284,9 @@ impl CommandLoop {
 
     async fn poll_cancel_requests(&mut self) {
         let ids: Vec<RunId> = self.live.keys().cloned().collect();
-        let store = self.persist().store.clone();
-        let requested = tokio::task::spawn_blocking(move || {
-            store.read(|rx| {
+        let requested = self
+            .persist()
+            .read(move |rx| {
                 let mut out = Vec::new();
                 for id in ids {
                     if rx.cancel_requested(&id)? {
@@ -301,9 +295,8 @@ impl CommandLoop {
                 }
                 Ok(out)
             })
-        })
-        .await;
-        if let Ok(Ok(ids)) = requested {
+            .await;
+        if let Ok(ids) = requested {
             for id in ids {
                 if let Some(stop) = self.live.get(&id) {
                     tracing::info!(run = %id, "cancel requested by another process");

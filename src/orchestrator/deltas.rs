@@ -43,7 +43,7 @@ async fn flush(
         task_id: task_id.clone(),
         text,
     };
-    persist.commit(move |_, _| Ok(((), vec![event]))).await
+    persist.record(vec![event]).await
 }
 
 impl DeltaBatcher {

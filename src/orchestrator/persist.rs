@@ -11,7 +11,7 @@ use crate::model::{
     Timestamp,
 };
 use crate::protocol::{Event, RunStatusChanged, TaskStatusChanged};
-use crate::store::{Store, StoreError, Tx};
+use crate::store::{Rx, Store, StoreError, Tx};
 
 /// The store and the event bus, used together so nothing is published before it is committed.
 #[derive(Clone)]
@@ -63,6 +63,24 @@ impl Persist {
             let _ = self.events.send(event);
         }
         Ok(value)
+    }
+
+    /// Commits and publishes events that change no record (wave boundaries, streamed text): they still go to
+    /// the run's log first.
+    pub async fn record(&self, events: Vec<Event>) -> Result<(), StoreError> {
+        self.commit(move |_, _| Ok(((), events))).await
+    }
+
+    /// Runs a read transaction on a blocking thread.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Rx) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.read(f)).await {
+            Ok(result) => result,
+            Err(e) => Err(StoreError::Db(format!("store worker stopped: {e}"))),
+        }
     }
 
     /// Publishes an event that changes no state (a rejected command).

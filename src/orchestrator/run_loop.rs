@@ -128,10 +128,10 @@ pub async fn execute(deps: Arc<RunDeps>, run_id: RunId, stop: StopSignal) {
 }
 
 async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), Halt> {
-    let store = deps.persist.store.clone();
     let id = run_id.clone();
-    let (run, space) = tokio::task::spawn_blocking(move || {
-        store.read(|rx| {
+    let (run, space) = deps
+        .persist
+        .read(move |rx| {
             let run = rx.run(&id)?.ok_or_else(|| StoreError::NotFound {
                 kind: "run",
                 id: id.to_string(),
@@ -144,9 +144,7 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
                 })?;
             Ok((run, space))
         })
-    })
-    .await
-    .map_err(|e| Halt::Store(StoreError::Db(e.to_string())))??;
+        .await?;
 
     let id = run_id.clone();
     let note = (run.attempt > 1).then(|| format!("attempt {}", run.attempt));
@@ -232,10 +230,7 @@ async fn context_step(
     stop: &StopSignal,
 ) -> Result<ContextSnapshot, Halt> {
     if let Some(snapshot_id) = run.context.snapshot_id.clone() {
-        let store = deps.persist.store.clone();
-        let found = tokio::task::spawn_blocking(move || store.read(|rx| rx.snapshot(&snapshot_id)))
-            .await
-            .map_err(|e| Halt::Store(StoreError::Db(e.to_string())))?;
+        let found = deps.persist.read(move |rx| rx.snapshot(&snapshot_id)).await;
         match found {
             Ok(Some(snapshot)) => return Ok(snapshot),
             Ok(None) | Err(StoreError::Damaged { .. }) => {
@@ -333,11 +328,8 @@ async fn draft_step(
     stop: &StopSignal,
 ) -> Result<(String, Vec<TaskRecord>), Halt> {
     if let Some(draft) = &run.draft {
-        let store = deps.persist.store.clone();
         let id = run.id.clone();
-        let tasks = tokio::task::spawn_blocking(move || store.read(|rx| rx.tasks(&id)))
-            .await
-            .map_err(|e| Halt::Store(StoreError::Db(e.to_string())))??;
+        let tasks = deps.persist.read(move |rx| rx.tasks(&id)).await?;
         if !tasks.is_empty() {
             return Ok((draft.content.clone(), tasks));
         }
@@ -453,16 +445,11 @@ async fn waves_step(
         let wave_no = *wave;
         let task_ids = pending.iter().map(|t| t.id.clone()).collect();
         deps.persist
-            .commit(move |_, _| {
-                Ok((
-                    (),
-                    vec![Event::WaveStarted {
-                        run_id: id,
-                        wave: wave_no,
-                        task_ids,
-                    }],
-                ))
-            })
+            .record(vec![Event::WaveStarted {
+                run_id: id,
+                wave: wave_no,
+                task_ids,
+            }])
             .await?;
 
         let mut set = JoinSet::new();
@@ -561,17 +548,12 @@ async fn waves_step(
         }
         let id = run.id.clone();
         deps.persist
-            .commit(move |_, _| {
-                Ok((
-                    (),
-                    vec![Event::WaveFinished {
-                        run_id: id,
-                        wave: wave_no,
-                        completed,
-                        total,
-                    }],
-                ))
-            })
+            .record(vec![Event::WaveFinished {
+                run_id: id,
+                wave: wave_no,
+                completed,
+                total,
+            }])
             .await?;
     }
     Ok(())

@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod ownership;
 pub mod quarantine;
 pub mod read;
+mod readers;
 pub mod reconcile;
 mod rows;
 pub mod tables;

@@ -8,11 +8,10 @@ use serde::de::DeserializeOwned;
 use super::quarantine::{BadRow, QuarantineRecord};
 use super::rows;
 use super::tables::{self, names};
-use super::{EventRecord, StoreError, sort_tasks};
-use crate::model::{
-    ContextSnapshot, OwnerId, RunId, RunRecord, Session, SessionId, SnapshotId, Space, SpaceId,
-    SpecRecord, TaskRecord,
-};
+use super::{EventRecord, StoreError};
+use crate::model::{OwnerId, RunId, RunRecord, SessionId, SpecRecord};
+
+super::readers::record_readers!(Rx);
 
 /// A read transaction. Damaged values met while reading are collected and quarantined afterwards.
 pub struct Rx {
@@ -21,60 +20,6 @@ pub struct Rx {
 }
 
 impl Rx {
-    pub fn space(&self, id: &SpaceId) -> Result<Option<Space>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SPACES)?,
-            names::SPACES,
-            id.as_str(),
-            &self.bad,
-        )
-    }
-
-    /// All spaces, oldest first.
-    pub fn spaces(&self) -> Result<Vec<Space>, StoreError> {
-        rows::all(
-            &self.txn.open_table(tables::SPACES)?,
-            names::SPACES,
-            false,
-            &self.bad,
-        )
-    }
-
-    pub fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SESSIONS)?,
-            names::SESSIONS,
-            id.as_str(),
-            &self.bad,
-        )
-    }
-
-    /// The sessions of a space, most recently used first.
-    pub fn sessions(&self, space: &SpaceId) -> Result<Vec<Session>, StoreError> {
-        let mut all: Vec<Session> = rows::all(
-            &self.txn.open_table(tables::SESSIONS)?,
-            names::SESSIONS,
-            false,
-            &self.bad,
-        )?;
-        all.retain(|s| &s.space_id == space);
-        all.sort_by(|a, b| {
-            b.last_used_at
-                .cmp(&a.last_used_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        Ok(all)
-    }
-
-    pub fn run(&self, id: &RunId) -> Result<Option<RunRecord>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::RUNS)?,
-            names::RUNS,
-            id.as_str(),
-            &self.bad,
-        )
-    }
-
     /// All runs, newest first (run ids sort by creation time).
     pub fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
         rows::all(
@@ -103,36 +48,6 @@ impl Rx {
             }
         }
         Ok(out)
-    }
-
-    /// A run's tasks in plan order (`t1`, `t2`, ... `t10`).
-    pub fn tasks(&self, run: &RunId) -> Result<Vec<TaskRecord>, StoreError> {
-        let mut tasks: Vec<TaskRecord> = rows::all_with_prefix(
-            &self.txn.open_table(tables::TASKS)?,
-            names::TASKS,
-            run.as_str(),
-            &self.bad,
-        )?;
-        sort_tasks(&mut tasks);
-        Ok(tasks)
-    }
-
-    pub fn snapshot(&self, id: &SnapshotId) -> Result<Option<ContextSnapshot>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SNAPSHOTS)?,
-            names::SNAPSHOTS,
-            id.as_str(),
-            &self.bad,
-        )
-    }
-
-    pub fn spec(&self, session: &SessionId) -> Result<Option<SpecRecord>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SPECS)?,
-            names::SPECS,
-            session.as_str(),
-            &self.bad,
-        )
     }
 
     pub fn spec_revisions(&self, session: &SessionId) -> Result<Vec<SpecRecord>, StoreError> {

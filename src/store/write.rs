@@ -9,12 +9,13 @@ use super::codec::encode;
 use super::quarantine::BadRow;
 use super::rows;
 use super::tables::{self, names};
-use super::{EventRecord, StoreError, sort_tasks};
+use super::{EventRecord, StoreError};
 use crate::model::{
-    ContextSnapshot, RunId, RunRecord, Session, SessionId, Space, SpaceId, SpecRecord, TaskId,
-    TaskRecord, Timestamp,
+    ContextSnapshot, RunId, RunRecord, Session, Space, SpecRecord, TaskId, TaskRecord, Timestamp,
 };
 use crate::protocol::Event;
+
+super::readers::record_readers!(Tx);
 
 /// A write transaction with typed accessors. Dropped without commit, it changes nothing.
 pub struct Tx {
@@ -23,24 +24,6 @@ pub struct Tx {
 }
 
 impl Tx {
-    pub fn space(&self, id: &SpaceId) -> Result<Option<Space>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SPACES)?,
-            names::SPACES,
-            id.as_str(),
-            &self.bad,
-        )
-    }
-
-    pub fn spaces(&self) -> Result<Vec<Space>, StoreError> {
-        rows::all(
-            &self.txn.open_table(tables::SPACES)?,
-            names::SPACES,
-            false,
-            &self.bad,
-        )
-    }
-
     pub fn put_space(&mut self, space: &Space) -> Result<(), StoreError> {
         self.txn
             .open_table(tables::SPACES)?
@@ -48,38 +31,11 @@ impl Tx {
         Ok(())
     }
 
-    pub fn session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SESSIONS)?,
-            names::SESSIONS,
-            id.as_str(),
-            &self.bad,
-        )
-    }
-
-    pub fn sessions(&self) -> Result<Vec<Session>, StoreError> {
-        rows::all(
-            &self.txn.open_table(tables::SESSIONS)?,
-            names::SESSIONS,
-            false,
-            &self.bad,
-        )
-    }
-
     pub fn put_session(&mut self, session: &Session) -> Result<(), StoreError> {
         self.txn
             .open_table(tables::SESSIONS)?
             .insert(session.id.as_str(), encode(session)?.as_slice())?;
         Ok(())
-    }
-
-    pub fn run(&self, id: &RunId) -> Result<Option<RunRecord>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::RUNS)?,
-            names::RUNS,
-            id.as_str(),
-            &self.bad,
-        )
     }
 
     /// The run, or [`StoreError::NotFound`].
@@ -108,17 +64,6 @@ impl Tx {
             .open_table(tables::SESSION_RUNS)?
             .insert((run.session_id.as_str(), run.id.as_str()), ())?;
         Ok(())
-    }
-
-    pub fn tasks(&self, run: &RunId) -> Result<Vec<TaskRecord>, StoreError> {
-        let mut tasks: Vec<TaskRecord> = rows::all_with_prefix(
-            &self.txn.open_table(tables::TASKS)?,
-            names::TASKS,
-            run.as_str(),
-            &self.bad,
-        )?;
-        sort_tasks(&mut tasks);
-        Ok(tasks)
     }
 
     pub fn existing_task(&self, run: &RunId, task: &TaskId) -> Result<TaskRecord, StoreError> {
@@ -151,15 +96,6 @@ impl Tx {
             .open_table(tables::SNAPSHOTS)?
             .insert(snapshot.id.as_str(), encode(snapshot)?.as_slice())?;
         Ok(())
-    }
-
-    pub fn spec(&self, session: &SessionId) -> Result<Option<SpecRecord>, StoreError> {
-        rows::get(
-            &self.txn.open_table(tables::SPECS)?,
-            names::SPECS,
-            session.as_str(),
-            &self.bad,
-        )
     }
 
     /// Stores a new spec revision and makes it current.
