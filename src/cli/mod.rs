@@ -249,11 +249,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
             )));
         }
     };
+    let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
     let ctx = Ctx {
-        data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        providers: ProviderRegistry::new(ProviderSettings::from_env().with_data_dir(&data_dir)),
+        data_dir,
         json: cli.json,
         clock: Arc::new(SystemClock),
-        providers: ProviderRegistry::new(ProviderSettings::from_env()),
     };
     Ok(match cli.command {
         None => Parsed::Gui {
