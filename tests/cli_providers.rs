@@ -406,3 +406,37 @@ fn a_stored_key_file_is_used_when_the_environment_has_none() {
     std::fs::remove_file(dir.join("anthropic.key")).unwrap();
     s.assert_clean("anthropic");
 }
+
+#[test]
+fn models_are_listed_for_each_wire_format() {
+    let mut s = Setup::new();
+    for (provider, scenario, want) in [
+        (
+            "anthropic",
+            "ok",
+            vec!["claude-sonnet-4-5", "claude-haiku-4-5"],
+        ),
+        ("openai", "ok", vec!["gpt-4.1", "llama3.2"]),
+        ("openai-compatible", "nokey", vec!["gpt-4.1", "llama3.2"]),
+    ] {
+        let base = s.mock.base(scenario, wire_of(provider));
+        let mut cmd = s.cmd(provider, &base);
+        cmd.args(["--json", "models", "--provider", provider]);
+        let r = s.exec(cmd);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let list = r.json();
+        assert_eq!(list["provider"], provider);
+        assert_eq!(list["models"], serde_json::json!(want));
+    }
+    // A rejected key is a typed failure on stderr, exit 1, without the key.
+    let base = s.mock.base("ok", Wire::OpenAi);
+    let mut cmd = kata(&s.data);
+    cmd.env("OPENAI_API_KEY", "sk-wrong")
+        .env("OPENAI_BASE_URL", &base)
+        .args(["models", "--provider", "openai"]);
+    let r = s.exec(cmd);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("(auth)"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    s.assert_clean("openai");
+}

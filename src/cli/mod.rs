@@ -7,6 +7,7 @@
 pub mod context_cmd;
 pub mod doctor;
 pub mod error;
+pub mod models_cmd;
 pub mod output;
 pub mod resolve;
 pub mod run_cmd;
@@ -64,6 +65,12 @@ pub enum Command {
     Spec(SpecCommand),
     /// Check the store, providers, git and display.
     Doctor,
+    /// List the models a provider offers (default: the default provider).
+    Models {
+        /// offline, anthropic, openai or openai-compatible.
+        #[arg(long)]
+        provider: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -276,6 +283,7 @@ pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
         Command::Context(cmd) => context_cmd::run(ctx, cmd),
         Command::Spec(cmd) => spec_cmd::run(ctx, cmd),
         Command::Doctor => doctor::run(ctx),
+        Command::Models { provider } => models_cmd::run(ctx, provider.as_deref()),
     };
     match result {
         Ok(code) => code,
