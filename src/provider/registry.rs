@@ -224,8 +224,11 @@ pub struct ProviderReport {
 pub struct ProviderRegistry {
     settings: ProviderSettings,
     /// Stored keys, looked up once per provider and only when needed (the keyring can be slow).
-    stored: Arc<Mutex<HashMap<ProviderChoice, Option<(ApiKey, KeySource)>>>>,
+    stored: Arc<Mutex<StoredKeys>>,
 }
+
+/// Stored keys looked up so far: `None` means looked up and not found.
+type StoredKeys = HashMap<ProviderChoice, Option<(ApiKey, KeySource)>>;
 
 impl ProviderRegistry {
     pub fn new(settings: ProviderSettings) -> Self {

@@ -321,10 +321,7 @@ fn openai_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String
 /// Streams `frames` in small pieces with pauses; `then_hang` keeps the connection open and silent after.
 fn sse(frames: Vec<String>, then_hang: bool) -> Response {
     let bytes: Vec<u8> = frames.concat().into_bytes();
-    let pieces: Vec<Bytes> = bytes
-        .chunks(PIECE)
-        .map(|c| Bytes::copy_from_slice(c))
-        .collect();
+    let pieces: Vec<Bytes> = bytes.chunks(PIECE).map(Bytes::copy_from_slice).collect();
     let stream = futures::stream::iter(pieces).then(|piece| async move {
         tokio::time::sleep(Duration::from_millis(1)).await;
         Ok::<Bytes, Infallible>(piece)
