@@ -440,3 +440,34 @@ fn models_are_listed_for_each_wire_format() {
     assert!(r.stdout.is_empty());
     s.assert_clean("openai");
 }
+
+#[test]
+fn cancelling_a_run_stuck_in_a_provider_call_ends_it_promptly() {
+    let mut s = Setup::new();
+    let base = s.mock.base("hang", Wire::Anthropic);
+    let mut cmd = s.cmd("anthropic", &base);
+    cmd.env("KATA_PROVIDER_TIMEOUT_MS", "30000")
+        .args(["--json", "run", "--detach", "--space"])
+        .arg(&s.repo)
+        .args(["--prompt", PROMPT, "--provider", "anthropic"]);
+    let r = s.exec(cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let run_id = r.json()["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    while s.mock.count("hang") == 0 {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the call never reached the mock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut cmd = s.cmd("anthropic", &base);
+    cmd.args(["--json", "runs", "cancel", &run_id]);
+    let cancelled_at = std::time::Instant::now();
+    let r = s.exec(cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["status"], "cancelled");
+    assert!(cancelled_at.elapsed().as_secs() < 10);
+    assert_eq!(s.mock.count("hang"), 1);
+    s.assert_clean("anthropic");
+}
