@@ -471,3 +471,66 @@ fn cancelling_a_run_stuck_in_a_provider_call_ends_it_promptly() {
     assert_eq!(s.mock.count("hang"), 1);
     s.assert_clean("anthropic");
 }
+
+#[test]
+fn key_set_stores_a_private_file_without_a_keyring_and_doctor_names_the_source() {
+    use std::io::Write as _;
+    let mut s = Setup::new();
+    let base = s.mock.base("ok", Wire::OpenAi);
+    let mut cmd = kata(&s.data);
+    cmd.args(["--json", "key", "set", "--provider", "openai"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{KEY}\n").as_bytes())
+        .unwrap();
+    let r = ran(child.wait_with_output().unwrap());
+    s.printed.push(r.stdout.clone());
+    s.printed.push(r.stderr.clone());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"provider": "openai", "stored_in": "file"})
+    );
+    let file = s.data.join("credentials/openai.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let mut cmd = kata(&s.data);
+    cmd.env("OPENAI_BASE_URL", &base).args(["--json", "doctor"]);
+    let r = s.exec(cmd);
+    let checks = r.json();
+    let openai = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "provider openai")
+        .unwrap();
+    assert_eq!(openai["provider"]["key_source"], "file");
+    assert_eq!(openai["provider"]["default"], true);
+
+    let mut cmd = kata(&s.data);
+    cmd.env("OPENAI_BASE_URL", &base).args(["--json", "models"]);
+    let r = s.exec(cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["provider"], "openai");
+
+    let mut cmd = kata(&s.data);
+    cmd.args(["--json", "key", "delete", "--provider", "openai"]);
+    let r = s.exec(cmd);
+    assert_eq!(r.json()["removed"], true);
+    assert!(!file.exists());
+    let mut cmd = kata(&s.data);
+    cmd.args(["key", "set", "--provider", "offline"]);
+    assert_eq!(s.exec(cmd).code, 2);
+    s.assert_clean("openai");
+}

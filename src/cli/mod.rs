@@ -7,6 +7,7 @@
 pub mod context_cmd;
 pub mod doctor;
 pub mod error;
+pub mod key_cmd;
 pub mod models_cmd;
 pub mod output;
 pub mod resolve;
@@ -65,6 +66,9 @@ pub enum Command {
     Spec(SpecCommand),
     /// Check the store, providers, git and display.
     Doctor,
+    /// Store or remove a provider's API key (OS keyring, else a 0600 file in the data directory).
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// List the models a provider offers (default: the default provider).
     Models {
         /// offline, anthropic, openai or openai-compatible.
@@ -149,6 +153,21 @@ pub enum RunsCommand {
     },
     /// Cancel a live run.
     Cancel { run_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Store the key read from stdin (never printed).
+    Set {
+        /// anthropic, openai or openai-compatible.
+        #[arg(long)]
+        provider: String,
+    },
+    /// Remove the stored key (the environment variable, if set, still wins).
+    Delete {
+        #[arg(long)]
+        provider: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,6 +302,7 @@ pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
         Command::Context(cmd) => context_cmd::run(ctx, cmd),
         Command::Spec(cmd) => spec_cmd::run(ctx, cmd),
         Command::Doctor => doctor::run(ctx),
+        Command::Key(cmd) => key_cmd::run(ctx, cmd),
         Command::Models { provider } => models_cmd::run(ctx, provider.as_deref()),
     };
     match result {

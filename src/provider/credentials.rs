@@ -140,6 +140,31 @@ impl CredentialStore {
     }
 }
 
+impl CredentialStore {
+    /// Removes the stored key of `provider` from the keyring and the key file; says whether one was there.
+    pub fn delete(&self, provider: ProviderChoice) -> Result<bool, CredentialError> {
+        let from_keyring = self.keyring && keyring_delete(provider);
+        let mut from_file = false;
+        if let Some(path) = self.file_path(provider) {
+            match std::fs::remove_file(&path) {
+                Ok(()) => from_file = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(CredentialError::Io { path, source }),
+            }
+        }
+        Ok(from_keyring || from_file)
+    }
+}
+
+fn keyring_delete(provider: ProviderChoice) -> bool {
+    let user = provider.as_str();
+    with_keyring(move || {
+        let entry = keyring::Entry::new(KEYRING_SERVICE, user).ok()?;
+        entry.delete_credential().ok()
+    })
+    .is_some()
+}
+
 /// Runs a keyring call on its own thread (no async runtime around it) and gives up after a time limit.
 fn with_keyring<T: Send + 'static>(call: impl FnOnce() -> Option<T> + Send + 'static) -> Option<T> {
     let (tx, rx) = mpsc::channel();
@@ -274,6 +299,9 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(store.load(ProviderChoice::Anthropic).is_none());
+        assert!(store.delete(ProviderChoice::OpenAi).unwrap());
+        assert!(store.load(ProviderChoice::OpenAi).is_none());
+        assert!(!store.delete(ProviderChoice::OpenAi).unwrap());
     }
 
     #[test]
