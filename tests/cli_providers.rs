@@ -23,6 +23,8 @@ struct Setup {
     mock: MockLlm,
     /// Every stdout and stderr the binary printed, for the key check.
     printed: Vec<String>,
+    /// `KATA_PROVIDER_TIMEOUT_MS`: generous unless a test waits for a timeout (slow shared machines).
+    timeout_ms: u64,
 }
 
 impl Setup {
@@ -37,6 +39,7 @@ impl Setup {
             data,
             mock: MockLlm::start(KEY),
             printed: Vec::new(),
+            timeout_ms: 10_000,
         }
     }
 
@@ -44,7 +47,7 @@ impl Setup {
     fn cmd(&self, provider: &str, base: &str) -> Command {
         let mut cmd = kata(&self.data);
         cmd.env("KATA_KEYRING", "off")
-            .env("KATA_PROVIDER_TIMEOUT_MS", "700")
+            .env("KATA_PROVIDER_TIMEOUT_MS", self.timeout_ms.to_string())
             .env("KATA_PROVIDER_BACKOFF_MS", "10");
         match provider {
             "anthropic" => {
@@ -248,6 +251,7 @@ fn fails_with_typed_errors(provider: &str) {
     cases.push((refused, "unavailable", true, None));
 
     for (base, code, retryable, requests) in cases {
+        s.timeout_ms = if code == "timeout" { 700 } else { 10_000 };
         let (exit, _, run) = s.run(provider, &base);
         let context = format!("{provider} at {base}: {run}");
         assert_eq!(exit, 1, "{context}");
