@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{Ctx, output};
 use crate::cli::CliError;
-use crate::provider::registry::ProviderChoice;
+use crate::provider::registry::{ProviderChoice, ProviderReport};
 use crate::store::CURRENT_VERSION;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -23,6 +23,9 @@ pub struct Check {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
+    /// For `provider ...` checks: configured?, default?, key source, base URL, model (never the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderReport>,
 }
 
 fn check(
@@ -36,6 +39,7 @@ fn check(
         status,
         detail: detail.into(),
         remediation: remediation.map(str::to_owned),
+        provider: None,
     }
 }
 
@@ -117,20 +121,32 @@ pub fn run(ctx: &Ctx) -> Result<i32, CliError> {
     }
 
     for choice in ProviderChoice::ALL {
-        let default = engine.providers.default_choice() == choice;
-        let (status, detail) = match choice {
-            ProviderChoice::Offline => (CheckStatus::Ok, "built in, deterministic".to_owned()),
-            other => match engine.providers.coordinator(Some(other.as_str()), None) {
-                Ok(_) => (CheckStatus::Ok, "configured".to_owned()),
-                Err(e) => (CheckStatus::Warn, format!("not configured: {e}")),
-            },
+        let report = engine.providers.report(choice);
+        let mut detail = match choice {
+            ProviderChoice::Offline => "built in, deterministic".to_owned(),
+            _ if report.configured => format!("configured · key: {}", report.key_source),
+            _ => format!("not configured · key: {}", report.key_source),
         };
-        let detail = if default {
-            format!("{detail} (default)")
+        if let Some(base) = &report.base_url {
+            detail.push_str(&format!(" · base URL: {base}"));
+        }
+        detail.push_str(&format!(" · model: {}", report.model));
+        if report.default {
+            detail.push_str(" (default)");
+        }
+        let status = if report.configured {
+            CheckStatus::Ok
         } else {
-            detail
+            CheckStatus::Warn
         };
-        checks.push(check(&format!("provider {choice}"), status, detail, None));
+        let mut c = check(
+            &format!("provider {choice}"),
+            status,
+            detail,
+            report.remediation.as_deref().filter(|_| !report.configured),
+        );
+        c.provider = Some(report);
+        checks.push(c);
     }
 
     checks.push(check(

@@ -7,6 +7,8 @@
 pub mod context_cmd;
 pub mod doctor;
 pub mod error;
+pub mod key_cmd;
+pub mod models_cmd;
 pub mod output;
 pub mod resolve;
 pub mod run_cmd;
@@ -64,6 +66,15 @@ pub enum Command {
     Spec(SpecCommand),
     /// Check the store, providers, git and display.
     Doctor,
+    /// Store or remove a provider's API key (OS keyring, else a 0600 file in the data directory).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// List the models a provider offers (default: the default provider).
+    Models {
+        /// offline, anthropic, openai or openai-compatible.
+        #[arg(long)]
+        provider: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -142,6 +153,21 @@ pub enum RunsCommand {
     },
     /// Cancel a live run.
     Cancel { run_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Store the key read from stdin (never printed).
+    Set {
+        /// anthropic, openai or openai-compatible.
+        #[arg(long)]
+        provider: String,
+    },
+    /// Remove the stored key (the environment variable, if set, still wins).
+    Delete {
+        #[arg(long)]
+        provider: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,11 +275,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
             )));
         }
     };
+    let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
     let ctx = Ctx {
-        data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        providers: ProviderRegistry::new(ProviderSettings::from_env().with_data_dir(&data_dir)),
+        data_dir,
         json: cli.json,
         clock: Arc::new(SystemClock),
-        providers: ProviderRegistry::new(ProviderSettings::from_env()),
     };
     Ok(match cli.command {
         None => Parsed::Gui {
@@ -275,6 +302,8 @@ pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
         Command::Context(cmd) => context_cmd::run(ctx, cmd),
         Command::Spec(cmd) => spec_cmd::run(ctx, cmd),
         Command::Doctor => doctor::run(ctx),
+        Command::Key(cmd) => key_cmd::run(ctx, cmd),
+        Command::Models { provider } => models_cmd::run(ctx, provider.as_deref()),
     };
     match result {
         Ok(code) => code,

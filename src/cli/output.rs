@@ -135,6 +135,9 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
         if p.retries > 0 {
             let _ = write!(s, " · {} retries", p.retries);
         }
+        if let Some(code) = &p.error_code {
+            let _ = write!(s, " · error {code}");
+        }
         let _ = writeln!(s);
     }
     let _ = writeln!(s, "Timeline:");

@@ -291,21 +291,24 @@ fn usage_into(execution: &mut ProviderExecution, usage: Usage) {
     execution.retries += usage.retries;
 }
 
-/// Records a provider failure on the run's telemetry and turns it into the run's halt.
+/// Records a provider failure on the run's telemetry (with what the failed calls cost) and turns it into
+/// the run's halt.
 async fn provider_failed(
     deps: &RunDeps,
     run_id: &RunId,
+    coordinator: &dyn Coordinator,
     execution: &ProviderExecution,
     error: ProviderError,
 ) -> Halt {
     if error == ProviderError::Cancelled {
         return Halt::Stopped;
     }
-    let failed = ProviderExecution {
+    let mut failed = ProviderExecution {
         status: ProviderStatus::Failed,
         error_code: Some(error.code().to_owned()),
         ..execution.clone()
     };
+    usage_into(&mut failed, coordinator.take_failed_usage());
     let id = run_id.clone();
     if let Err(e) = deps
         .persist
@@ -352,7 +355,7 @@ async fn draft_step(
     deltas.finish().await?;
     let output = match answer {
         Ok(output) => output,
-        Err(e) => return Err(provider_failed(deps, &run.id, execution, e).await),
+        Err(e) => return Err(provider_failed(deps, &run.id, coordinator, execution, e).await),
     };
     let mut usage = output.usage;
     if usage.latency_ms == 0 {
@@ -365,7 +368,7 @@ async fn draft_step(
             let error = ProviderError::Protocol {
                 message: format!("the spec draft has no usable task list: {e}"),
             };
-            return Err(provider_failed(deps, &run.id, execution, error).await);
+            return Err(provider_failed(deps, &run.id, coordinator, execution, error).await);
         }
     };
     let id = run.id.clone();
@@ -514,6 +517,11 @@ async fn waves_step(
                 TaskEnd::Stopped => stopped = true,
                 TaskEnd::Store(e) => store_error = Some(e),
             }
+        }
+        usage_into(execution, coordinator.take_failed_usage());
+        if let Some((_, info)) = &failure {
+            execution.status = ProviderStatus::Failed;
+            execution.error_code = Some(info.code.clone());
         }
         let id = run.id.clone();
         let exec = execution.clone();

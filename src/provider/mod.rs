@@ -5,8 +5,14 @@
 //! on top of a streaming chat client. Failures are [`ProviderError`]s, each with a code, remediation and
 //! whether retrying can help.
 
+pub mod anthropic;
+pub mod chat;
+pub mod chat_coordinator;
+pub mod credentials;
 pub mod offline;
+pub mod openai;
 pub mod registry;
+pub mod retry;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -210,6 +216,22 @@ pub trait Coordinator: Send + Sync {
         deltas: DeltaSink,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<TaskOutput, ProviderError>>;
+
+    /// What calls that failed since the last take cost (retries, latency, tokens of rejected answers), so a
+    /// failed run's telemetry is complete. Taken once: the next call starts from zero.
+    fn take_failed_usage(&self) -> Usage {
+        Usage::default()
+    }
+}
+
+/// Installs rustls' ring crypto provider as the process default, once. reqwest is built without a provider
+/// of its own, so this must run before the first HTTP client is built; calling it again does nothing.
+pub fn install_crypto_provider() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // An error means another provider is installed already, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// Sleeps for `duration` unless cancelled first.

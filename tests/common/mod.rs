@@ -25,11 +25,15 @@ pub fn kata(data_dir: &Path) -> Command {
         "OPENAI_BASE_URL",
         "KATA_OPENAI_COMPATIBLE_BASE_URL",
         "KATA_OPENAI_COMPATIBLE_API_KEY",
+        "KATA_PROVIDER_TIMEOUT_MS",
+        "KATA_PROVIDER_BACKOFF_MS",
         "RUST_LOG",
         "KATA_LOG",
     ] {
         cmd.env_remove(var);
     }
+    // Keys stored in the developer's OS keyring must not change what a test runs.
+    cmd.env("KATA_KEYRING", "off");
     cmd.stdin(Stdio::null());
     cmd
 }

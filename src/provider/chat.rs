@@ -1,0 +1,586 @@
+//! The streaming chat client shared by every model provider: one HTTP request per attempt, server-sent
+//! events decoded as they arrive, typed failures, bounded retries, and model listing.
+//!
+//! Failure mapping: HTTP 401/403 → auth; 429 → rate_limited (with `Retry-After`); 408 → timeout; 5xx (and
+//! Anthropic's 529) → server; other 4xx → invalid_request; connection refused or DNS → unavailable; no
+//! response or an idle stream past the timeout → timeout; a stream that breaks off, sends bad JSON or an
+//! error event → protocol. Error messages never contain the key: provider bodies are scrubbed of it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use eventsource_stream::Eventsource as _;
+use futures::StreamExt as _;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::credentials::ApiKey;
+use super::registry::ProviderChoice;
+use super::retry::{AttemptError, RetryPolicy, parse_retry_after, with_retries};
+use super::{DeltaSink, ProviderError, Usage, anthropic, install_crypto_provider, openai};
+
+/// How much of an error body is read and quoted.
+const ERROR_BODY_LIMIT: usize = 16 * 1024;
+const ERROR_MESSAGE_LIMIT: usize = 300;
+
+/// Where and how to reach one model provider.
+#[derive(Clone, Debug)]
+pub struct ChatEndpoint {
+    /// `Anthropic` speaks the Messages API; `OpenAi` and `OpenAiCompatible` speak Chat Completions.
+    pub kind: ProviderChoice,
+    /// Without a trailing slash: `https://api.anthropic.com`, `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub key: Option<ApiKey>,
+    pub model: String,
+}
+
+/// One chat turn: instructions and the user message.
+#[derive(Clone, Copy, Debug)]
+pub struct ChatRequest<'a> {
+    pub system: &'a str,
+    pub user: &'a str,
+    pub max_tokens: u32,
+}
+
+/// A call's outcome and what it cost, also when it failed (retries made, time spent).
+#[derive(Debug)]
+pub struct ChatOutcome {
+    pub result: Result<String, ProviderError>,
+    pub usage: Usage,
+}
+
+/// A streaming chat client for one endpoint.
+#[derive(Clone, Debug)]
+pub struct ChatClient {
+    http: reqwest::Client,
+    endpoint: ChatEndpoint,
+    timeout: Duration,
+    policy: RetryPolicy,
+}
+
+enum Decoder {
+    Anthropic(anthropic::Decoder),
+    OpenAi(openai::Decoder),
+}
+
+impl Decoder {
+    fn on_event(
+        &mut self,
+        event: &eventsource_stream::Event,
+    ) -> Result<Option<String>, ProviderError> {
+        match self {
+            Decoder::Anthropic(d) => d.on_event(event),
+            Decoder::OpenAi(d) => d.on_event(event),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        match self {
+            Decoder::Anthropic(d) => d.is_done(),
+            Decoder::OpenAi(d) => d.is_done(),
+        }
+    }
+
+    /// Checks the ending and returns (input, output) tokens.
+    fn finish(&self) -> Result<(Option<u64>, Option<u64>), ProviderError> {
+        match self {
+            Decoder::Anthropic(d) => d.finish().map(|()| (d.input_tokens, d.output_tokens)),
+            Decoder::OpenAi(d) => d.finish().map(|()| (d.input_tokens, d.output_tokens)),
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl ChatClient {
+    pub fn new(
+        endpoint: ChatEndpoint,
+        timeout: Duration,
+        policy: RetryPolicy,
+    ) -> Result<Self, ProviderError> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .user_agent(concat!("kata-cloud/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::NotConfigured {
+                message: format!("could not set up the HTTP client: {}", chain(&e)),
+                remediation: "Check the system's TLS configuration and try again.".to_owned(),
+            })?;
+        Ok(Self {
+            http,
+            endpoint,
+            timeout,
+            policy,
+        })
+    }
+
+    pub fn endpoint(&self) -> &ChatEndpoint {
+        &self.endpoint
+    }
+
+    fn is_anthropic(&self) -> bool {
+        self.endpoint.kind == ProviderChoice::Anthropic
+    }
+
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let key = self.endpoint.key.as_ref();
+        if self.is_anthropic() {
+            headers.insert(
+                "anthropic-version",
+                HeaderValue::from_static(anthropic::API_VERSION),
+            );
+            if let Some(mut value) = key.and_then(|k| HeaderValue::from_str(k.expose()).ok()) {
+                value.set_sensitive(true);
+                headers.insert("x-api-key", value);
+            }
+        } else if let Some(mut value) =
+            key.and_then(|k| HeaderValue::from_str(&format!("Bearer {}", k.expose())).ok())
+        {
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    fn chat_url(&self) -> String {
+        if self.is_anthropic() {
+            format!("{}/v1/messages", self.endpoint.base_url)
+        } else {
+            format!("{}/chat/completions", self.endpoint.base_url)
+        }
+    }
+
+    fn models_url(&self) -> String {
+        if self.is_anthropic() {
+            format!("{}/v1/models", self.endpoint.base_url)
+        } else {
+            format!("{}/models", self.endpoint.base_url)
+        }
+    }
+
+    /// Streams one answer into `sink`, retrying per the policy while nothing has been streamed.
+    pub async fn chat(
+        &self,
+        request: &ChatRequest<'_>,
+        sink: &DeltaSink,
+        cancel: &CancellationToken,
+    ) -> ChatOutcome {
+        let started = Instant::now();
+        let tokens: Arc<Mutex<(Option<u64>, Option<u64>)>> = Arc::default();
+        let outcome = with_retries(&self.policy, cancel, || {
+            self.attempt(request, sink, cancel, tokens.clone())
+        })
+        .await;
+        let (input_tokens, output_tokens) = tokens.lock().map(|t| *t).unwrap_or_default();
+        ChatOutcome {
+            result: outcome.result,
+            usage: Usage {
+                input_tokens,
+                output_tokens,
+                latency_ms: millis(started.elapsed()),
+                retries: outcome.retries,
+            },
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &ChatRequest<'_>,
+        sink: &DeltaSink,
+        cancel: &CancellationToken,
+        tokens: Arc<Mutex<(Option<u64>, Option<u64>)>>,
+    ) -> Result<String, AttemptError> {
+        let fresh = |error| AttemptError {
+            error,
+            streamed: false,
+        };
+        let body = if self.is_anthropic() {
+            anthropic::request_body(&self.endpoint.model, request)
+        } else {
+            openai::request_body(&self.endpoint.model, request)
+        };
+        let send = self
+            .http
+            .post(self.chat_url())
+            .headers(self.headers())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .json(&body)
+            .send();
+        let response = self.within_timeout(send, cancel).await.map_err(fresh)?;
+        let response = self.check_status(response, cancel).await.map_err(fresh)?;
+
+        let mut decoder = if self.is_anthropic() {
+            Decoder::Anthropic(anthropic::Decoder::default())
+        } else {
+            Decoder::OpenAi(openai::Decoder::default())
+        };
+        let mut events = response.bytes_stream().eventsource();
+        let mut text = String::new();
+        let mut streamed = false;
+        let fail = |error, streamed| AttemptError { error, streamed };
+        while !decoder.is_done() {
+            let next = tokio::select! {
+                () = cancel.cancelled() => return Err(fail(ProviderError::Cancelled, streamed)),
+                next = tokio::time::timeout(self.timeout, events.next()) => next,
+            };
+            let event = match next {
+                Err(_) => {
+                    return Err(fail(
+                        ProviderError::Timeout {
+                            message: format!(
+                                "the {} stream sent nothing for {} ms",
+                                self.endpoint.kind,
+                                millis(self.timeout)
+                            ),
+                        },
+                        streamed,
+                    ));
+                }
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    return Err(fail(
+                        ProviderError::Protocol {
+                            message: self.scrub(&format!(
+                                "the {} stream broke off: {}",
+                                self.endpoint.kind,
+                                chain(&e)
+                            )),
+                        },
+                        streamed,
+                    ));
+                }
+                Ok(Some(Ok(event))) => event,
+            };
+            match decoder.on_event(&event) {
+                Ok(Some(delta)) => {
+                    sink(&delta);
+                    text.push_str(&delta);
+                    streamed = true;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    return Err(fail(self.scrub_error(error), streamed));
+                }
+            }
+        }
+        let counted = decoder.finish().map_err(|e| fail(e, streamed))?;
+        if let Ok(mut t) = tokens.lock() {
+            *t = counted;
+        }
+        Ok(text)
+    }
+
+    /// Awaits the response head within the timeout, unless cancelled.
+    async fn within_timeout(
+        &self,
+        send: impl Future<Output = reqwest::Result<reqwest::Response>>,
+        cancel: &CancellationToken,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let answered = tokio::select! {
+            () = cancel.cancelled() => return Err(ProviderError::Cancelled),
+            answered = tokio::time::timeout(self.timeout, send) => answered,
+        };
+        match answered {
+            Err(_) => Err(ProviderError::Timeout {
+                message: format!(
+                    "no response from the {} API at {} within {} ms",
+                    self.endpoint.kind,
+                    self.endpoint.base_url,
+                    millis(self.timeout)
+                ),
+            }),
+            Ok(Err(e)) => Err(self.send_error(&e)),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    /// Turns a non-success status into its typed error (reading a bounded piece of the body for details).
+    async fn check_status(
+        &self,
+        response: reqwest::Response,
+        cancel: &CancellationToken,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = tokio::select! {
+            () = cancel.cancelled() => return Err(ProviderError::Cancelled),
+            body = tokio::time::timeout(self.timeout, read_limited(response)) => body.unwrap_or_default(),
+        };
+        let detail = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| anthropic::describe_error(&v))
+            .unwrap_or(body);
+        Err(self.status_error(status, retry_after, &detail))
+    }
+
+    fn status_error(
+        &self,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        detail: &str,
+    ) -> ProviderError {
+        let detail = limit(&self.scrub(detail.trim()), ERROR_MESSAGE_LIMIT);
+        let what = format!(
+            "the {} API answered HTTP {}",
+            self.endpoint.kind,
+            status.as_u16()
+        );
+        let message = if detail.is_empty() {
+            what
+        } else {
+            format!("{what}: {detail}")
+        };
+        match status.as_u16() {
+            401 | 403 => ProviderError::Auth { message },
+            429 => ProviderError::RateLimited {
+                message,
+                retry_after,
+            },
+            408 => ProviderError::Timeout { message },
+            500..=599 => ProviderError::Server { message },
+            400..=499 => ProviderError::InvalidRequest { message },
+            _ => ProviderError::Protocol { message },
+        }
+    }
+
+    fn send_error(&self, e: &reqwest::Error) -> ProviderError {
+        let message = self.scrub(&format!(
+            "could not reach the {} API at {}: {}",
+            self.endpoint.kind,
+            self.endpoint.base_url,
+            chain(e)
+        ));
+        if e.is_timeout() {
+            ProviderError::Timeout { message }
+        } else if e.is_builder() {
+            ProviderError::InvalidRequest { message }
+        } else {
+            ProviderError::Unavailable { message }
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        match &self.endpoint.key {
+            Some(key) => key.scrub(text),
+            None => text.to_owned(),
+        }
+    }
+
+    fn scrub_error(&self, error: ProviderError) -> ProviderError {
+        match error {
+            ProviderError::Protocol { message } => ProviderError::Protocol {
+                message: self.scrub(&message),
+            },
+            other => other,
+        }
+    }
+
+    /// Lists the model ids the endpoint offers (`GET /v1/models`, `GET {base}/models`), in its order.
+    pub async fn list_models(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>, ProviderError> {
+        let send = self
+            .http
+            .get(self.models_url())
+            .headers(self.headers())
+            .send();
+        let response = self.within_timeout(send, cancel).await?;
+        let response = self.check_status(response, cancel).await?;
+        let body = tokio::select! {
+            () = cancel.cancelled() => return Err(ProviderError::Cancelled),
+            body = tokio::time::timeout(self.timeout, response.bytes()) => body,
+        };
+        let bytes = match body {
+            Err(_) => {
+                return Err(ProviderError::Timeout {
+                    message: format!(
+                        "the {} model list did not arrive in time",
+                        self.endpoint.kind
+                    ),
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(ProviderError::Protocol {
+                    message: self.scrub(&format!("the model list broke off: {}", chain(&e))),
+                });
+            }
+            Ok(Ok(bytes)) => bytes,
+        };
+        parse_models(&bytes).map_err(|message| ProviderError::Protocol {
+            message: format!(
+                "the {} model list is malformed: {message}",
+                self.endpoint.kind
+            ),
+        })
+    }
+}
+
+/// Model ids from a `{"data": [{"id": ...}]}` list (both APIs use this shape).
+pub fn parse_models(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let data = value
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| "no `data` array".to_owned())?;
+    Ok(data
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect())
+}
+
+async fn read_limited(response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= ERROR_BODY_LIMIT {
+            body.truncate(ERROR_BODY_LIMIT);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// An error and its sources on one line (reqwest's own message alone rarely says what went wrong).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+pub fn limit(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", text.get(..at).unwrap_or(text).trim_end()),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(kind: ProviderChoice, key: Option<&str>) -> ChatClient {
+        ChatClient::new(
+            ChatEndpoint {
+                kind,
+                base_url: "http://127.0.0.1:9".into(),
+                key: key.and_then(ApiKey::new),
+                model: "m".into(),
+            },
+            Duration::from_secs(1),
+            RetryPolicy::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_codes() {
+        let c = client(ProviderChoice::OpenAi, Some("sk-test"));
+        let code = |s: u16| {
+            c.status_error(StatusCode::from_u16(s).unwrap(), None, "")
+                .code()
+        };
+        assert_eq!(code(401), "auth");
+        assert_eq!(code(403), "auth");
+        assert_eq!(code(429), "rate_limited");
+        assert_eq!(code(408), "timeout");
+        assert_eq!(code(500), "server");
+        assert_eq!(code(503), "server");
+        assert_eq!(code(529), "server");
+        assert_eq!(code(400), "invalid_request");
+        assert_eq!(code(404), "invalid_request");
+        assert_eq!(code(422), "invalid_request");
+        let e = c.status_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(Duration::from_secs(2)),
+            "slow down",
+        );
+        assert_eq!(
+            e,
+            ProviderError::RateLimited {
+                message: "the openai API answered HTTP 429: slow down".into(),
+                retry_after: Some(Duration::from_secs(2)),
+            }
+        );
+    }
+
+    #[test]
+    fn error_bodies_are_scrubbed_of_the_key() {
+        let c = client(ProviderChoice::Anthropic, Some("sk-ant-secret"));
+        let e = c.status_error(
+            StatusCode::UNAUTHORIZED,
+            None,
+            "invalid x-api-key sk-ant-secret",
+        );
+        assert_eq!(
+            e.to_string(),
+            "the anthropic API answered HTTP 401: invalid x-api-key [redacted]"
+        );
+    }
+
+    #[test]
+    fn key_headers_per_wire_format() {
+        let a = client(ProviderChoice::Anthropic, Some("k1")).headers();
+        assert_eq!(a["x-api-key"], "k1");
+        assert!(a["x-api-key"].is_sensitive());
+        assert_eq!(a["anthropic-version"], "2023-06-01");
+        assert!(a.get("authorization").is_none());
+        let o = client(ProviderChoice::OpenAiCompatible, Some("k2")).headers();
+        assert_eq!(o["authorization"], "Bearer k2");
+        assert!(
+            client(ProviderChoice::OpenAiCompatible, None)
+                .headers()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn urls_per_wire_format() {
+        let a = client(ProviderChoice::Anthropic, None);
+        assert_eq!(a.chat_url(), "http://127.0.0.1:9/v1/messages");
+        assert_eq!(a.models_url(), "http://127.0.0.1:9/v1/models");
+        let o = client(ProviderChoice::OpenAi, None);
+        assert_eq!(o.chat_url(), "http://127.0.0.1:9/chat/completions");
+        assert_eq!(o.models_url(), "http://127.0.0.1:9/models");
+    }
+
+    #[test]
+    fn model_lists_parse() {
+        let ids =
+            parse_models(br#"{"data":[{"id":"a","type":"model"},{"id":"b"}],"has_more":false}"#)
+                .unwrap();
+        assert_eq!(ids, vec!["a", "b"]);
+        assert!(parse_models(b"{}").is_err());
+        assert!(parse_models(b"<html>").is_err());
+    }
+
+    #[test]
+    fn limit_cuts_on_characters() {
+        assert_eq!(limit("héllo", 10), "héllo");
+        assert_eq!(limit("héllo wörld", 6), "héllo…");
+    }
+}
