@@ -172,6 +172,7 @@ pub fn run(ctx: &Ctx) -> Result<i32, CliError> {
     if ctx.json {
         output::json(&checks, false)?;
     } else {
+        let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &checks {
             let mark = match c.status {
                 CheckStatus::Ok => "ok  ",
@@ -183,7 +184,7 @@ pub fn run(ctx: &Ctx) -> Result<i32, CliError> {
                 .as_deref()
                 .map(|r| format!(" — {r}"))
                 .unwrap_or_default();
-            output::text(&format!("{mark}  {:<22} {}{fix}", c.name, c.detail));
+            output::text(&format!("{mark}  {:<width$} {}{fix}", c.name, c.detail));
         }
     }
     Ok(if checks.iter().any(|c| c.status == CheckStatus::Fail) {

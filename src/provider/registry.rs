@@ -338,8 +338,9 @@ impl ProviderRegistry {
             ProviderChoice::Anthropic | ProviderChoice::OpenAi => {
                 let (key, _) = env_vars(choice).unwrap_or(("", ""));
                 format!(
-                    "Set {key}, or store the key in the OS keyring (service `kata-cloud`, user `{choice}`) or in \
-                     DATA_DIR/credentials/{choice}.key (mode 0600); or use --provider offline."
+                    "Set {key}, or store the key with `kata-cloud key set --provider {choice}` (OS keyring, or \
+                     DATA_DIR/credentials/{choice}.key with mode 0600 when no keyring runs); or use --provider \
+                     offline."
                 )
             }
             ProviderChoice::OpenAiCompatible => "Set KATA_OPENAI_COMPATIBLE_BASE_URL to the server's API base \
