@@ -1,1 +1,387 @@
-fn main() {}
+//! Context retrieval benchmark: the persisted index against a plain full scan, on a generated corpus.
+//!
+//! `cargo bench --bench context` (release). Generates `KATA_BENCH_FILES` (default 20,000) Rust-like source
+//! files in a temp dir (plus docs, an ignored `target/` and binaries), then reports:
+//! - index build time (cold: walk, read and index every file; then the save and a load from disk);
+//! - warm query latency, median and p99 over 100 queries, through `ContextEngine::filesystem_items` exactly
+//!   as runs and `context query` use it (walk + stat every file, rank, re-read and hash the hits);
+//! - the same queries answered by a full scan (`filesystem::retrieve`: read every file, tokenize, score),
+//!   on the first `KATA_BENCH_SCAN_QUERIES` (default 10) of them, checking both give the same items;
+//! - the ratio of the medians.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark: failing loudly is the point
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kata_cloud::context::index::{Index, index_dir};
+use kata_cloud::context::{ContextEngine, filesystem};
+
+const VERBS: &[&str] = &[
+    "parse",
+    "load",
+    "save",
+    "fetch",
+    "build",
+    "render",
+    "resolve",
+    "apply",
+    "merge",
+    "split",
+    "encode",
+    "decode",
+    "validate",
+    "compute",
+    "refresh",
+    "spawn",
+    "schedule",
+    "retry",
+    "flush",
+    "open",
+    "close",
+    "register",
+    "dispatch",
+    "collect",
+    "normalize",
+    "serialize",
+    "compact",
+    "migrate",
+    "reconcile",
+    "quarantine",
+    "index",
+    "rank",
+    "stream",
+    "emit",
+    "track",
+];
+const NOUNS: &[&str] = &[
+    "config", "header", "request", "response", "session", "token", "buffer", "cache", "index",
+    "record", "table", "schema", "event", "message", "channel", "worker", "task", "queue", "plan",
+    "wave", "spec", "draft", "snapshot", "chunk", "path", "file", "tree", "node", "edge", "graph",
+    "client", "server", "socket", "frame", "layout", "widget", "theme", "font", "color", "owner",
+    "lease", "lock", "store", "cursor", "range", "span", "score", "query", "term", "provider",
+    "model", "agent", "branch", "commit", "diff", "hunk", "patch", "manifest", "registry",
+    "package", "version", "metric", "report", "budget",
+];
+const WORDS: &[&str] = &[
+    "the",
+    "value",
+    "when",
+    "returns",
+    "otherwise",
+    "because",
+    "keeps",
+    "every",
+    "first",
+    "last",
+    "only",
+    "before",
+    "after",
+    "until",
+    "retries",
+    "fails",
+    "succeeds",
+    "empty",
+    "full",
+    "stale",
+    "fresh",
+    "small",
+    "large",
+    "cheap",
+    "slow",
+    "fast",
+    "order",
+    "stable",
+    "unique",
+    "shared",
+    "local",
+    "remote",
+];
+
+/// A small deterministic generator (xorshift), so every run benchmarks the same corpus.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+}
+
+fn camel(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// One Rust-like module: a struct, an impl with methods, free functions, comments and tests. Returns the
+/// text and the snake_case functions it defines.
+fn module(g: &mut Gen, serial: usize) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut defined = Vec::new();
+    let (n1, n2) = (g.pick(NOUNS), g.pick(NOUNS));
+    let ty = camel(&[n1, n2]);
+    let _ = writeln!(
+        out,
+        "//! The {n1} {n2} module ({serial}): {} {} {}.",
+        g.pick(WORDS),
+        g.pick(WORDS),
+        g.pick(WORDS)
+    );
+    let _ = writeln!(
+        out,
+        "\nuse std::collections::HashMap;\nuse crate::{}::{};\n",
+        g.pick(NOUNS),
+        camel(&[g.pick(NOUNS)])
+    );
+    let _ = writeln!(
+        out,
+        "/// A {n1} {n2} that {} the {}.",
+        g.pick(VERBS),
+        g.pick(NOUNS)
+    );
+    let _ = writeln!(out, "pub struct {ty} {{");
+    for _ in 0..2 + g.below(5) {
+        let _ = writeln!(
+            out,
+            "    {}_{}: Option<{}>,",
+            g.pick(NOUNS),
+            g.pick(NOUNS),
+            camel(&[g.pick(NOUNS)])
+        );
+    }
+    out.push_str("}\n\n");
+    let _ = writeln!(out, "impl {ty} {{");
+    for _ in 0..2 + g.below(6) {
+        let name = format!("{}_{}_{}", g.pick(VERBS), g.pick(NOUNS), g.pick(NOUNS));
+        let _ = writeln!(
+            out,
+            "    /// {} the {} {} {}.",
+            g.pick(VERBS),
+            g.pick(NOUNS),
+            g.pick(WORDS),
+            g.pick(WORDS)
+        );
+        let _ = writeln!(
+            out,
+            "    pub fn {name}(&mut self, {}: &{}) -> Result<usize, Error> {{",
+            g.pick(NOUNS),
+            camel(&[g.pick(NOUNS), g.pick(NOUNS)])
+        );
+        for _ in 0..3 + g.below(8) {
+            let _ = writeln!(
+                out,
+                "        let {}_{} = self.{}_{}({}.{}())?;",
+                g.pick(NOUNS),
+                g.pick(NOUNS),
+                g.pick(VERBS),
+                g.pick(NOUNS),
+                g.pick(NOUNS),
+                g.pick(VERBS)
+            );
+        }
+        let _ = writeln!(out, "        Ok({})\n    }}\n", g.below(100));
+        defined.push(name);
+    }
+    out.push_str("}\n\n");
+    for _ in 0..g.below(4) {
+        let name = format!("{}_{}", g.pick(VERBS), g.pick(NOUNS));
+        let _ = writeln!(
+            out,
+            "// {} {} {} {}",
+            g.pick(WORDS),
+            g.pick(WORDS),
+            g.pick(NOUNS),
+            g.pick(WORDS)
+        );
+        let _ = writeln!(
+            out,
+            "pub fn {name}(input: &str) -> {} {{\n    {}::{}(input)\n}}\n",
+            camel(&[g.pick(NOUNS)]),
+            camel(&[g.pick(NOUNS)]),
+            g.pick(VERBS)
+        );
+        defined.push(name);
+    }
+    let _ = writeln!(
+        out,
+        "#[cfg(test)]\nmod tests {{\n    #[test]\n    fn {}_{}() {{\n        assert!(true);\n    }}\n}}",
+        g.pick(VERBS),
+        g.pick(NOUNS)
+    );
+    (out, defined)
+}
+
+/// Writes the corpus; returns the functions defined, for queries.
+fn generate(root: &Path, files: usize) -> Vec<String> {
+    let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+    let mut defined = Vec::new();
+    std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
+    for i in 0..files {
+        let dir = root.join(format!("crates/c{:03}/src/{}", i / 400, g.pick(NOUNS)));
+        std::fs::create_dir_all(&dir).unwrap();
+        if i % 50 == 49 {
+            let doc = format!(
+                "# {}\n\n{} {} {} {}.\n",
+                camel(&[g.pick(NOUNS)]),
+                g.pick(VERBS),
+                g.pick(WORDS),
+                g.pick(NOUNS),
+                g.pick(WORDS)
+            );
+            std::fs::write(dir.join(format!("README{i}.md")), doc).unwrap();
+            continue;
+        }
+        let (text, names) = module(&mut g, i);
+        std::fs::write(dir.join(format!("m{i}.rs")), text).unwrap();
+        defined.extend(names);
+    }
+    std::fs::create_dir_all(root.join("target/debug")).unwrap();
+    for i in 0..200 {
+        std::fs::write(
+            root.join(format!("target/debug/gen{i}.rs")),
+            "fn ignored() {}\n",
+        )
+        .unwrap();
+    }
+    for i in 0..20 {
+        std::fs::write(
+            root.join(format!("crates/blob{i}.bin")),
+            [0u8, 159, 146, 150, 0, 1],
+        )
+        .unwrap();
+    }
+    defined
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let files = env_usize("KATA_BENCH_FILES", 20_000);
+    let scan_queries = env_usize("KATA_BENCH_SCAN_QUERIES", 10);
+    let corpus = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let root = corpus.path().canonicalize().unwrap();
+    let started = Instant::now();
+    let defined = generate(&root, files);
+    println!(
+        "corpus: {files} files generated in {:.1} s under {}",
+        started.elapsed().as_secs_f64(),
+        root.display()
+    );
+
+    // 100 queries: function names split into words, some with an extra word.
+    let mut g = Gen(42);
+    let queries: Vec<String> = (0..100)
+        .map(|i| {
+            let name = &defined[g.below(defined.len())];
+            let words = name.replace('_', " ");
+            if i % 3 == 0 {
+                format!("{words} {}", g.pick(WORDS))
+            } else {
+                words
+            }
+        })
+        .collect();
+
+    let store = index_dir(&data.path().join("index"), &root);
+    let t = Instant::now();
+    let mut index = Index::new(&root);
+    let stats = index.refresh().unwrap();
+    let build = t.elapsed();
+    let t = Instant::now();
+    index.save(&store).unwrap();
+    let save = t.elapsed();
+    let size = std::fs::metadata(store.join("index.bin")).unwrap().len();
+    drop(index);
+    let t = Instant::now();
+    let mut loaded = Index::load(&store, &root);
+    let load = t.elapsed();
+    assert_eq!(loaded.file_count(), stats.files, "the saved index loads");
+    let t = Instant::now();
+    let again = loaded.refresh().unwrap();
+    let first_refresh = t.elapsed();
+    assert_eq!(again.read, 0, "a loaded index re-reads nothing");
+    drop(loaded);
+    println!(
+        "index build: {:.0} ms for {} files ({} read), save {:.0} ms ({:.1} MB), load {:.0} ms, first refresh after load {:.1} ms",
+        ms(build),
+        stats.files,
+        stats.read,
+        ms(save),
+        size as f64 / 1e6,
+        ms(load),
+        ms(first_refresh)
+    );
+
+    // Warm queries through the engine, as runs and `context query` use it.
+    let engine = ContextEngine::with_index_dir(data.path().join("index"));
+    engine.filesystem_items(&root, &queries[0], 8).unwrap();
+    let mut warm = Vec::with_capacity(queries.len());
+    let mut answers = Vec::with_capacity(queries.len());
+    for q in &queries {
+        let t = Instant::now();
+        let items = engine.filesystem_items(&root, q, 8).unwrap();
+        warm.push(t.elapsed());
+        answers.push(items);
+    }
+    let hits = answers.iter().filter(|a| !a.is_empty()).count();
+    let mut sorted = warm.clone();
+    sorted.sort();
+    let warm_median = percentile(&sorted, 0.5);
+    println!(
+        "warm query ({} queries, walk + rank + hash the hits): median {:.2} ms, p99 {:.2} ms ({hits} with results)",
+        queries.len(),
+        ms(warm_median),
+        ms(percentile(&sorted, 0.99))
+    );
+
+    let mut scan = Vec::with_capacity(scan_queries);
+    for (q, expected) in queries.iter().zip(&answers).take(scan_queries) {
+        let t = Instant::now();
+        let items = filesystem::retrieve(&root, q, 8).unwrap();
+        scan.push(t.elapsed());
+        assert_eq!(&items, expected, "index and full scan disagree on {q:?}");
+    }
+    scan.sort();
+    let scan_median = percentile(&scan, 0.5);
+    println!(
+        "full scan ({} of the same queries, read + tokenize + score every file): median {:.0} ms, p99 {:.0} ms; same items as the index",
+        scan.len(),
+        ms(scan_median),
+        ms(percentile(&scan, 0.99))
+    );
+    println!(
+        "ratio: the index is {:.0}x faster than a full scan (median vs median)",
+        scan_median.as_secs_f64() / warm_median.as_secs_f64()
+    );
+}

@@ -98,6 +98,19 @@ macro_rules! record_readers {
                 )
             }
 
+            /// A snapshot's sources (paths and hashes) without decoding its excerpts.
+            pub fn snapshot_sources(
+                &self,
+                id: &$crate::model::SnapshotId,
+            ) -> Result<Option<$crate::model::SnapshotSources>, $crate::store::StoreError> {
+                $crate::store::rows::get(
+                    &self.txn.open_table($crate::store::tables::SNAPSHOTS)?,
+                    $crate::store::tables::names::SNAPSHOTS,
+                    id.as_str(),
+                    &self.bad,
+                )
+            }
+
             /// A session's current spec.
             pub fn spec(
                 &self,
