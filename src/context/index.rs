@@ -17,7 +17,7 @@
 //! It is replaced atomically (write a temporary file, then rename), so processes sharing it never read a
 //! torn file; the last writer wins, and either version is a valid cache.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs::Metadata;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -98,6 +98,8 @@ struct Derived {
     inverted: HashMap<u32, Vec<u32>>,
     /// Global index of each file's first chunk (chunks of all files numbered consecutively).
     chunk_base: Vec<usize>,
+    /// Term id → indices of the files whose path contains it, ascending.
+    path_terms: HashMap<u32, Vec<u32>>,
     total_chunks: usize,
     total_len: u64,
 }
@@ -123,6 +125,71 @@ pub struct Index {
     derived: Option<Derived>,
     /// Changed since it was loaded or saved.
     dirty: bool,
+    /// Whether to watch the tree so refreshes can skip the walk while nothing changed.
+    watch_enabled: bool,
+    watch: Option<TreeWatch>,
+}
+
+/// Directory watches (inotify and the like, through `notify`) on every directory the walk visits: while
+/// none of them reported a change, a refresh does not need to walk. Any event, error or dropped event
+/// marks the tree changed; so does a new directory (its parent reports it). The watch is an optimisation
+/// only: results are still re-read and hash-checked, and without a watch every refresh walks.
+struct TreeWatch {
+    watcher: notify::RecommendedWatcher,
+    changed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    dirs: std::collections::HashSet<PathBuf>,
+}
+
+impl TreeWatch {
+    fn start() -> Option<Self> {
+        use notify::event::{AccessKind, AccessMode, EventKind};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let changed = std::sync::Arc::new(AtomicBool::new(true));
+        let flag = changed.clone();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let relevant = match event {
+                // Our own reads open files; only a finished write among access events matters.
+                Ok(e) => match e.kind {
+                    EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+                    EventKind::Access(_) => false,
+                    _ => true,
+                },
+                Err(_) => true,
+            };
+            if relevant {
+                flag.store(true, Ordering::SeqCst);
+            }
+        })
+        .map_err(|e| tracing::debug!(error = %e, "no file watching; every query walks the tree"))
+        .ok()?;
+        Some(Self {
+            watcher,
+            changed,
+            dirs: Default::default(),
+        })
+    }
+
+    /// Takes the changed flag (clearing it).
+    fn take_changed(&self) -> bool {
+        self.changed
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn add(&mut self, dir: &Path) {
+        use notify::Watcher;
+        if self.dirs.contains(dir) {
+            return;
+        }
+        match self.watcher.watch(dir, notify::RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                self.dirs.insert(dir.to_path_buf());
+            }
+            // Unwatched, a change there could go unseen: keep walking every time instead.
+            Err(_) => self
+                .changed
+                .store(true, std::sync::atomic::Ordering::SeqCst),
+        }
+    }
 }
 
 /// The number of chunks [`super::chunk::chunks`] makes of a file with `lines` lines.
@@ -172,6 +239,17 @@ impl Index {
             files: Vec::new(),
             derived: None,
             dirty: true,
+            watch_enabled: false,
+            watch: None,
+        }
+    }
+
+    /// Watch the tree so that refreshes skip the walk while the OS reports no change (for long-lived
+    /// processes). Off by default: every refresh walks.
+    pub fn set_watch(&mut self, on: bool) {
+        self.watch_enabled = on;
+        if !on {
+            self.watch = None;
         }
     }
 
@@ -232,10 +310,28 @@ impl Index {
     /// Walks the root and brings the index up to date: new and changed (size/mtime) files are read,
     /// deleted ones dropped. Unchanged files are only stat'ed.
     pub fn refresh(&mut self) -> Result<RefreshStats, WalkError> {
+        if self.watch_enabled && self.watch.is_none() {
+            self.watch = TreeWatch::start();
+        }
+        if let Some(watch) = &self.watch
+            && !watch.take_changed()
+        {
+            return Ok(RefreshStats {
+                files: self.files.len(),
+                ..RefreshStats::default()
+            });
+        }
         check_root(&self.root)?;
         let mut seen: Vec<(String, Stamp)> = Vec::with_capacity(self.files.len());
         for entry in walker(&self.root).build() {
             let Ok(entry) = entry else { continue };
+            if entry.file_type().is_some_and(|t| t.is_dir()) {
+                // Watched before the walk reads it, so nothing created in it afterwards goes unseen.
+                if let Some(watch) = &mut self.watch {
+                    watch.add(entry.path());
+                }
+                continue;
+            }
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
@@ -331,8 +427,17 @@ impl Index {
         let mut chunk_base = Vec::with_capacity(self.files.len());
         let mut total_chunks = 0usize;
         let mut total_len = 0u64;
+        let mut path_terms: HashMap<u32, Vec<u32>> = HashMap::new();
+        let (vocab, ids) = (&mut self.vocab, &mut self.term_ids);
         for (fi, f) in self.files.iter().enumerate() {
             chunk_base.push(total_chunks);
+            let fi32 = u32::try_from(fi).unwrap_or(u32::MAX);
+            for_each_term(&f.path, |t| {
+                let list = path_terms.entry(intern(vocab, ids, t)).or_default();
+                if list.last() != Some(&fi32) {
+                    list.push(fi32);
+                }
+            });
             let Some(t) = &f.text else { continue };
             let fi = u32::try_from(fi).unwrap_or(u32::MAX);
             let mut last = None;
@@ -352,6 +457,7 @@ impl Index {
         self.derived = Some(Derived {
             inverted,
             chunk_base,
+            path_terms,
             total_chunks,
             total_len,
         });
@@ -445,16 +551,23 @@ impl Index {
             .enumerate()
             .map(|(i, t)| (t.as_str(), i))
             .collect();
+        // Query terms in a file's path add their idf (summed in query-term order, as the full scan does).
         let mut path_bonus: HashMap<usize, f64> = HashMap::new();
-        // (score, file, chunk)
+        for (term, term_idf) in terms.iter().zip(&idfs) {
+            if let Some(&id) = self.term_ids.get(term)
+                && let Some(files) = d.path_terms.get(&id)
+            {
+                for &fi in files {
+                    *path_bonus.entry(fi as usize).or_insert(0.0) += term_idf;
+                }
+            }
+        }
+        // (score, file, chunk). Files are in path order, so the tie-break by path is by file index.
         let mut candidates: Vec<(f64, usize, usize)> = Vec::with_capacity(touched.len());
         for c in touched {
             // The last file whose first chunk is at or before `c` (files without chunks share their base
             // with the next file, so the last one is the one that has chunks).
             let fi = d.chunk_base.partition_point(|&b| b <= c).saturating_sub(1);
-            let Some(f) = self.files.get(fi) else {
-                continue;
-            };
             let Some(&base) = d.chunk_base.get(fi) else {
                 continue;
             };
@@ -462,31 +575,42 @@ impl Index {
             if score <= 0.0 {
                 continue;
             }
-            let bonus = *path_bonus.entry(fi).or_insert_with(|| {
-                let mut in_path = BTreeSet::new();
-                for_each_term(&f.path, |t| {
-                    if let Some(&qi) = term_index.get(t) {
-                        in_path.insert(qi);
-                    }
-                });
-                in_path.iter().filter_map(|qi| idfs.get(*qi)).sum::<f64>()
-            });
-            score += bonus * PATH_WEIGHT;
+            if let Some(bonus) = path_bonus.get(&fi) {
+                score += bonus * PATH_WEIGHT;
+            }
             candidates.push((round_score(score), fi, c - base));
         }
-        candidates.sort_by(|a, b| {
+        let order = |a: &(f64, usize, usize), b: &(f64, usize, usize)| {
             b.0.total_cmp(&a.0)
-                .then_with(|| self.path(a.1).cmp(self.path(b.1)))
+                .then_with(|| a.1.cmp(&b.1))
                 .then_with(|| a.2.cmp(&b.2))
-        });
+        };
+        // Only the head is usually needed: sort it first, the rest only if the choice runs past it.
+        let head = (limit * 16).max(64);
+        let mut sorted = candidates.len().min(head);
+        if candidates.len() > head {
+            candidates.select_nth_unstable_by(head, order);
+        }
+        if let Some(h) = candidates.get_mut(..sorted) {
+            h.sort_unstable_by(order);
+        }
 
         // Choose, reading each file once: narrow to the matching lines, at most two per file, no overlaps.
         let mut read: HashMap<usize, Option<(String, String)>> = HashMap::new();
         let mut chosen: Vec<(usize, usize, usize, f64)> = Vec::new();
-        for (score, fi, k) in candidates {
+        for i in 0..candidates.len() {
             if chosen.len() >= limit {
                 break;
             }
+            if i == sorted {
+                if let Some(rest) = candidates.get_mut(sorted..) {
+                    rest.sort_unstable_by(order);
+                }
+                sorted = candidates.len();
+            }
+            let Some(&(score, fi, k)) = candidates.get(i) else {
+                break;
+            };
             let Some(f) = self.files.get(fi) else {
                 continue;
             };
@@ -535,10 +659,6 @@ impl Index {
                 ))
             })
             .collect())
-    }
-
-    fn path(&self, fi: usize) -> &str {
-        self.files.get(fi).map_or("", |f| f.path.as_str())
     }
 
     /// Loads the index of `root` from `dir`, or an empty one when it is missing, unreadable, corrupt, of
@@ -925,6 +1045,43 @@ mod tests {
             items[0].content_hash,
             blake3::hash(b"fn gamma() {}\n").to_hex().to_string()
         );
+    }
+
+    #[test]
+    fn a_watched_index_skips_the_walk_until_something_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        corpus(dir.path());
+        let mut index = Index::new(dir.path());
+        index.set_watch(true);
+        assert_eq!(index.refresh().unwrap().read, 6);
+        // Searching reads files (open events): that is not a change.
+        index.search("retry http client", 8);
+        let quiet = index.refresh().unwrap();
+        assert_eq!((quiet.files, quiet.read), (6, 0));
+        write(dir.path(), "src/new/deep.rs", "fn quarantine_row() {}\n");
+        // Events arrive on the watcher's thread: poll for a bounded time.
+        let mut seen = false;
+        for _ in 0..100 {
+            if index.refresh().unwrap().read > 0 {
+                seen = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(seen, "the new file was noticed");
+        assert_eq!(index.search("quarantine row", 3)[0].path, "src/new/deep.rs");
+        // The new directory is watched too.
+        index.refresh().unwrap();
+        write(dir.path(), "src/new/deep.rs", "fn quarantine_rows() {}\n");
+        let mut seen = false;
+        for _ in 0..100 {
+            if index.refresh().unwrap().reindexed > 0 {
+                seen = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(seen, "the edit in the new directory was noticed");
     }
 
     #[test]
