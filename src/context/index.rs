@@ -94,13 +94,17 @@ struct FileEntry {
 
 /// Query-time structures, rebuilt in memory after the file set changes.
 struct Derived {
-    /// Term id → indices of the files containing it, ascending.
-    inverted: HashMap<u32, Vec<u32>>,
-    /// Global index of each file's first chunk (chunks of all files numbered consecutively).
+    /// Term id → `(file, block, count)` of every block containing it, in (file, block) order: one
+    /// contiguous list per term, so a query reads memory sequentially.
+    postings: HashMap<u32, Vec<(u32, u32, u32)>>,
+    /// Global index of each file's first chunk (chunks of all files numbered consecutively), and the
+    /// total number of chunks at the end.
     chunk_base: Vec<usize>,
+    /// Per global chunk: its length in terms and its file.
+    chunk_len: Vec<u32>,
+    chunk_file: Vec<u32>,
     /// Term id → indices of the files whose path contains it, ascending.
     path_terms: HashMap<u32, Vec<u32>>,
-    total_chunks: usize,
     total_len: u64,
 }
 
@@ -142,16 +146,18 @@ struct TreeWatch {
 
 impl TreeWatch {
     fn start() -> Option<Self> {
-        use notify::event::{AccessKind, AccessMode, EventKind};
+        use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
         use std::sync::atomic::{AtomicBool, Ordering};
         let changed = std::sync::Arc::new(AtomicBool::new(true));
         let flag = changed.clone();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             let relevant = match event {
-                // Our own reads open files; only a finished write among access events matters.
+                // Our own reads open files and, on first read after a write, bump the access time
+                // (an attribute event): neither changes content. Only a finished write among access
+                // events, and every create, delete, rename and data modification, matter.
                 Ok(e) => match e.kind {
                     EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-                    EventKind::Access(_) => false,
+                    EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
                     _ => true,
                 },
                 Err(_) => true,
@@ -423,42 +429,43 @@ impl Index {
         if self.derived.is_some() {
             return;
         }
-        let mut inverted: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut chunk_base = Vec::with_capacity(self.files.len());
-        let mut total_chunks = 0usize;
+        let mut postings: HashMap<u32, Vec<(u32, u32, u32)>> = HashMap::new();
+        let mut chunk_base = Vec::with_capacity(self.files.len() + 1);
+        let mut chunk_len: Vec<u32> = Vec::new();
+        let mut chunk_file: Vec<u32> = Vec::new();
         let mut total_len = 0u64;
         let mut path_terms: HashMap<u32, Vec<u32>> = HashMap::new();
         let (vocab, ids) = (&mut self.vocab, &mut self.term_ids);
         for (fi, f) in self.files.iter().enumerate() {
-            chunk_base.push(total_chunks);
-            let fi32 = u32::try_from(fi).unwrap_or(u32::MAX);
+            chunk_base.push(chunk_len.len());
+            let fi = u32::try_from(fi).unwrap_or(u32::MAX);
             for_each_term(&f.path, |t| {
                 let list = path_terms.entry(intern(vocab, ids, t)).or_default();
-                if list.last() != Some(&fi32) {
-                    list.push(fi32);
+                if list.last() != Some(&fi) {
+                    list.push(fi);
                 }
             });
             let Some(t) = &f.text else { continue };
-            let fi = u32::try_from(fi).unwrap_or(u32::MAX);
-            let mut last = None;
             for p in &t.postings {
-                if last != Some(p.term) {
-                    inverted.entry(p.term).or_default().push(fi);
-                    last = Some(p.term);
-                }
+                postings
+                    .entry(p.term)
+                    .or_default()
+                    .push((fi, p.block, p.count));
             }
-            let n = chunk_count(t.lines as usize);
-            for k in 0..n {
-                total_len +=
-                    u64::from(block(&t.block_lens, k)) + u64::from(block(&t.block_lens, k + 1));
+            for k in 0..chunk_count(t.lines as usize) {
+                let len = block(&t.block_lens, k) + block(&t.block_lens, k + 1);
+                total_len += u64::from(len);
+                chunk_len.push(len);
+                chunk_file.push(fi);
             }
-            total_chunks += n;
         }
+        chunk_base.push(chunk_len.len());
         self.derived = Some(Derived {
-            inverted,
+            postings,
             chunk_base,
+            chunk_len,
+            chunk_file,
             path_terms,
-            total_chunks,
             total_len,
         });
     }
@@ -490,7 +497,7 @@ impl Index {
         let Some(d) = &self.derived else {
             return Ok(Vec::new());
         };
-        let n = d.total_chunks;
+        let n = d.chunk_len.len();
         if n == 0 {
             return Ok(Vec::new());
         }
@@ -498,45 +505,38 @@ impl Index {
         let mut scores = vec![0f64; n];
         let mut touched: Vec<usize> = Vec::new();
         let mut idfs: Vec<f64> = Vec::with_capacity(terms.len());
-        let mut hits: Vec<(usize, u32, u32)> = Vec::new();
-        let mut per_chunk: Vec<(usize, u32)> = Vec::new();
+        // (global chunk, tf), ascending by chunk.
+        let mut hits: Vec<(usize, u32)> = Vec::new();
         for term in &terms {
             hits.clear();
             if let Some(&id) = self.term_ids.get(term)
-                && let Some(files) = d.inverted.get(&id)
+                && let Some(list) = d.postings.get(&id)
             {
-                for &fi in files {
+                for &(fi, b, count) in list {
                     let fi = fi as usize;
-                    let (Some(f), Some(&base)) = (self.files.get(fi), d.chunk_base.get(fi)) else {
+                    let (Some(&base), Some(&end)) =
+                        (d.chunk_base.get(fi), d.chunk_base.get(fi + 1))
+                    else {
                         continue;
                     };
-                    let Some(t) = &f.text else { continue };
-                    let nchunks = chunk_count(t.lines as usize);
-                    let from = t.postings.partition_point(|p| p.term < id);
-                    let to = t.postings.partition_point(|p| p.term <= id);
-                    per_chunk.clear();
-                    for p in t.postings.get(from..to).unwrap_or(&[]) {
-                        // Block b lies in chunks b - 1 and b.
-                        let b = p.block as usize;
-                        for k in [b.checked_sub(1), Some(b)].into_iter().flatten() {
-                            if k >= nchunks {
-                                continue;
-                            }
-                            match per_chunk.last_mut() {
-                                Some((last, tf)) if *last == k => *tf += p.count,
-                                _ => per_chunk.push((k, p.count)),
-                            }
+                    // Block b lies in chunks b - 1 and b of its file.
+                    let b = b as usize;
+                    for k in [b.checked_sub(1), Some(b)].into_iter().flatten() {
+                        let c = base + k;
+                        if c >= end {
+                            continue;
                         }
-                    }
-                    for &(k, tf) in &per_chunk {
-                        let len = block(&t.block_lens, k) + block(&t.block_lens, k + 1);
-                        hits.push((base + k, tf, len));
+                        match hits.last_mut() {
+                            Some((last, tf)) if *last == c => *tf += count,
+                            _ => hits.push((c, count)),
+                        }
                     }
                 }
             }
             let term_idf = idf(n, hits.len());
             idfs.push(term_idf);
-            for &(c, tf, len) in &hits {
+            for &(c, tf) in &hits {
+                let len = d.chunk_len.get(c).copied().unwrap_or(0);
                 if let Some(score) = scores.get_mut(c) {
                     if *score == 0.0 {
                         touched.push(c);
@@ -565,9 +565,9 @@ impl Index {
         // (score, file, chunk). Files are in path order, so the tie-break by path is by file index.
         let mut candidates: Vec<(f64, usize, usize)> = Vec::with_capacity(touched.len());
         for c in touched {
-            // The last file whose first chunk is at or before `c` (files without chunks share their base
-            // with the next file, so the last one is the one that has chunks).
-            let fi = d.chunk_base.partition_point(|&b| b <= c).saturating_sub(1);
+            let Some(fi) = d.chunk_file.get(c).map(|f| *f as usize) else {
+                continue;
+            };
             let Some(&base) = d.chunk_base.get(fi) else {
                 continue;
             };

@@ -90,12 +90,15 @@ impl ContextEngine {
         filesystem::check_query(query)?;
         filesystem::check_root(root)?;
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let index = open
-            .entry(root.to_path_buf())
-            .or_insert_with(|| match &self.index_dir {
+        let index = open.entry(root.to_path_buf()).or_insert_with(|| {
+            let mut index = match &self.index_dir {
                 Some(dir) => index::Index::load(&index::index_dir(dir, root), root),
                 None => index::Index::new(root),
-            });
+            };
+            // Long-lived engines (the window) then walk only after the OS reports a change.
+            index.set_watch(true);
+            index
+        });
         let stats = index.refresh()?;
         tracing::debug!(?stats, root = %root.display(), "context index refreshed");
         let items = index.search(query, limit);
