@@ -370,7 +370,7 @@ fn main() {
     sorted.sort();
     let warm_median = percentile(&sorted, 0.5);
     println!(
-        "warm query ({} queries, walk + rank + hash the hits): median {:.2} ms, p99 {:.2} ms ({hits} with results)",
+        "warm query ({} queries, engine as used by runs: refresh of the watched tree + rank + re-read and hash the hits): median {:.2} ms, p99 {:.2} ms ({hits} with results)",
         queries.len(),
         ms(warm_median),
         ms(percentile(&sorted, 0.99))
