@@ -286,9 +286,11 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing else to parse.
-    let files = env_usize("KATA_BENCH_FILES", 20_000);
-    let scan_queries = env_usize("KATA_BENCH_SCAN_QUERIES", 10);
+    // `cargo bench` passes `--bench`. Without it (`cargo test --all-targets` runs this in a debug build)
+    // a small corpus only checks that the benchmark works and that index and full scan agree.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let files = env_usize("KATA_BENCH_FILES", if bench { 20_000 } else { 300 });
+    let scan_queries = env_usize("KATA_BENCH_SCAN_QUERIES", if bench { 10 } else { 3 });
     let corpus = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let root = corpus.path().canonicalize().unwrap();

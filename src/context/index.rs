@@ -365,6 +365,9 @@ impl Index {
             .map(|f| (f.path.clone(), f))
             .collect();
         let mut files = Vec::with_capacity(seen.len());
+        // `structural`: the file list or a file's postings changed, so the query tables are rebuilt;
+        // `restamped`: only stamps changed (same content), so only the saved file is out of date.
+        let (mut structural, mut restamped) = (false, false);
         for (path, stamp) in seen {
             let previous = old.remove(&path);
             if let Some(prev) = &previous
@@ -374,30 +377,41 @@ impl Index {
                 continue;
             }
             stats.read += 1;
+            let existed = previous.is_some();
+            let previous_text = previous.and_then(|p| p.text);
+            let had_text = previous_text.is_some();
             let text = if stamp.size > MAX_FILE_BYTES {
                 None
             } else {
                 match read_file(&self.root.join(&path)) {
-                    Ok(Some((hash, text))) => match previous.and_then(|p| p.text) {
+                    Ok(Some((hash, text))) => match previous_text {
                         Some(entry) if entry.hash == hash => Some(entry),
                         _ => {
                             stats.reindexed += 1;
+                            structural = true;
                             Some(self.index_text(hash, &text))
                         }
                     },
                     Ok(None) => None,
                     Err(e) => {
+                        // Left out, and tried again on the next walk.
                         tracing::debug!(path, error = %e, "skipping unreadable file");
+                        structural |= existed;
                         continue;
                     }
                 }
             };
+            structural |= !existed || had_text != text.is_some();
+            restamped = true;
             files.push(FileEntry { path, stamp, text });
         }
         stats.removed = old.len();
+        structural |= stats.removed > 0;
         self.files = files;
-        self.derived = None;
-        self.dirty = true;
+        if structural {
+            self.derived = None;
+        }
+        self.dirty |= structural || restamped;
         Ok(stats)
     }
 
@@ -1026,6 +1040,52 @@ mod tests {
             index.search("retry client", 8),
             full_scan(dir.path(), "retry client", 8)
         );
+    }
+
+    #[test]
+    fn a_touched_file_is_rehashed_but_keeps_its_postings() {
+        let dir = tempfile::tempdir().unwrap();
+        corpus(dir.path());
+        let mut index = Index::new(dir.path());
+        index.refresh().unwrap();
+        index.search("retry", 3);
+        assert!(index.derived.is_some());
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("src/db.rs"))
+            .unwrap();
+        file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+            .unwrap();
+        let touched = index.refresh().unwrap();
+        assert_eq!((touched.read, touched.reindexed), (1, 0));
+        assert!(index.derived.is_some(), "query tables kept");
+        assert!(index.is_dirty(), "new stamp to save");
+    }
+
+    #[test]
+    fn processes_sharing_an_index_never_see_a_torn_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        corpus(dir.path());
+        let store = index_dir(data.path(), dir.path());
+        let expected = full_scan(dir.path(), "retry client", 5);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..15 {
+                        let mut index = Index::load(&store, dir.path());
+                        index.refresh().unwrap();
+                        assert_eq!(index.search("retry client", 5), expected);
+                        index.dirty = true;
+                        index.save(&store).unwrap();
+                    }
+                });
+            }
+        });
+        let loaded = Index::load(&store, dir.path());
+        assert_eq!(loaded.file_count(), 6, "the last complete write");
+        let leftovers = std::fs::read_dir(&store).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary files left behind");
     }
 
     #[test]

@@ -54,7 +54,8 @@ pub struct ContextRequest {
 #[derive(Clone, Default)]
 pub struct ContextEngine {
     index_dir: Option<PathBuf>,
-    open: Arc<Mutex<HashMap<PathBuf, index::Index>>>,
+    /// One lock per root, so retrievals in different spaces do not wait for each other.
+    open: Arc<Mutex<HashMap<PathBuf, Arc<Mutex<index::Index>>>>>,
 }
 
 impl std::fmt::Debug for ContextEngine {
@@ -89,16 +90,21 @@ impl ContextEngine {
     ) -> Result<Vec<crate::model::ContextItem>, filesystem::WalkError> {
         filesystem::check_query(query)?;
         filesystem::check_root(root)?;
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let index = open.entry(root.to_path_buf()).or_insert_with(|| {
-            let mut index = match &self.index_dir {
-                Some(dir) => index::Index::load(&index::index_dir(dir, root), root),
-                None => index::Index::new(root),
-            };
-            // Long-lived engines (the window) then walk only after the OS reports a change.
-            index.set_watch(true);
-            index
-        });
+        let shared = {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            open.entry(root.to_path_buf())
+                .or_insert_with(|| {
+                    let mut index = match &self.index_dir {
+                        Some(dir) => index::Index::load(&index::index_dir(dir, root), root),
+                        None => index::Index::new(root),
+                    };
+                    // Long-lived engines (the window) then walk only after the OS reports a change.
+                    index.set_watch(true);
+                    Arc::new(Mutex::new(index))
+                })
+                .clone()
+        };
+        let mut index = shared.lock().unwrap_or_else(|e| e.into_inner());
         let stats = index.refresh()?;
         tracing::debug!(?stats, root = %root.display(), "context index refreshed");
         let items = index.search(query, limit);
