@@ -343,3 +343,51 @@ fn identifier_queries_rank_the_defining_file_in_the_top_three() {
         );
     }
 }
+
+/// Start and call timeouts, through the library against the real server process.
+#[test]
+fn mcp_timeouts_become_typed_errors_and_fall_back() {
+    use kata_cloud::context::mcp::Timeouts;
+    use kata_cloud::context::{ContextEngine, ContextRequest};
+    use kata_cloud::model::ContextProviderKind;
+    use std::time::{Duration, Instant};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let engine = ContextEngine::new();
+    let timeouts = Timeouts {
+        start: Duration::from_millis(800),
+        call: Duration::from_millis(800),
+    };
+    for (mode, code, what) in [
+        ("hang", "provider_unavailable", "initialize"),
+        ("slow", "io_failure", "answer the search"),
+    ] {
+        let request = ContextRequest {
+            root: repo.clone(),
+            query: "http client".to_owned(),
+            limit: 3,
+            requested: ContextProviderKind::Mcp,
+            mcp_command: Some(format!("{} --mode {mode}", fixture().display())),
+        };
+        let started = Instant::now();
+        let result = runtime.block_on(engine.retrieve_with(request, timeouts));
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{mode}: gave up in time"
+        );
+        assert_eq!(result.provider, ContextProviderKind::Filesystem, "{mode}");
+        assert_eq!(result.fallback_from, Some(ContextProviderKind::Mcp));
+        let error = result.error.expect("the MCP error is recorded");
+        assert_eq!(error.code.as_str(), code, "{mode}: {error:?}");
+        assert!(error.retryable, "{mode}: a timeout is worth retrying");
+        assert!(error.message.contains(what), "{mode}: {}", error.message);
+        assert!(!error.remediation.is_empty());
+        assert_eq!(result.items[0].path, "src/http_client.rs");
+    }
+}

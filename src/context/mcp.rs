@@ -176,9 +176,12 @@ pub async fn retrieve(
         }
     };
     let answer = ask(&client, root, query, limit, timeouts.call).await;
-    if tokio::time::timeout(Duration::from_secs(5), client.cancel())
-        .await
-        .is_err()
+    // After an answer, a graceful stop (close stdin, let it exit); after a failure the server may be
+    // stuck, so it is dropped, which kills it.
+    if answer.is_ok()
+        && tokio::time::timeout(Duration::from_secs(2), client.cancel())
+            .await
+            .is_err()
     {
         tracing::debug!("the MCP server did not stop in time; it is killed");
     }

@@ -6,7 +6,9 @@
 //!   file that contains the query's words, as JSON results (`path`, `start_line`, `end_line`, `text`,
 //!   `score`) in the structured content and in a text block;
 //! - `resources`: no tools; every file is a `file://` resource;
-//! - `exit`: writes a message to stderr and exits with status 3 before speaking MCP.
+//! - `exit`: writes a message to stderr and exits with status 3 before speaking MCP;
+//! - `hang`: never answers the handshake;
+//! - `slow`: like `search`, but every search takes a minute.
 //!
 //! It is deliberately simpler than the filesystem provider (substring matching, one hit per file), so
 //! tests can tell MCP answers from filesystem ones.
@@ -27,6 +29,7 @@ use serde_json::{Value, json};
 enum Mode {
     Search,
     Resources,
+    Slow,
 }
 
 #[derive(Clone)]
@@ -108,7 +111,7 @@ fn invalid(message: String) -> ErrorData {
 impl ServerHandler for Fixture {
     fn get_info(&self) -> ServerConfig {
         let capabilities = match self.mode {
-            Mode::Search => ServerCapabilities::builder().enable_tools().build(),
+            Mode::Search | Mode::Slow => ServerCapabilities::builder().enable_tools().build(),
             Mode::Resources => ServerCapabilities::builder().enable_resources().build(),
         };
         ServerConfig::new(capabilities)
@@ -119,7 +122,7 @@ impl ServerHandler for Fixture {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        if self.mode != Mode::Search {
+        if self.mode == Mode::Resources {
             return Ok(ListToolsResult::default());
         }
         serde_json::from_value(json!({"tools": [{
@@ -139,8 +142,11 @@ impl ServerHandler for Fixture {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        if request.name != "search" || self.mode != Mode::Search {
+        if request.name != "search" || self.mode == Mode::Resources {
             return Err(invalid(format!("no tool {:?}", request.name)));
+        }
+        if self.mode == Mode::Slow {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
         let args = request.arguments.unwrap_or_default();
         let Some(query) = args.get("query").and_then(Value::as_str) else {
@@ -203,13 +209,19 @@ async fn main() -> ExitCode {
             "--mode" => match args.next().as_deref() {
                 Some("search") => mode = Mode::Search,
                 Some("resources") => mode = Mode::Resources,
+                Some("slow") => mode = Mode::Slow,
+                Some("hang") => {
+                    // Holds stdin open and never answers, until killed.
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                    return ExitCode::SUCCESS;
+                }
                 Some("exit") => {
                     eprintln!("kata-mcp-fixture: exiting before the handshake (--mode exit)");
                     return ExitCode::from(3);
                 }
                 other => {
                     eprintln!(
-                        "kata-mcp-fixture: unknown --mode {other:?}; use search, resources or exit"
+                        "kata-mcp-fixture: unknown --mode {other:?}; use search, resources, slow, hang or exit"
                     );
                     return ExitCode::from(2);
                 }
