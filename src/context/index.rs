@@ -235,6 +235,48 @@ fn read_file(path: &Path) -> std::io::Result<Option<([u8; 32], String)>> {
     Ok(String::from_utf8(bytes).ok().map(|text| (hash, text)))
 }
 
+/// The files under `root` with their stamps, adding a watch on every directory before its entries are
+/// read (so nothing created in it afterwards goes unseen).
+fn walk_watching(root: &Path, watch: &mut TreeWatch, capacity: usize) -> Vec<(String, Stamp)> {
+    let mut seen = Vec::with_capacity(capacity);
+    for entry in walker(root).build() {
+        let Ok(entry) = entry else { continue };
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            watch.add(entry.path());
+            continue;
+        }
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Some(path) = relative_path(root, entry.path()) else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else { continue };
+        seen.push((path, Stamp::of(&meta)));
+    }
+    seen
+}
+
+/// The files under `root` with their stamps, walked on all cores (order is restored by the caller).
+fn walk_parallel(root: &Path) -> Vec<(String, Stamp)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    walker(root).build_parallel().run(|| {
+        let tx = tx.clone();
+        Box::new(move |entry| {
+            if let Ok(entry) = entry
+                && entry.file_type().is_some_and(|t| t.is_file())
+                && let Some(path) = relative_path(root, entry.path())
+                && let Ok(meta) = entry.metadata()
+            {
+                let _ = tx.send((path, Stamp::of(&meta)));
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    drop(tx);
+    rx.into_iter().collect()
+}
+
 impl Index {
     /// An empty index of `root` (everything is read on the first refresh).
     pub fn new(root: &Path) -> Self {
@@ -328,25 +370,10 @@ impl Index {
             });
         }
         check_root(&self.root)?;
-        let mut seen: Vec<(String, Stamp)> = Vec::with_capacity(self.files.len());
-        for entry in walker(&self.root).build() {
-            let Ok(entry) = entry else { continue };
-            if entry.file_type().is_some_and(|t| t.is_dir()) {
-                // Watched before the walk reads it, so nothing created in it afterwards goes unseen.
-                if let Some(watch) = &mut self.watch {
-                    watch.add(entry.path());
-                }
-                continue;
-            }
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let Some(path) = relative_path(&self.root, entry.path()) else {
-                continue;
-            };
-            let Ok(meta) = entry.metadata() else { continue };
-            seen.push((path, Stamp::of(&meta)));
-        }
+        let mut seen = match &mut self.watch {
+            Some(watch) => walk_watching(&self.root, watch, self.files.len()),
+            None => walk_parallel(&self.root),
+        };
         seen.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut stats = RefreshStats {
             files: seen.len(),
