@@ -1,8 +1,9 @@
 //! The persisted, incremental index behind the filesystem provider.
 //!
-//! Each query walks the space (gitignore-aware, like [`filesystem::read_tree`]) but only stats the files;
-//! files whose size or mtime changed are re-read, and a re-read whose blake3 equals the indexed one keeps
-//! its postings. Deleted files are dropped. Ranking is the same BM25 over the same line chunks as the full
+//! Each refresh walks the space (gitignore-aware, like [`filesystem::read_tree`]) but only stats the
+//! files; files whose size or mtime changed are re-read, and a re-read whose blake3 equals the indexed one
+//! keeps its postings. Deleted files are dropped. An index kept open with [`Index::set_watch`] watches the
+//! walked directories and skips the walk while the OS reports no change. Ranking is the same BM25 over the same line chunks as the full
 //! scan in [`filesystem::rank_files`], computed from per-block term counts instead of re-tokenizing every
 //! file, so an up-to-date index returns exactly what a full scan would.
 //!

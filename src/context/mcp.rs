@@ -95,14 +95,12 @@ pub async fn retrieve(
 ) -> Result<Vec<ContextItem>, ContextError> {
     let argv = split_command(command)?;
     let Some((program, args)) = argv.split_first() else {
-        return Err(split_command("").err().unwrap_or_else(|| {
-            error(
-                ContextErrorCode::ProviderUnavailable,
-                "the MCP server command is empty".to_owned(),
-                FIX_COMMAND,
-                false,
-            )
-        }));
+        return Err(error(
+            ContextErrorCode::ProviderUnavailable,
+            "the MCP server command is empty".to_owned(),
+            FIX_COMMAND,
+            false,
+        ));
     };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args).current_dir(root).kill_on_drop(true);
