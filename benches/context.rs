@@ -372,6 +372,13 @@ fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: u
         })
         .unwrap();
     let full = t.elapsed();
+    let t = Instant::now();
+    store.read(|rx| rx.runs()).unwrap();
+    let runs_only = t.elapsed();
+    println!(
+        "  (reading the {runs} run records alone takes {:.0} ms)",
+        ms(runs_only)
+    );
     println!(
         "runs list with derived staleness ({runs} runs, {decoded} items): first listing {:.0} ms, then median {:.0} ms; decoding the full snapshots alone takes {:.0} ms",
         ms(cold),
