@@ -798,7 +798,7 @@ impl Index {
             let mut prev = 0u64;
             for p in &t.postings {
                 let term = remap.get(p.term as usize).copied().unwrap_or(0);
-                w.varint(term - prev);
+                w.varint(term.saturating_sub(prev));
                 prev = term;
                 w.varint(u64::from(p.block));
                 w.varint(u64::from(p.count));
