@@ -1,13 +1,14 @@
 //! Run history as clients see it: [`RunView`]s and [`RunSummary`]s with staleness derived from the world as
 //! it is now (source files on disk, the session spec, newer runs). Shared by the CLI and the window.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::context::SourceChecker;
 use crate::model::{
-    ContextSnapshot, RunId, RunRecord, RunSummary, RunView, SessionId, SpaceId, SpecRecord,
-    Staleness, StalenessInputs,
+    ContextSnapshot, RunId, RunRecord, RunSummary, RunView, SessionId, SnapshotSources,
+    SourceState, SpaceId, SpecRecord, Staleness, StalenessInputs,
 };
 use crate::store::{Rx, Store, StoreError};
 
@@ -25,10 +26,20 @@ struct World<'a> {
     specs: HashMap<SessionId, Option<SpecRecord>>,
     /// The newest run with a draft, per session.
     latest_draft: HashMap<SessionId, (RunId, crate::model::Timestamp)>,
+    /// The current hash of each file already checked in this query: each distinct file is looked at
+    /// once, however many runs drew from it.
+    current: RefCell<HashMap<PathBuf, Option<String>>>,
 }
 
 impl<'a> World<'a> {
-    fn load(rx: &Rx, checker: &'a SourceChecker, runs: &[RunRecord]) -> Result<Self, StoreError> {
+    /// `complete_sessions`: `runs` holds every run of each session it mentions (a history listing), so
+    /// the newest drafts are found without reading the sessions again.
+    fn load(
+        rx: &Rx,
+        checker: &'a SourceChecker,
+        runs: &[RunRecord],
+        complete_sessions: bool,
+    ) -> Result<Self, StoreError> {
         let roots = rx
             .spaces()?
             .into_iter()
@@ -36,37 +47,58 @@ impl<'a> World<'a> {
             .collect();
         let mut specs = HashMap::new();
         let mut latest_draft: HashMap<SessionId, (RunId, crate::model::Timestamp)> = HashMap::new();
+        let mut note_draft = |run: &RunRecord| {
+            if run.draft.is_some() {
+                let newer = latest_draft
+                    .get(&run.session_id)
+                    .is_none_or(|(id, at)| (run.created_at, &run.id) > (*at, id));
+                if newer {
+                    latest_draft.insert(run.session_id.clone(), (run.id.clone(), run.created_at));
+                }
+            }
+        };
         let mut sessions: Vec<SessionId> = runs.iter().map(|r| r.session_id.clone()).collect();
         sessions.sort();
         sessions.dedup();
-        for session in sessions {
-            for run in rx.session_runs(&session)? {
-                if run.draft.is_some() {
-                    let newer = latest_draft
-                        .get(&session)
-                        .is_none_or(|(id, at)| (run.created_at, &run.id) > (*at, id));
-                    if newer {
-                        latest_draft.insert(session.clone(), (run.id.clone(), run.created_at));
-                    }
-                }
+        if complete_sessions {
+            runs.iter().for_each(&mut note_draft);
+        } else {
+            for session in &sessions {
+                rx.session_runs(session)?.iter().for_each(&mut note_draft);
             }
-            specs.insert(session.clone(), rx.spec(&session)?);
+        }
+        for session in sessions {
+            let spec = rx.spec(&session)?;
+            specs.insert(session, spec);
         }
         Ok(Self {
             checker,
             roots,
             specs,
             latest_draft,
+            current: RefCell::default(),
         })
     }
 
-    fn staleness(&self, run: &RunRecord, snapshot: Option<&ContextSnapshot>) -> Staleness {
+    fn source_state(&self, root: &Path, relative: &str, recorded_hash: &str) -> SourceState {
+        let path = root.join(relative);
+        let mut current = self.current.borrow_mut();
+        let hash = current
+            .entry(path)
+            .or_insert_with_key(|p| self.checker.current_hash(p));
+        match hash {
+            None => SourceState::Missing,
+            Some(h) if h == recorded_hash => SourceState::Unchanged,
+            Some(_) => SourceState::Changed,
+        }
+    }
+
+    fn staleness(&self, run: &RunRecord, sources: &[(&str, &str)]) -> Staleness {
         let mut inputs = StalenessInputs::default();
-        if let (Some(snapshot), Some(root)) = (snapshot, self.roots.get(&run.space_id)) {
-            inputs.sources = snapshot
-                .sources()
-                .into_iter()
-                .map(|(path, hash)| (path, self.checker.state(root, path, hash)))
+        if let Some(root) = self.roots.get(&run.space_id) {
+            inputs.sources = sources
+                .iter()
+                .map(|(path, hash)| (*path, self.source_state(root, path, hash)))
                 .collect();
         }
         if let Some(draft) = &run.draft {
@@ -94,6 +126,17 @@ fn snapshot_of(rx: &Rx, run: &RunRecord) -> Result<Option<ContextSnapshot>, Stor
     }
 }
 
+/// A run's snapshot sources, decoded without the excerpts.
+fn sources_of(rx: &Rx, run: &RunRecord) -> Result<Option<SnapshotSources>, StoreError> {
+    let Some(id) = &run.context.snapshot_id else {
+        return Ok(None);
+    };
+    match rx.snapshot_sources(id) {
+        Err(StoreError::Damaged { .. }) => Ok(None),
+        other => other,
+    }
+}
+
 /// One run in full, or `None` if there is no such run.
 pub fn run_view(
     store: &Store,
@@ -104,9 +147,13 @@ pub fn run_view(
         let Some(mut run) = rx.run(id)? else {
             return Ok(None);
         };
-        let world = World::load(rx, checker, std::slice::from_ref(&run))?;
+        let world = World::load(rx, checker, std::slice::from_ref(&run), false)?;
         let snapshot = snapshot_of(rx, &run)?;
-        let stale = world.staleness(&run, snapshot.as_ref());
+        let sources = snapshot
+            .as_ref()
+            .map(ContextSnapshot::sources)
+            .unwrap_or_default();
+        let stale = world.staleness(&run, &sources);
         if let Some(snapshot) = snapshot {
             run.context.items = snapshot.items;
         }
@@ -133,14 +180,16 @@ pub fn run_summaries(
         if let Some(space) = &filter.space {
             runs.retain(|r| &r.space_id == space);
         }
-        let world = World::load(rx, checker, &runs)?;
+        // A session belongs to one space, so both filters keep every run of the sessions they list.
+        let world = World::load(rx, checker, &runs, true)?;
         let mut out = Vec::with_capacity(runs.len());
         for run in &runs {
-            let snapshot = snapshot_of(rx, run)?;
-            out.push(RunSummary::new(
-                run,
-                world.staleness(run, snapshot.as_ref()),
-            ));
+            let sources = sources_of(rx, run)?;
+            let sources = sources
+                .as_ref()
+                .map(SnapshotSources::sources)
+                .unwrap_or_default();
+            out.push(RunSummary::new(run, world.staleness(run, &sources)));
         }
         Ok(out)
     })

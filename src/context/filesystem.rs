@@ -1,7 +1,7 @@
 //! The filesystem context provider: walk the space (honouring .gitignore), skip binaries and huge files,
 //! rank line chunks against the query, and return the best excerpts with the hash of each file as read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use ignore::WalkBuilder;
@@ -152,7 +152,7 @@ pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<Contex
     }
     let mut stats: Vec<ChunkStats> = Vec::new();
     let mut line_hits: Vec<Vec<bool>> = Vec::with_capacity(files.len());
-    let mut path_terms: Vec<HashSet<usize>> = Vec::with_capacity(files.len());
+    let mut path_terms: Vec<BTreeSet<usize>> = Vec::with_capacity(files.len());
     for (fi, file) in files.iter().enumerate() {
         let lines: Vec<&str> = file.text.lines().collect();
         let mut per_line_len = Vec::with_capacity(lines.len());
@@ -194,7 +194,7 @@ pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<Contex
                 tf,
             });
         }
-        let mut in_path = HashSet::new();
+        let mut in_path = BTreeSet::new();
         for_each_term(&file.path, |t| {
             if let Some(&qi) = index.get(t) {
                 in_path.insert(qi);
@@ -238,17 +238,7 @@ pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<Contex
         };
         // Narrow the window to the matching lines, with a little context.
         let hits = line_hits.get(s.file).map(Vec::as_slice).unwrap_or(&[]);
-        let first = (s.start..s.end).find(|&l| hits.get(l).copied().unwrap_or(false));
-        let last = (s.start..s.end)
-            .rev()
-            .find(|&l| hits.get(l).copied().unwrap_or(false));
-        let (start, end) = match (first, last) {
-            (Some(f), Some(l)) => (
-                f.saturating_sub(SPAN_PADDING).max(s.start),
-                (l + 1 + SPAN_PADDING).min(s.end),
-            ),
-            _ => (s.start, s.end.min(s.start + CHUNK_LINES)),
-        };
+        let (start, end) = narrow_hits(|l| hits.get(l).copied().unwrap_or(false), s.start, s.end);
         candidates.push(Candidate {
             file,
             start,
@@ -289,9 +279,74 @@ pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<Contex
 }
 
 fn item(c: Candidate<'_>, rank: u32) -> ContextItem {
+    make_item(
+        &c.file.path,
+        &c.file.hash,
+        &c.file.text,
+        c.start,
+        c.end,
+        c.score,
+        rank,
+    )
+}
+
+/// The window `[start, end)` (0-based lines) narrowed to its first and last matching lines, with
+/// `SPAN_PADDING` lines of context, never leaving the chunk.
+fn narrow_hits(is_hit: impl Fn(usize) -> bool, start: usize, end: usize) -> (usize, usize) {
+    let first = (start..end).find(|&l| is_hit(l));
+    let last = (start..end).rev().find(|&l| is_hit(l));
+    match (first, last) {
+        (Some(f), Some(l)) => (
+            f.saturating_sub(SPAN_PADDING).max(start),
+            (l + 1 + SPAN_PADDING).min(end),
+        ),
+        _ => (start, end.min(start + CHUNK_LINES)),
+    }
+}
+
+/// Like the narrowing of [`rank_files`], for a chunk `[start, end)` of `text`: a line matches when one of
+/// its terms satisfies `is_query_term`.
+pub(crate) fn narrow(
+    text: &str,
+    start: usize,
+    end: usize,
+    is_query_term: impl Fn(&str) -> bool,
+) -> (usize, usize) {
+    let hits: Vec<bool> = text
+        .lines()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .map(|line| {
+            let mut hit = false;
+            for_each_term(line, |t| hit = hit || is_query_term(t));
+            hit
+        })
+        .collect();
+    narrow_hits(
+        |l| {
+            l.checked_sub(start)
+                .and_then(|i| hits.get(i))
+                .copied()
+                .unwrap_or(false)
+        },
+        start,
+        end,
+    )
+}
+
+/// The item for lines `[start, end)` (0-based) of a file, its excerpt cut to `MAX_EXCERPT_BYTES`.
+pub(crate) fn make_item(
+    path: &str,
+    hash: &str,
+    text: &str,
+    start: usize,
+    end: usize,
+    score: f64,
+    rank: u32,
+) -> ContextItem {
     let mut excerpt = String::new();
-    let mut end = c.start;
-    for line in c.file.text.lines().skip(c.start).take(c.end - c.start) {
+    let mut last = start;
+    for line in text.lines().skip(start).take(end.saturating_sub(start)) {
         if !excerpt.is_empty() && excerpt.len() + line.len() + 1 > MAX_EXCERPT_BYTES {
             break;
         }
@@ -307,21 +362,21 @@ fn item(c: Candidate<'_>, rank: u32) -> ContextItem {
         } else {
             excerpt.push_str(line);
         }
-        end += 1;
+        last += 1;
     }
     ContextItem {
-        path: c.file.path.clone(),
-        start_line: u32::try_from(c.start + 1).unwrap_or(u32::MAX),
-        end_line: u32::try_from(end.max(c.start + 1)).unwrap_or(u32::MAX),
-        content_hash: c.file.hash.clone(),
-        score: c.score,
+        path: path.to_owned(),
+        start_line: u32::try_from(start + 1).unwrap_or(u32::MAX),
+        end_line: u32::try_from(last.max(start + 1)).unwrap_or(u32::MAX),
+        content_hash: hash.to_owned(),
+        score,
         rank,
         excerpt,
     }
 }
 
-/// Walks `root` and ranks it against `query`.
-pub fn retrieve(root: &Path, query: &str, limit: usize) -> Result<Vec<ContextItem>, WalkError> {
+/// Checks that `query` has something to search for.
+pub fn check_query(query: &str) -> Result<(), WalkError> {
     if query_terms(query).is_empty() {
         return Err(WalkError {
             code: ContextErrorCode::InvalidQuery,
@@ -330,6 +385,13 @@ pub fn retrieve(root: &Path, query: &str, limit: usize) -> Result<Vec<ContextIte
                 .to_owned(),
         });
     }
+    Ok(())
+}
+
+/// Walks `root`, reads every file and ranks it against `query`: the full scan, without an index. The
+/// reference the index is tested and benchmarked against.
+pub fn retrieve(root: &Path, query: &str, limit: usize) -> Result<Vec<ContextItem>, WalkError> {
+    check_query(query)?;
     let files = read_tree(root)?;
     Ok(rank_files(&files, query, limit))
 }

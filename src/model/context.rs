@@ -120,3 +120,46 @@ impl ContextSnapshot {
         out
     }
 }
+
+/// The provenance of a snapshot without its excerpts: what staleness is derived from. Decoding a stored
+/// snapshot into this skips the excerpt text, so a whole history list stays cheap to check.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotSources {
+    #[serde(default)]
+    pub items: Vec<SourceRef>,
+}
+
+/// One item's file and the hash it had at retrieval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    pub path: String,
+    pub content_hash: String,
+}
+
+impl SnapshotSources {
+    /// The distinct sources of `snapshot`, in path order.
+    pub fn of(snapshot: &ContextSnapshot) -> Self {
+        Self {
+            items: snapshot
+                .sources()
+                .into_iter()
+                .map(|(path, hash)| SourceRef {
+                    path: path.to_owned(),
+                    content_hash: hash.to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Each distinct file with the hash it had, in path order (as [`ContextSnapshot::sources`]).
+    pub fn sources(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = self
+            .items
+            .iter()
+            .map(|i| (i.path.as_str(), i.content_hash.as_str()))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}

@@ -14,7 +14,10 @@ pub mod task;
 pub mod time;
 pub mod view;
 
-pub use context::{ContextError, ContextErrorCode, ContextItem, ContextResult, ContextSnapshot};
+pub use context::{
+    ContextError, ContextErrorCode, ContextItem, ContextResult, ContextSnapshot, SnapshotSources,
+    SourceRef,
+};
 pub use error_info::ErrorInfo;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};

@@ -69,7 +69,7 @@ impl Engine {
             clock: config.clock,
             ids,
             providers: config.providers,
-            context: ContextEngine::new(),
+            context: ContextEngine::with_index_dir(config.data_dir.join("index")),
             reconciled,
             lease: Arc::new(lease),
         })

@@ -98,6 +98,33 @@ macro_rules! record_readers {
                 )
             }
 
+            /// A snapshot's sources (paths and hashes), from the compact `snapshot_sources_v1` row when
+            /// there is one, else from the snapshot itself (its excerpts skipped while decoding).
+            pub fn snapshot_sources(
+                &self,
+                id: &$crate::model::SnapshotId,
+            ) -> Result<Option<$crate::model::SnapshotSources>, $crate::store::StoreError> {
+                match self.txn.open_table($crate::store::tables::SNAPSHOT_SOURCES) {
+                    Ok(table) => {
+                        if let Some(raw) = table.get(id.as_str())?
+                            && let Ok(sources) = $crate::store::codec::decode::<
+                                $crate::model::SnapshotSources,
+                            >(raw.value())
+                        {
+                            return Ok(Some(sources));
+                        }
+                    }
+                    Err(redb::TableError::TableDoesNotExist(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                $crate::store::rows::get(
+                    &self.txn.open_table($crate::store::tables::SNAPSHOTS)?,
+                    $crate::store::tables::names::SNAPSHOTS,
+                    id.as_str(),
+                    &self.bad,
+                )
+            }
+
             /// A session's current spec.
             pub fn spec(
                 &self,

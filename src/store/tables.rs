@@ -21,6 +21,11 @@
 //! | `app_state_v1`        | name (`"ui"`, ...)           | JSON, owned by the named component     | 1     |
 //! | `quarantine_v1`       | (table name, key as text)    | JSON `QuarantineRecord`                | 1     |
 //! | `session_runs_v1`     | (session id, run id)         | `()`                                   | 2     |
+//! | `snapshot_sources_v1` | snapshot id                  | JSON `SnapshotSources` (paths, hashes) | 2*    |
+//!
+//! \* `snapshot_sources_v1` is a derived, optional table: written with each snapshot (created on the first
+//! write), read by history listings to derive staleness without reading excerpts. A snapshot without a
+//! row (older files, a damaged row) falls back to `snapshots_v1`, so it needs no migration.
 //!
 //! `active_runs_v1` holds exactly the runs that are queued or running, with the engine instance that owns
 //! them; it is maintained in the same transaction as every run status change, so startup reconciliation
@@ -45,6 +50,8 @@ pub const CANCEL_REQUESTS: TableDefinition<&str, i64> = TableDefinition::new("ca
 pub const APP_STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("app_state_v1");
 pub const QUARANTINE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("quarantine_v1");
 pub const SESSION_RUNS: TableDefinition<(&str, &str), ()> = TableDefinition::new("session_runs_v1");
+pub const SNAPSHOT_SOURCES: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("snapshot_sources_v1");
 
 /// Names of the tables whose values are JSON records, for quarantine reports.
 pub mod names {

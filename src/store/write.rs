@@ -95,6 +95,10 @@ impl Tx {
         self.txn
             .open_table(tables::SNAPSHOTS)?
             .insert(snapshot.id.as_str(), encode(snapshot)?.as_slice())?;
+        let sources = crate::model::SnapshotSources::of(snapshot);
+        self.txn
+            .open_table(tables::SNAPSHOT_SOURCES)?
+            .insert(snapshot.id.as_str(), encode(&sources)?.as_slice())?;
         Ok(())
     }
 
@@ -152,5 +156,75 @@ impl Tx {
     /// The raw write transaction, for migrations.
     pub(super) fn raw(&self) -> &WriteTransaction {
         &self.txn
+    }
+}
+
+#[cfg(test)]
+mod snapshot_sources_tests {
+    use std::sync::Arc;
+
+    use crate::model::{
+        ContextItem, ContextProviderKind, ContextSnapshot, ManualClock, RunId, SnapshotId,
+        Timestamp,
+    };
+    use crate::store::{Store, tables};
+
+    fn item(path: &str, hash: &str) -> ContextItem {
+        ContextItem {
+            path: path.into(),
+            start_line: 1,
+            end_line: 2,
+            content_hash: hash.into(),
+            score: 1.0,
+            rank: 1,
+            excerpt: "a long excerpt ".repeat(50),
+        }
+    }
+
+    #[test]
+    fn sources_come_from_the_compact_row_or_fall_back_to_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_millis(1000), 1));
+        let store = Store::open(dir.path(), clock).unwrap();
+        let snapshot = ContextSnapshot {
+            id: SnapshotId::new("s1"),
+            run_id: RunId::new("r1"),
+            query: "q".into(),
+            requested_provider: ContextProviderKind::Filesystem,
+            provider: ContextProviderKind::Filesystem,
+            fallback_from: None,
+            error: None,
+            items: vec![item("b.rs", "h2"), item("a.rs", "h1"), item("b.rs", "h2")],
+            created_at: Timestamp::from_unix_millis(1000),
+        };
+        store.write(|tx| tx.put_snapshot(&snapshot)).unwrap();
+        let expected = vec![("a.rs", "h1"), ("b.rs", "h2")];
+        let compact = store
+            .read(|rx| rx.snapshot_sources(&snapshot.id))
+            .unwrap()
+            .unwrap();
+        assert_eq!(compact.sources(), expected);
+        assert_eq!(compact.items.len(), 2, "stored deduplicated");
+
+        // A snapshot written before the compact table existed: the snapshot itself answers.
+        store
+            .write(|tx| {
+                tx.txn
+                    .open_table(tables::SNAPSHOT_SOURCES)?
+                    .remove(snapshot.id.as_str())?;
+                Ok(())
+            })
+            .unwrap();
+        let fallback = store
+            .read(|rx| rx.snapshot_sources(&snapshot.id))
+            .unwrap()
+            .unwrap();
+        assert_eq!(fallback.sources(), expected);
+        assert_eq!(
+            store
+                .read(|rx| rx.snapshot_sources(&SnapshotId::new("nope")))
+                .unwrap(),
+            None
+        );
     }
 }
