@@ -66,7 +66,13 @@ pub fn summary_line(run: &RunSummary, now: Timestamp) -> String {
             .stale
             .reasons
             .iter()
-            .map(|r| format!("{:?}", r.kind).to_lowercase())
+            .map(|r| {
+                if r.detail.is_empty() {
+                    r.kind.as_str().to_owned()
+                } else {
+                    format!("{}: {}", r.kind.as_str(), r.detail)
+                }
+            })
             .collect();
         format!("  stale ({})", kinds.join(", "))
     } else {

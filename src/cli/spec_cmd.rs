@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
                     .stale
                     .reasons
                     .iter()
-                    .map(|r| format!("{:?} {}", r.kind, r.detail).to_lowercase())
+                    .map(|r| format!("{}: {}", r.kind.as_str(), r.detail))
                     .collect();
                 return Err(CliError::usage(format!(
                     "the draft of run {run_id} is stale ({}); pass --force to apply it anyway",

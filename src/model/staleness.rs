@@ -18,6 +18,18 @@ pub enum StaleKind {
     Superseded,
 }
 
+impl StaleKind {
+    /// The contract's name of this kind (`stale.reasons[].kind`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StaleKind::SourceChanged => "source_changed",
+            StaleKind::SourceMissing => "source_missing",
+            StaleKind::SpecEdited => "spec_edited",
+            StaleKind::Superseded => "superseded",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaleReason {
     pub kind: StaleKind,
