@@ -84,6 +84,8 @@ pub struct ViewState {
     /// Measured heights of thread rows, for the virtualised thread.
     pub heights: std::collections::HashMap<super::model::ThreadItem, f32>,
     pub stick_to_bottom: bool,
+    /// A thread row to bring to the top of the view on the next frame.
+    pub scroll_to: Option<super::model::ThreadItem>,
 }
 
 impl Default for ViewState {
@@ -104,6 +106,7 @@ impl Default for ViewState {
             markdown: CommonMarkCache::default(),
             heights: std::collections::HashMap::new(),
             stick_to_bottom: true,
+            scroll_to: None,
         }
     }
 }

@@ -154,7 +154,7 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
                     .iter()
                     .map(|e| format!("{} {}", e.status.as_str(), clock_time(e.at)))
                     .collect();
-                ui.label(widgets::muted(format!("    {}", steps.join(" → "))));
+                ui.label(widgets::muted(format!("    {}", steps.join(" · "))));
                 if let Some(e) = &task.error {
                     ui.label(
                         RichText::new(format!("    {}: {} — {}", e.code, e.message, e.remediation))

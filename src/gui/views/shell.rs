@@ -124,10 +124,9 @@ fn status_bar(app: &mut KataApp, ui: &mut Ui) {
                     "Orchestrator ready".to_owned()
                 };
                 ui.label(widgets::meta(text));
-                ui.label(widgets::muted(format!(
-                    "· {} runs in history",
-                    app.model.total_runs
-                )));
+                let total = app.model.total_runs;
+                let plural = if total == 1 { "run" } else { "runs" };
+                ui.label(widgets::muted(format!("· {total} {plural} in history")));
                 if let Some(notice) = app.model.notices.last() {
                     let color = if notice.error {
                         theme::DANGER

@@ -43,8 +43,9 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     .color(theme::TEXT)
                     .strong(),
             );
+            let plural = if run_count == 1 { "run" } else { "runs" };
             ui.label(widgets::muted(format!(
-                "{session_label} · {run_count} runs"
+                "{session_label} · {run_count} {plural}"
             )));
             ui.add_space(8.0);
             progress(ui, &spec_tasks);
@@ -174,12 +175,21 @@ fn agents_section(
                     ui.vertical(|ui| {
                         ui.horizontal(|ui| {
                             let color = if stale { theme::SECONDARY } else { theme::TEXT };
-                            ui.label(RichText::new(&agent.name).size(13.0).color(color));
                             let when = if agent.live {
                                 age(now, agent.since)
                             } else {
                                 clock_time(agent.since)
                             };
+                            let name_width = (ui.available_width() - 64.0).max(40.0);
+                            ui.scope(|ui| {
+                                ui.set_max_width(name_width);
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(&agent.name).size(13.0).color(color),
+                                    )
+                                    .truncate(),
+                                );
+                            });
                             ui.label(widgets::muted(when));
                         });
                         let preview = RichText::new(&agent.preview)

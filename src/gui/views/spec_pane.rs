@@ -121,7 +121,8 @@ fn guide(app: &KataApp, ui: &mut Ui) {
         .session
         .as_ref()
         .is_some_and(|s| !s.runs.is_empty());
-    let active = if has_runs { 1 } else { 1 };
+    // Without a spec the coordinator is still creating it.
+    let active = usize::from(has_runs || !has_runs);
     let steps = [
         (
             "Creating spec",
@@ -163,10 +164,19 @@ fn guide(app: &KataApp, ui: &mut Ui) {
             };
             ui.label(RichText::new(*title).size(15.0).color(color).strong());
         });
-        ui.horizontal(|ui| {
-            ui.add_space(28.0);
-            ui.label(RichText::new(*body).size(13.0).color(theme::SECONDARY));
-        });
+        Frame::NONE
+            .inner_margin(Margin {
+                left: 28,
+                right: 0,
+                top: 0,
+                bottom: 0,
+            })
+            .show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(RichText::new(*body).size(13.0).color(theme::SECONDARY))
+                        .wrap(),
+                );
+            });
         ui.add_space(18.0);
     }
 }

@@ -11,7 +11,7 @@ use crate::gui::app::{Action, KataApp};
 use crate::gui::model::{Expand, RunEntry, Step, ThreadItem, clock_time, duration};
 use crate::gui::theme;
 use crate::gui::ui_state::Tab;
-use crate::model::{RunStatus, StaleKind, TaskStatus};
+use crate::model::{RunStatus, TaskStatus};
 
 use super::widgets::{self, Icon};
 
@@ -127,7 +127,7 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                     );
                     let mut send = enter;
                     ui.horizontal(|ui| {
-                        egui::ComboBox::from_id_salt("provider_picker")
+                        egui::ComboBox::new("provider_picker", widgets::muted("provider"))
                             .selected_text(RichText::new(&app.view.provider).size(theme::META))
                             .width(130.0)
                             .show_ui(ui, |ui| {
@@ -186,6 +186,10 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
         });
         return;
     }
+    let scroll_to = app.view.scroll_to.take();
+    if scroll_to.is_some() {
+        app.view.stick_to_bottom = false;
+    }
     let stick = app.view.stick_to_bottom;
     let output = ScrollArea::vertical()
         .id_salt("thread_scroll")
@@ -196,6 +200,18 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
             let origin = ui.max_rect().min;
             let mut y = 8.0;
             let mut remeasured = false;
+            if let Some(target) = scroll_to {
+                let top: f32 = 8.0
+                    + items
+                        .iter()
+                        .take_while(|i| **i != target)
+                        .map(|i| app.view.heights.get(i).copied().unwrap_or(ESTIMATE))
+                        .sum::<f32>();
+                ui.scroll_to_rect(
+                    Rect::from_min_size(pos2(origin.x, origin.y + top), vec2(width, 40.0)),
+                    Some(Align::TOP),
+                );
+            }
             for item in &items {
                 let h = app.view.heights.get(item).copied().unwrap_or(ESTIMATE);
                 let top = y;
@@ -256,7 +272,11 @@ fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
     };
     match item {
         ThreadItem::User(_) => user_turn(ui, &entry),
-        ThreadItem::Header(_) => header(app, ui, &entry),
+        ThreadItem::Header(_) => {
+            if header(app, ui, &entry) {
+                app.view.scroll_to = Some(item);
+            }
+        }
         ThreadItem::Inspector(_) => super::inspector::show(ui, &entry, app.model.now),
         ThreadItem::Prose(_) => prose(app, ui, &entry),
         ThreadItem::Step(_, step) => step_row(app, ui, &entry, step),
@@ -290,7 +310,10 @@ pub fn provenance(entry: &RunEntry, now: crate::model::Timestamp) -> String {
             }
             c
         }
-        None => format!("{} (pending)", run.context.requested_provider),
+        None if run.status.is_active() => {
+            format!("{} (pending)", run.context.requested_provider)
+        }
+        None => format!("{} (not retrieved)", run.context.requested_provider),
     };
     let provider = match &run.provider_execution {
         Some(e) => format!("{}/{}", e.provider, e.model),
@@ -314,7 +337,9 @@ fn capitalised(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
+/// Draws a run header; returns whether the inspector was just opened.
+fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
+    let mut opened = false;
     let run = &entry.view.run;
     let live = app.model.is_live(&entry.view);
     let pulse = widgets::pulse(ui, app.config.animate);
@@ -323,7 +348,19 @@ fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
         .expanded
         .contains(&Expand::Inspector(run.id.clone()));
     let line = provenance(entry, app.model.now);
+    let chevron = if expanded {
+        "Hide run inspector"
+    } else {
+        "Show run inspector"
+    };
+    let mut toggle = false;
     ui.horizontal(|ui| {
+        let icon = if expanded {
+            Icon::ChevronDown
+        } else {
+            Icon::ChevronRight
+        };
+        toggle |= widgets::icon_button(ui, icon, chevron).clicked();
         let (status, color, hollow) = match run.status {
             RunStatus::Queued | RunStatus::Running if live => {
                 (capitalised(run.status.as_str()), theme::RUNNING, false)
@@ -337,29 +374,21 @@ fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
             RunStatus::Interrupted => ("Interrupted".to_owned(), theme::WARNING, true),
         };
         widgets::pill(ui, &status, color, hollow, if live { pulse } else { 1.0 });
-        let chevron = if expanded {
-            "Hide run inspector"
-        } else {
-            "Show run inspector"
-        };
-        let text = RichText::new(&line)
-            .size(theme::META)
-            .color(theme::SECONDARY);
-        let response = ui
-            .add(egui::Label::new(text).sense(Sense::click()).truncate())
-            .on_hover_text(chevron);
-        let icon = if expanded {
-            Icon::ChevronDown
-        } else {
-            Icon::ChevronRight
-        };
-        if widgets::icon_button(ui, icon, chevron).clicked() || response.clicked() {
-            app.model.toggle(Expand::Inspector(run.id.clone()));
-        }
         if live && widgets::icon_button(ui, Icon::Stop, "Stop run").clicked() {
             app.actions.push(Action::Stop(run.id.clone()));
         }
     });
+    let text = RichText::new(&line)
+        .size(theme::META)
+        .color(theme::SECONDARY);
+    toggle |= ui
+        .add(egui::Label::new(text).sense(Sense::click()).wrap())
+        .on_hover_text(chevron)
+        .clicked();
+    if toggle {
+        app.model.toggle(Expand::Inspector(run.id.clone()));
+        opened = !expanded;
+    }
     match run.status {
         RunStatus::Interrupted => {
             let at = run.interrupted_at.unwrap_or(run.updated_at);
@@ -421,6 +450,7 @@ fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
         }
         _ => {}
     }
+    opened
 }
 
 fn prose(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
@@ -464,6 +494,7 @@ fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: Step) {
             None => return,
         },
     };
+    let live = app.model.is_live(&entry.view);
     let response = ui
         .horizontal(|ui| {
             let icon = if open {
@@ -473,16 +504,13 @@ fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: Step) {
             };
             let (rect, _) = ui.allocate_exact_size(vec2(14.0, 16.0), Sense::hover());
             widgets::paint_icon(ui, rect, icon, theme::MUTED);
+            if let Some(status) = status {
+                widgets::task_glyph(ui, Some(status), live);
+            }
             ui.label(RichText::new(verb).size(13.0).color(theme::MUTED));
             ui.add(
                 egui::Label::new(RichText::new(&object).size(13.0).color(theme::TEXT)).truncate(),
             );
-            if let Some(status) = status {
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    ui.label(widgets::muted(status.as_str()));
-                    widgets::task_glyph(ui, Some(status), app.model.is_live(&entry.view));
-                });
-            }
         })
         .response;
     let click = ui.interact(
@@ -626,17 +654,23 @@ fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u32) {
         for task in &tasks {
             ui.horizontal(|ui| {
                 ui.add_space(6.0);
+                widgets::task_glyph(ui, Some(task.status), live);
                 widgets::avatar(ui, &task.title);
                 let color = if stale { theme::MUTED } else { theme::TEXT };
-                ui.label(RichText::new(&task.title).size(13.0).color(color));
-                ui.label(widgets::muted(format!(
-                    "Delegated by Coordinator · {}",
-                    task.specialist
-                )));
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    ui.label(widgets::muted(task.status.as_str()));
-                    widgets::task_glyph(ui, Some(task.status), live);
-                });
+                ui.add(
+                    egui::Label::new(RichText::new(&task.title).size(13.0).color(color)).truncate(),
+                );
+            });
+            ui.horizontal(|ui| {
+                ui.add_space(50.0);
+                ui.add(
+                    egui::Label::new(widgets::muted(format!(
+                        "Delegated by Coordinator · {} · {}",
+                        task.specialist,
+                        task.status.as_str()
+                    )))
+                    .truncate(),
+                );
             });
         }
     });
@@ -685,8 +719,6 @@ fn history(app: &mut KataApp, ui: &mut Ui) {
             )
         })
         .collect();
-    let stale_kinds = |_: StaleKind| ();
-    let _ = stale_kinds;
     ScrollArea::vertical()
         .id_salt("history_rows")
         .auto_shrink([false, false])

@@ -1,0 +1,341 @@
+//! The desktop window driven headlessly with egui_kittest: the real app on a real temporary store, a real
+//! git repository and the real orchestrator with the offline provider; a fixed clock keeps pictures stable.
+//! PNG snapshots (rendered with `WGPU_BACKEND=gl` on Mesa llvmpipe) live in `tests/snapshots/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kata_cloud::gui::ui_state::{self, UiState};
+use kata_cloud::gui::{AppConfig, KataApp};
+use kata_cloud::model::{
+    ContextProviderKind, ManualClock, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus,
+    Timestamp,
+};
+use kata_cloud::orchestrator::{Engine, EngineConfig};
+use kata_cloud::protocol::Command;
+use kata_cloud::provider::ProviderRegistry;
+use kata_cloud::provider::registry::ProviderSettings;
+use kata_cloud::spaces;
+
+/// 2026-11-24 09:12:00 UTC: every timestamp in these tests.
+const NOW: i64 = 1_795_511_520_000;
+
+// Built field by field so settings added later keep their defaults.
+#[allow(clippy::field_reassign_with_default)]
+fn engine(data: &Path, step_ms: u64) -> Engine {
+    let mut settings = ProviderSettings::default();
+    settings.offline_step = Duration::from_millis(step_ms);
+    Engine::open(EngineConfig {
+        data_dir: data.to_path_buf(),
+        clock: Arc::new(ManualClock::new(Timestamp::from_unix_millis(NOW), 0)),
+        providers: ProviderRegistry::new(settings),
+    })
+    .unwrap()
+}
+
+fn harness(engine: Engine) -> Harness<'static, KataApp> {
+    let config = AppConfig {
+        animate: false,
+        run_id_prefix: Some("r".into()),
+        ..AppConfig::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_cc| KataApp::new(engine, config).unwrap())
+}
+
+/// Steps frames (letting the orchestrator and the I/O thread work) until `done` holds.
+fn step_until(
+    h: &mut Harness<'_, KataApp>,
+    what: &str,
+    done: impl Fn(&mut Harness<'_, KataApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        h.step();
+        if done(h) {
+            h.run_steps(3);
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn run_status(app: &KataApp, id: &str) -> Option<RunStatus> {
+    app.model
+        .session
+        .as_ref()?
+        .run(&RunId::new(id))
+        .map(|r| r.view.run.status)
+}
+
+fn open_space(h: &mut Harness<'_, KataApp>, repo: &Path) {
+    h.state_mut().view.home_path = repo.display().to_string();
+    h.step();
+    h.get_by_label("Create space").click();
+    step_until(h, "the space to open", |h| {
+        h.state().model.session.is_some()
+    });
+}
+
+fn send(h: &mut Harness<'_, KataApp>, prompt: &str) {
+    h.state_mut().view.composer = prompt.to_owned();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(h, "the prompt to be sent", |h| !h.state().sent.is_empty());
+}
+
+/// Takes a snapshot without the pointer in the picture.
+fn snapshot(h: &mut Harness<'_, KataApp>, name: &str) {
+    h.remove_cursor();
+    h.run_steps(3);
+    h.snapshot(name);
+}
+
+#[test]
+fn first_launch_lands_on_home_and_shows_how_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    h.get_by_label("No spaces yet");
+    h.get_by_label("Create space");
+    snapshot(&mut h, "home_empty");
+}
+
+#[test]
+fn home_shows_validation_errors_inline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    h.state_mut().view.home_path = tmp.path().join("nope").display().to_string();
+    h.step();
+    h.get_by_label("Create space").click();
+    step_until(&mut h, "the error", |h| h.state().view.home_error.is_some());
+    let error = h.state().view.home_error.clone().unwrap();
+    assert!(error.contains("does not exist"), "{error}");
+    h.get_by_label_contains("does not exist");
+    assert!(h.state().model.session.is_none());
+}
+
+#[test]
+fn create_space_send_prompt_and_inspect_provenance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    assert!(matches!(
+        h.state().sent.first(),
+        Some(Command::StartRun(s)) if s.prompt == "add retry to the http client" && s.run_id.as_str() == "r1"
+    ));
+    step_until(&mut h, "the run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+            && h.state()
+                .model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&RunId::new("r1")))
+                .is_some_and(|r| !r.view.run.context.items.is_empty())
+    });
+    let line = {
+        let app = h.state();
+        let entry = app
+            .model
+            .session
+            .as_ref()
+            .unwrap()
+            .run(&RunId::new("r1"))
+            .unwrap();
+        kata_cloud::gui::views::thread::provenance(entry, app.model.now)
+    };
+    assert!(line.starts_with("Run r1 · Completed · "), "{line}");
+    assert!(line.contains(" · Context: filesystem ("), "{line}");
+    assert!(line.contains(" snippets) · Provider: offline/"), "{line}");
+    h.get_by_label(&line);
+    h.get_by_label("Show run inspector").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("Show run inspector").click_accesskit();
+    step_until(&mut h, "the inspector", |h| {
+        h.query_by_label_contains("Run inspector · r1").is_some()
+    });
+    h.get_by_label("Prompt".to_uppercase().as_str());
+    h.get_by_label_contains("src/http_client.rs:");
+    h.get_by_label("CONTEXT DIAGNOSTICS");
+    h.run_steps(5);
+    snapshot(&mut h, "run_inspector");
+}
+
+#[test]
+fn running_run_animates_only_here_and_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 60_000));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to be drafting", |h| {
+        let app = h.state();
+        app.model
+            .session
+            .as_ref()
+            .and_then(|s| s.run(&RunId::new("r1")))
+            .is_some_and(|r| {
+                r.view.run.status == RunStatus::Running
+                    && r.view.run.provider_execution.is_some()
+                    && !r.view.run.context.items.is_empty()
+            })
+    });
+    h.get_by_label_contains("Run r1 · Running");
+    h.get_by_label("1 run live");
+    h.get_by_label("Stop");
+    snapshot(&mut h, "run_running");
+    h.get_by_label("Stop run").click();
+    step_until(&mut h, "the run to be cancelled", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Cancelled)
+    });
+    assert!(
+        h.state()
+            .sent
+            .iter()
+            .any(|c| matches!(c, Command::CancelRun { run_id } if run_id.as_str() == "r1"))
+    );
+}
+
+/// A store left behind by a process that died mid-run, with the window layout it had saved.
+fn crashed_store(data: &Path, repo: &Path) -> RunId {
+    let engine = engine(data, 0);
+    let (space, _) = spaces::link(
+        &engine.store,
+        engine.clock.as_ref(),
+        &engine.ids,
+        repo,
+        spaces::LinkOptions::default(),
+    )
+    .unwrap();
+    let session = spaces::session_for(
+        &engine.store,
+        engine.clock.as_ref(),
+        &engine.ids,
+        &space,
+        None,
+    )
+    .unwrap();
+    let at = Timestamp::from_unix_millis(NOW - 3_600_000);
+    let mut run = RunRecord::queued(
+        NewRun {
+            id: RunId::new("r7"),
+            space_id: space.id.clone(),
+            session_id: session.id.clone(),
+            prompt: "add retry to the http client".into(),
+            requested_context: ContextProviderKind::Filesystem,
+            options: RunOptions::default(),
+            owner: OwnerId::new("ow-gone"),
+        },
+        at,
+    );
+    run.transition(RunStatus::Running, at, None).unwrap();
+    engine
+        .store
+        .write(|tx| {
+            tx.put_run(&run)?;
+            tx.put_app_state(
+                ui_state::KEY,
+                &UiState {
+                    space: Some(space.id.clone()),
+                    session: Some(session.id.clone()),
+                    ..UiState::default()
+                },
+            )
+        })
+        .unwrap();
+    run.id
+}
+
+#[test]
+fn restart_restores_the_session_shows_interrupted_and_resume_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let run = crashed_store(&data, &repo);
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the saved session to come back", |h| {
+        run_status(h.state(), run.as_str()) == Some(RunStatus::Interrupted)
+    });
+    h.get_by_label_contains("Interrupted · app exited at 09:12 UTC");
+    h.get_by_label_contains("Run r7 · Interrupted");
+    h.run_steps(5);
+    snapshot(&mut h, "run_interrupted");
+    h.get_by_label("Resume").click();
+    step_until(&mut h, "the resumed run to complete", |h| {
+        run_status(h.state(), run.as_str()) == Some(RunStatus::Completed)
+    });
+    assert!(
+        h.state()
+            .sent
+            .iter()
+            .any(|c| matches!(c, Command::ResumeRun { run_id } if run_id == &run))
+    );
+    let stored = h
+        .state()
+        .engine
+        .store
+        .read(|rx| rx.run(&run))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, RunStatus::Completed);
+    assert_eq!(stored.attempt, 2);
+}
+
+#[test]
+fn editing_a_source_makes_the_draft_card_stale_and_apply_anyway_confirms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    step_until(&mut h, "a fresh draft card", |h| {
+        h.query_by_label_contains("Draft from run r1 (latest)")
+            .is_some()
+    });
+    let path = repo.join("src/http_client.rs");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n// edited after the run\n");
+    std::fs::write(&path, text).unwrap();
+    step_until(&mut h, "the draft card to go stale", |h| {
+        h.query_by_label_contains("Sources changed: src/http_client.rs")
+            .is_some()
+    });
+    h.get_by_label("Apply anyway");
+    h.run_steps(3);
+    snapshot(&mut h, "draft_stale");
+    h.get_by_label("Apply anyway").click();
+    step_until(&mut h, "the confirmation", |h| {
+        h.query_by_label("Confirm apply").is_some()
+    });
+    h.get_by_label("Confirm apply").click();
+    step_until(&mut h, "the draft to be applied", |h| {
+        h.state()
+            .model
+            .session
+            .as_ref()
+            .and_then(|s| s.spec.as_ref())
+            .is_some_and(|s| s.applied_from_run.as_ref().map(RunId::as_str) == Some("r1"))
+    });
+    h.get_by_label_contains("Applied from run r1 at 09:12 UTC");
+}
