@@ -127,5 +127,9 @@ pub fn install(ctx: &egui::Context) {
         style.spacing.item_spacing = egui::vec2(8.0, 6.0);
         style.spacing.button_padding = egui::vec2(8.0, 3.0);
         style.visuals.text_cursor.blink = false;
+        // Solid bars: always visible when content overflows, so nothing fades in and out between frames.
+        let mut scroll = egui::style::ScrollStyle::solid();
+        scroll.bar_width = 6.0;
+        style.spacing.scroll = scroll;
     });
 }

@@ -67,9 +67,11 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
                         .latency_ms
                         .map_or("latency n/a".to_owned(), |l| format!("{l} ms"));
                     ui.label(widgets::meta(format!(
-                        "{}/{} · {:?} · {tokens} · {latency} · {} retries",
+                        "{}/{} · {:?} · {tokens} · {} retries",
                         p.provider, p.model, p.status, p.retries
                     )));
+                    // Wall-clock latency: its own label (tests mask it in pictures).
+                    ui.label(widgets::muted(format!("Latency {latency}")));
                     if let Some(code) = &p.error_code {
                         ui.label(
                             RichText::new(format!("error: {code}"))
