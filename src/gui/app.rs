@@ -234,11 +234,9 @@ impl KataApp {
         let mut events = orchestrator.subscribe();
         let ctx = ctx.clone();
         handle.spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => ctx.request_repaint(),
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
+            // Lagged still means there is something new to draw; Closed ends the loop.
+            while let Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) = events.recv().await {
+                ctx.request_repaint();
             }
         });
     }

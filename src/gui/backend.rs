@@ -3,7 +3,7 @@
 //! over another, and the UI drains them without blocking at the start of each frame.
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, OnceLock};
 
 use crate::context::SourceChecker;
@@ -143,10 +143,7 @@ impl Backend {
 
     /// The next ready reply, if any (never blocks).
     pub fn try_recv(&self) -> Option<Reply> {
-        match self.replies.try_recv() {
-            Ok(reply) => Some(reply),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.replies.try_recv().ok()
     }
 }
 

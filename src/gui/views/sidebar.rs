@@ -21,12 +21,12 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
     let provider = session.space.context_provider;
     let last_context = session.runs.last().map(|r| {
         let c = &r.view.run.context;
-        (
-            c.resolved_provider,
-            c.fallback_from,
-            c.items.len(),
-            c.error.as_ref().map(|e| e.code.to_string()),
-        )
+        LastContext {
+            resolved: c.resolved_provider,
+            fallback_from: c.fallback_from,
+            snippets: c.items.len(),
+            error: c.error.as_ref().map(|e| e.code.to_string()),
+        }
     });
     let derived = app.model.derived();
     let agents = derived.agents.clone();
@@ -95,6 +95,14 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     }
                 });
         });
+}
+
+/// What the newest run retrieved, for the Context section.
+struct LastContext {
+    resolved: Option<crate::model::ContextProviderKind>,
+    fallback_from: Option<crate::model::ContextProviderKind>,
+    snippets: usize,
+    error: Option<String>,
 }
 
 fn session_live(app: &KataApp) -> bool {
@@ -206,12 +214,7 @@ fn context_section(
     ui: &mut Ui,
     tasks: &[crate::gui::model::SpecTaskRow],
     provider: crate::model::ContextProviderKind,
-    last: Option<(
-        Option<crate::model::ContextProviderKind>,
-        Option<crate::model::ContextProviderKind>,
-        usize,
-        Option<String>,
-    )>,
+    last: Option<LastContext>,
     live: bool,
 ) {
     widgets::section_label(ui, "Context");
@@ -246,7 +249,13 @@ fn context_section(
     ui.add_space(10.0);
     widgets::section_label(ui, "Provider in use");
     ui.label(widgets::meta(format!("Space default: {provider}")));
-    if let Some((resolved, fallback, n, error)) = last {
+    if let Some(LastContext {
+        resolved,
+        fallback_from: fallback,
+        snippets: n,
+        error,
+    }) = last
+    {
         let mut line = match resolved {
             Some(p) => format!("Last run: {p} ({n} snippets)"),
             None => "Last run: no context yet".to_owned(),

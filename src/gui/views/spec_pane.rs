@@ -103,7 +103,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                         return;
                     }
                     match spec {
-                        None => guide(app, ui),
+                        None => guide(ui),
                         Some(spec) => {
                             rendered(app, ui, &spec.content);
                             if let Some(run) = &spec.applied_from_run {
@@ -115,14 +115,9 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         });
 }
 
-fn guide(app: &KataApp, ui: &mut Ui) {
-    let has_runs = app
-        .model
-        .session
-        .as_ref()
-        .is_some_and(|s| !s.runs.is_empty());
-    // Without a spec the coordinator is still creating it.
-    let active = usize::from(has_runs || !has_runs);
+fn guide(ui: &mut Ui) {
+    // The guide shows while there is no spec yet: the coordinator is at step 1, creating it.
+    let active = 1;
     let steps = [
         (
             "Creating spec",
