@@ -343,3 +343,99 @@ fn editing_a_source_makes_the_draft_card_stale_and_apply_anyway_confirms() {
     });
     h.get_by_label_contains("Applied from run r1 at 09:12 UTC");
 }
+
+#[test]
+fn applying_a_fresh_draft_then_editing_the_spec_autosaves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "a fresh draft card", |h| {
+        h.query_by_label_contains("Draft from run r1 (latest)")
+            .is_some()
+    });
+    h.get_by_label("Apply").click();
+    step_until(&mut h, "the spec to be applied", |h| {
+        h.query_by_label_contains("Applied from run r1 at 09:12 UTC")
+            .is_some()
+    });
+    // Rendered sections with task cards.
+    assert!(h.query_all_by_label("Goal").count() >= 1);
+    assert!(h.state_mut().model.derived().spec_tasks.len() >= 2);
+    snapshot(&mut h, "spec_applied");
+    assert!(h.query_by_label_contains("Draft from run").is_none());
+    let store = h.state().engine.store.clone();
+    let session = h.state().model.session_id().unwrap().clone();
+    let before = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    assert_eq!(before.applied_from_run, Some(RunId::new("r1")));
+
+    h.get_by_label("Edit").click();
+    step_until(&mut h, "the editor", |h| {
+        h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+            .any(|n| n.value().is_some_and(|v| v.starts_with("# Spec")))
+    });
+    let editor = h
+        .query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with("# Spec")))
+        .unwrap();
+    editor.focus();
+    h.step();
+    h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with("# Spec")))
+        .unwrap()
+        .type_text("Edited by hand. ");
+    step_until(&mut h, "the autosave", |_| {
+        store
+            .read(|rx| rx.spec(&session))
+            .unwrap()
+            .is_some_and(|s| s.revision == before.revision + 1)
+    });
+    let after = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    assert!(
+        after.content.contains("Edited by hand. "),
+        "{}",
+        after.content
+    );
+    assert_eq!(
+        after.applied_from_run, None,
+        "a hand edit is not the draft any more"
+    );
+    h.get_by_label("Saved");
+}
+
+#[test]
+fn a_failed_run_shows_its_code_remediation_and_retry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    h.state_mut().view.provider = "anthropic".into();
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to fail", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Failed)
+    });
+    let code = h
+        .state()
+        .model
+        .session
+        .as_ref()
+        .and_then(|s| s.run(&RunId::new("r1")))
+        .and_then(|r| r.view.run.error.clone())
+        .unwrap()
+        .code;
+    h.get_by_label(&format!("Failed · {code}"));
+    h.state_mut().view.provider = "offline".into();
+    h.get_by_label("Retry").click();
+    step_until(&mut h, "the retry to complete", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    });
+    assert!(matches!(
+        h.state().sent.get(1),
+        Some(Command::StartRun(s)) if s.prompt == "add retry to the http client"
+    ));
+}

@@ -136,6 +136,8 @@ pub enum ThreadItem {
     Delegation(usize),
     Barrier(usize, u32),
     EventBar(usize, usize),
+    /// What a live run is doing right now ("Drafting the spec…").
+    Working(usize),
 }
 
 /// How an agent (the coordinator or a specialist) is doing.
@@ -493,6 +495,9 @@ impl AppModel {
                         }
                     }
                 }
+            }
+            if self.is_live(view) {
+                d.items.push(ThreadItem::Working(i));
             }
         }
         if let Some(latest) = session.runs.last() {

@@ -211,12 +211,31 @@ fn rendered(app: &mut KataApp, ui: &mut Ui, content: &str) {
                     });
             }
         } else {
-            ui.push_id(section.heading, |ui| {
-                CommonMarkViewer::new().show(ui, &mut app.view.markdown, section.body);
-            });
+            let own = own_text(section.body);
+            if !own.trim().is_empty() {
+                ui.push_id(section.heading, |ui| {
+                    CommonMarkViewer::new().show(ui, &mut app.view.markdown, own);
+                });
+            }
         }
         ui.add_space(10.0);
     }
+}
+
+/// A section's own text: its body up to the first nested heading (nested sections are drawn on their own).
+fn own_text(body: &str) -> &str {
+    let mut offset = 0;
+    let mut in_fence = false;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        } else if !in_fence && t.starts_with('#') {
+            return body.get(..offset).unwrap_or(body);
+        }
+        offset += line.len();
+    }
+    body
 }
 
 fn footer(app: &KataApp, ui: &mut Ui, run: &crate::model::RunId, at: crate::model::Timestamp) {

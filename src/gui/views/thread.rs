@@ -259,7 +259,8 @@ fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
         | ThreadItem::Step(i, _)
         | ThreadItem::Delegation(i)
         | ThreadItem::Barrier(i, _)
-        | ThreadItem::EventBar(i, _) => i,
+        | ThreadItem::EventBar(i, _)
+        | ThreadItem::Working(i) => i,
     };
     let Some(entry) = app
         .model
@@ -283,6 +284,7 @@ fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
         ThreadItem::Delegation(_) => delegation(ui, &entry),
         ThreadItem::Barrier(_, wave) => barrier(app, ui, &entry, wave),
         ThreadItem::EventBar(_, t) => event_bar(ui, &entry, t),
+        ThreadItem::Working(_) => working(ui, &entry, app.config.animate),
     }
 }
 
@@ -699,6 +701,41 @@ fn event_bar(ui: &mut Ui, entry: &RunEntry, t: usize) {
                 );
             });
         });
+}
+
+/// The activity line under a live run.
+fn working(ui: &mut Ui, entry: &RunEntry, animate: bool) {
+    let run = &entry.view.run;
+    let doing = if run.context.resolved_provider.is_none() && run.context.error.is_none() {
+        "Retrieving context"
+    } else if run.draft.is_none() {
+        "Drafting the spec"
+    } else if entry
+        .view
+        .tasks
+        .iter()
+        .any(|t| t.status == TaskStatus::Running)
+    {
+        "Specialists are working"
+    } else {
+        "Thinking"
+    };
+    let dots = if animate {
+        let n = (ui.input(|i| i.time) * 3.0) as usize % 3 + 1;
+        ".".repeat(n)
+    } else {
+        "...".to_owned()
+    };
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
+        ui.painter()
+            .circle_filled(rect.center(), 3.0, theme::RUNNING.gamma_multiply(0.8));
+        ui.label(
+            RichText::new(format!("{doing}{dots}"))
+                .size(13.0)
+                .color(theme::SECONDARY),
+        );
+    });
 }
 
 fn history(app: &mut KataApp, ui: &mut Ui) {
