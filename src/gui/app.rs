@@ -371,6 +371,25 @@ impl KataApp {
         if self.model.session.is_some() && time - self.last_stale_check >= STALENESS_EVERY {
             self.last_stale_check = time;
             self.follow_up(FollowUp::CheckStaleness);
+            // Runs executing in another process (a `run --detach` worker) publish no events here:
+            // read them again so their state does not freeze.
+            let elsewhere: Vec<RunId> = self
+                .model
+                .session
+                .as_ref()
+                .map(|s| {
+                    s.runs
+                        .iter()
+                        .filter(|r| {
+                            r.view.run.status.is_active() && !self.model.owned.contains(r.id())
+                        })
+                        .map(|r| r.id().clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for run in elsewhere {
+                self.backend.send(Request::RefreshRun { run });
+            }
         }
         if let Some(at) = self.view.spec_dirty_at
             && time - at >= AUTOSAVE_AFTER

@@ -665,6 +665,148 @@ pub fn clock_time(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{
+        ContextProviderKind, NewRun, OwnerId, PlannedTask, RunOptions, RunRecord, SpaceId, TaskKind,
+    };
+    use crate::protocol::{RunStatusChanged, TaskStatusChanged};
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms)
+    }
+
+    fn model_with_session() -> (AppModel, RunRecord) {
+        let space = Space {
+            id: SpaceId::new("sp1"),
+            name: "repo".into(),
+            root_path: "/tmp/repo".into(),
+            repo: None,
+            context_provider: ContextProviderKind::Filesystem,
+            mcp_command: None,
+            created_at: t(0),
+            updated_at: t(0),
+        };
+        let session = Session {
+            id: SessionId::new("se1"),
+            space_id: space.id.clone(),
+            label: "Session 1".into(),
+            context_provider: None,
+            worktree: None,
+            created_at: t(0),
+            updated_at: t(0),
+            last_used_at: t(0),
+        };
+        let run = RunRecord::queued(
+            NewRun {
+                id: RunId::new("r1"),
+                space_id: space.id.clone(),
+                session_id: session.id.clone(),
+                prompt: "add retry".into(),
+                requested_context: ContextProviderKind::Filesystem,
+                options: RunOptions::default(),
+                owner: OwnerId::new("ow1"),
+            },
+            t(1),
+        );
+        let mut model = AppModel::new(t(1));
+        model.set_session(SessionData {
+            space,
+            sessions: vec![session.clone()],
+            session,
+            runs: Vec::new(),
+            spec: None,
+        });
+        (model, run)
+    }
+
+    #[test]
+    fn events_build_the_thread_and_only_owned_runs_are_live() {
+        let (mut model, run) = model_with_session();
+        let r1 = run.id.clone();
+        model.apply(&Event::RunCreated {
+            run: Box::new(run.clone()),
+        });
+        model.apply(&Event::RunStatusChanged(RunStatusChanged {
+            run_id: r1.clone(),
+            status: RunStatus::Running,
+            at: t(2),
+            attempt: 1,
+            note: None,
+            error: None,
+        }));
+        let task = TaskRecord::queued(
+            r1.clone(),
+            PlannedTask {
+                id: TaskId::numbered(1),
+                kind: TaskKind::Implement,
+                title: "add retry".into(),
+                wave: 1,
+                depends_on: Vec::new(),
+            },
+            1,
+            t(3),
+        );
+        model.apply(&Event::TasksPlanned {
+            run_id: r1.clone(),
+            tasks: vec![task],
+        });
+        let session = model.session.as_ref().unwrap();
+        assert!(model.is_live(&session.run(&r1).unwrap().view));
+        let revision = model.revision;
+        let items = model.derived().items.clone();
+        assert_eq!(model.derived().revision, revision);
+        assert_eq!(
+            items,
+            vec![
+                ThreadItem::User(0),
+                ThreadItem::Header(0),
+                ThreadItem::Delegation(0),
+                ThreadItem::Step(0, Step::Task(0)),
+                ThreadItem::Barrier(0, 1),
+                ThreadItem::Working(0),
+            ]
+        );
+        let follow = model.apply(&Event::TaskStatusChanged(TaskStatusChanged {
+            run_id: r1.clone(),
+            task_id: TaskId::numbered(1),
+            status: TaskStatus::Running,
+            at: t(4),
+            attempt: 1,
+            summary: None,
+            error: None,
+        }));
+        assert!(follow.is_empty());
+        assert!(model.revision > revision);
+        let agents = &model.derived().agents;
+        assert_eq!(agents[1].state, AgentState::Running);
+        let follow = model.apply(&Event::RunStatusChanged(RunStatusChanged {
+            run_id: r1.clone(),
+            status: RunStatus::Interrupted,
+            at: t(5),
+            attempt: 1,
+            note: None,
+            error: None,
+        }));
+        assert!(follow.contains(&FollowUp::RefreshRun(r1.clone())));
+        let entry = model.session.as_ref().unwrap().run(&r1).unwrap();
+        assert!(!model.is_live(&entry.view));
+        assert_eq!(entry.view.run.interrupted_at, Some(t(5)));
+        assert_eq!(model.derived().agents[0].state, AgentState::Interrupted);
+    }
+
+    #[test]
+    fn runs_of_other_processes_are_not_live() {
+        let (mut model, mut run) = model_with_session();
+        run.transition(RunStatus::Running, t(2), None).unwrap();
+        model.merge_run(RunView {
+            run,
+            tasks: Vec::new(),
+            stale: Staleness::default(),
+        });
+        let entry = &model.session.as_ref().unwrap().runs[0];
+        assert!(entry.view.run.status.is_active());
+        assert!(!model.is_live(&entry.view));
+        assert_eq!(model.derived().agents[0].state, AgentState::Idle);
+    }
 
     #[test]
     fn formats_ages_and_durations() {
