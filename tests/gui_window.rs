@@ -308,8 +308,12 @@ fn editing_a_source_makes_the_draft_card_stale_and_apply_anyway_confirms() {
     common::sample_repo(&repo);
     let mut h = harness(engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    // The first prompt typed on Home starts the first run once the space is open.
+    h.state_mut().view.home_prompt = "add retry to the http client".into();
     open_space(&mut h, &repo);
-    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the first run to start", |h| {
+        !h.state().sent.is_empty()
+    });
     step_until(&mut h, "the run to complete", |h| {
         run_status(h.state(), "r1") == Some(RunStatus::Completed)
     });

@@ -70,6 +70,9 @@ pub enum SidebarSection {
 pub struct ViewState {
     pub screen: Screen,
     pub home_path: String,
+    /// Optional first prompt typed on Home; sent once the new space's session is open.
+    pub home_prompt: String,
+    pub pending_prompt: Option<String>,
     pub home_error: Option<String>,
     pub linking: bool,
     pub composer: String,
@@ -93,6 +96,8 @@ impl Default for ViewState {
         Self {
             screen: Screen::Home,
             home_path: String::new(),
+            home_prompt: String::new(),
+            pending_prompt: None,
             home_error: None,
             linking: false,
             composer: String::new(),
@@ -320,6 +325,10 @@ impl KataApp {
                 self.view.linking = false;
                 self.view.home_error = None;
                 self.view.home_path.clear();
+                let prompt = std::mem::take(&mut self.view.home_prompt);
+                if !prompt.trim().is_empty() {
+                    self.view.pending_prompt = Some(prompt.trim().to_owned());
+                }
                 self.backend.send(Request::Spaces);
                 self.backend.send(Request::OpenSpace {
                     space: space.id,
@@ -343,6 +352,9 @@ impl KataApp {
                 self.view.stick_to_bottom = true;
                 self.model.set_session(*data);
                 self.view.screen = Screen::Session;
+                if let Some(prompt) = self.view.pending_prompt.take() {
+                    self.actions.push(Action::Send(prompt));
+                }
             }
             Reply::Run(view) => self.model.merge_run(*view),
             Reply::Staleness {

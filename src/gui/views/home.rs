@@ -50,6 +50,19 @@ fn create_form(app: &mut KataApp, ui: &mut Ui) {
         .corner_radius(6)
         .inner_margin(Margin::same(12))
         .show(ui, |ui| {
+            ui.add(
+                TextEdit::multiline(&mut app.view.home_prompt)
+                    .id_salt("home_prompt")
+                    .hint_text(
+                        "What should the coordinator work on? (optional: you can start later)",
+                    )
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY)
+                    .frame(egui::Frame::NONE),
+            );
+            ui.add_space(8.0);
+            ui.separator();
+            ui.add_space(4.0);
             widgets::section_label(ui, "Folder of the repository");
             ui.add_space(2.0);
             let edit = ui.add(
