@@ -443,3 +443,34 @@ fn a_failed_run_shows_its_code_remediation_and_retry() {
         Some(Command::StartRun(s)) if s.prompt == "add retry to the http client"
     ));
 }
+
+#[test]
+fn enter_sends_and_shift_enter_adds_a_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .focus();
+    h.step();
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text("add retry");
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+    h.step();
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text("to the http client");
+    h.step();
+    assert!(h.state().sent.is_empty(), "Shift+Enter must not send");
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "the prompt to be sent", |h| {
+        !h.state().sent.is_empty()
+    });
+    match h.state().sent.first() {
+        Some(Command::StartRun(s)) => assert_eq!(s.prompt, "add retry\nto the http client"),
+        other => panic!("expected StartRun, got {other:?}"),
+    }
+    assert!(h.state().view.composer.is_empty());
+}

@@ -115,8 +115,11 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                 .show(ui, |ui| {
                     let id = ui.make_persistent_id("composer_text");
                     let focused = ui.memory(|m| m.has_focus(id));
+                    // `consume_key` ignores Shift, so check it first: Shift+Enter is a new line.
                     let enter = focused
-                        && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+                        && ui.input_mut(|i| {
+                            !i.modifiers.shift && i.consume_key(Modifiers::NONE, Key::Enter)
+                        });
                     ui.add(
                         TextEdit::multiline(&mut app.view.composer)
                             .id(id)
@@ -623,7 +626,7 @@ fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u32) {
         .filter(|t| t.status == TaskStatus::Completed)
         .count();
     let title = if interrupted && finished < total {
-        format!("Wave {wave} interrupted ({done}/{total} finished)")
+        format!("Wave interrupted ({done}/{total} finished)")
     } else if finished < total {
         format!("Waiting for all ({finished}/{total})")
     } else {
