@@ -155,7 +155,7 @@ fn create_space_send_prompt_and_inspect_provenance() {
             .unwrap()
             .run(&RunId::new("r1"))
             .unwrap();
-        kata_cloud::gui::views::thread::provenance(entry, app.model.now)
+        kata_cloud::gui::views::thread_rows::provenance(entry, app.model.now)
     };
     assert!(line.starts_with("Run r1 · Completed · "), "{line}");
     assert!(line.contains(" · Context: filesystem ("), "{line}");

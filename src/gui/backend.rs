@@ -3,7 +3,7 @@
 //! over another, and the UI drains them without blocking at the start of each frame.
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock};
 
 use crate::context::SourceChecker;
@@ -87,9 +87,14 @@ pub enum Reply {
     Failed(String),
 }
 
+/// Requests waiting for the I/O thread before new ones are refused.
+const REQUEST_CAPACITY: usize = 256;
+/// Replies waiting for the UI before the I/O thread waits (it never blocks the UI).
+const REPLY_CAPACITY: usize = 256;
+
 /// The UI's end of the I/O thread.
 pub struct Backend {
-    requests: Sender<Request>,
+    requests: SyncSender<Request>,
     replies: Receiver<Reply>,
     repaint: Arc<OnceLock<egui::Context>>,
 }
@@ -97,8 +102,8 @@ pub struct Backend {
 impl Backend {
     /// Starts the I/O thread on the engine's store.
     pub fn start(store: Store, clock: SharedClock, ids: Arc<IdGenerator>) -> std::io::Result<Self> {
-        let (requests, inbox) = mpsc::channel::<Request>();
-        let (outbox, replies) = mpsc::channel::<Reply>();
+        let (requests, inbox) = mpsc::sync_channel::<Request>(REQUEST_CAPACITY);
+        let (outbox, replies) = mpsc::sync_channel::<Reply>(REPLY_CAPACITY);
         let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let wake = repaint.clone();
         std::thread::Builder::new()
@@ -134,10 +139,16 @@ impl Backend {
         let _ = self.repaint.set(ctx.clone());
     }
 
-    /// Queues a request (never blocks).
+    /// Queues a request (never blocks; a full queue drops it with a warning).
     pub fn send(&self, request: Request) {
-        if self.requests.send(request).is_err() {
-            tracing::warn!("the window's I/O thread is gone; request dropped");
+        match self.requests.try_send(request) {
+            Ok(()) => {}
+            Err(TrySendError::Full(request)) => {
+                tracing::warn!(?request, "the window's I/O queue is full; request dropped");
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::warn!("the window's I/O thread is gone; request dropped");
+            }
         }
     }
 

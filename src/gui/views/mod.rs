@@ -6,4 +6,5 @@ pub mod shell;
 pub mod sidebar;
 pub mod spec_pane;
 pub mod thread;
+pub mod thread_rows;
 pub mod widgets;
