@@ -474,3 +474,38 @@ fn enter_sends_and_shift_enter_adds_a_line() {
     }
     assert!(h.state().view.composer.is_empty());
 }
+
+#[test]
+fn the_last_space_session_and_tabs_come_back_after_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let session = {
+        let mut h = harness(engine(&data, 0));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        h.get_by_label("Open run history").click();
+        step_until(&mut h, "the history tab", |h| {
+            h.query_by_label("Run history — repo").is_some()
+        });
+        let store = h.state().engine.store.clone();
+        step_until(&mut h, "the layout to be saved", |_| {
+            store
+                .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
+                .unwrap()
+                .is_some_and(|l| l.tabs.len() == 2 && l.active_tab == 1)
+        });
+        h.state().model.session_id().unwrap().clone()
+    };
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the session to come back", |h| {
+        h.state().model.session_id() == Some(&session)
+    });
+    h.get_by_label("Run history — repo");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Coordinator")
+        .click();
+    step_until(&mut h, "the coordinator tab", |h| {
+        h.query_by_label("Coordinator — repo").is_some()
+    });
+}

@@ -127,11 +127,16 @@ pub enum Action {
     Stop(RunId),
     Resume(RunId),
     Retry(RunId),
-    ApplyDraft { run: RunId, force: bool },
+    ApplyDraft {
+        run: RunId,
+        force: bool,
+    },
     DismissDraft(RunId),
     ToggleSidebar,
     ToggleSpec,
     SelectTab(usize),
+    /// Opens (or focuses) the run history tab.
+    OpenHistory,
 }
 
 /// The window.
@@ -511,11 +516,15 @@ impl KataApp {
             Action::SelectTab(i) => {
                 if i < self.layout.tabs.len() {
                     self.layout.active_tab = i;
-                } else if self.layout.tabs.len() < 2 {
+                }
+            }
+            Action::OpenHistory => match self.layout.tabs.iter().position(|t| *t == Tab::History) {
+                Some(i) => self.layout.active_tab = i,
+                None => {
                     self.layout.tabs.push(Tab::History);
                     self.layout.active_tab = self.layout.tabs.len() - 1;
                 }
-            }
+            },
         }
     }
 

@@ -94,9 +94,11 @@ const REPLY_CAPACITY: usize = 256;
 
 /// The UI's end of the I/O thread.
 pub struct Backend {
-    requests: SyncSender<Request>,
+    /// `None` once dropping: closing it ends the I/O thread.
+    requests: Option<SyncSender<Request>>,
     replies: Receiver<Reply>,
     repaint: Arc<OnceLock<egui::Context>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Backend {
@@ -106,7 +108,7 @@ impl Backend {
         let (outbox, replies) = mpsc::sync_channel::<Reply>(REPLY_CAPACITY);
         let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
         let wake = repaint.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("kata-gui-io".into())
             .spawn(move || {
                 let worker = Worker {
@@ -128,9 +130,10 @@ impl Backend {
                 }
             })?;
         Ok(Self {
-            requests,
+            requests: Some(requests),
             replies,
             repaint,
+            thread: Some(thread),
         })
     }
 
@@ -141,7 +144,10 @@ impl Backend {
 
     /// Queues a request (never blocks; a full queue drops it with a warning).
     pub fn send(&self, request: Request) {
-        match self.requests.try_send(request) {
+        let Some(requests) = &self.requests else {
+            return;
+        };
+        match requests.try_send(request) {
             Ok(()) => {}
             Err(TrySendError::Full(request)) => {
                 tracing::warn!(?request, "the window's I/O queue is full; request dropped");
@@ -155,6 +161,19 @@ impl Backend {
     /// The next ready reply, if any (never blocks).
     pub fn try_recv(&self) -> Option<Reply> {
         self.replies.try_recv().ok()
+    }
+}
+
+impl Drop for Backend {
+    /// Waits for the I/O thread so the store is closed when the window is gone (a reopened store in the same
+    /// process would otherwise find it still open).
+    fn drop(&mut self) {
+        self.requests = None;
+        // Unblock a worker waiting to hand over a reply.
+        while self.replies.try_recv().is_ok() {}
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

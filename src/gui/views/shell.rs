@@ -78,6 +78,7 @@ fn title_bar(app: &mut KataApp, ui: &mut Ui) {
                 }
                 _ => format!("{tab} — Kata Cloud"),
             };
+            let accessible_title = title.clone();
             let galley = ui.painter().layout_no_wrap(
                 title,
                 egui::FontId::proportional(theme::META),
@@ -93,7 +94,10 @@ fn title_bar(app: &mut KataApp, ui: &mut Ui) {
                 galley,
                 theme::SECONDARY,
             );
-            ui.interact(pill, ui.scope_id().with("title_pill"), Sense::hover());
+            let response = ui.interact(pill, ui.scope_id().with("title_pill"), Sense::hover());
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::Label, true, accessible_title.as_str())
+            });
         });
 }
 

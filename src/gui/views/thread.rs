@@ -10,7 +10,6 @@ use crate::gui::app::{Action, KataApp};
 use crate::gui::model::ThreadItem;
 use crate::gui::theme;
 use crate::gui::ui_state::Tab;
-use crate::model::RunStatus;
 
 use super::thread_rows as rows;
 use super::widgets::{self, Icon};
@@ -65,7 +64,7 @@ fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
                 if app.layout.tabs.len() < 2
                     && widgets::icon_button(ui, Icon::Plus, "Open run history").clicked()
                 {
-                    app.actions.push(Action::SelectTab(usize::MAX));
+                    app.actions.push(Action::OpenHistory);
                 }
             });
         });
@@ -291,42 +290,37 @@ fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
     }
 }
 
+/// The session's runs, newest first; only the rows in view are laid out.
 fn history(app: &mut KataApp, ui: &mut Ui) {
     let Some(session) = &app.model.session else {
         return;
     };
     let now = app.model.now;
-    let rows: Vec<(String, RunStatus, String, String)> = session
-        .runs
-        .iter()
-        .rev()
-        .map(|r| {
-            (
-                r.id().short().to_owned(),
-                r.view.run.status,
-                crate::gui::model::first_line(&r.view.run.prompt),
-                crate::gui::model::age(now, r.view.run.created_at),
-            )
-        })
-        .collect();
+    let n = session.runs.len();
     ScrollArea::vertical()
         .id_salt("history_rows")
         .auto_shrink([false, false])
-        .show_rows(ui, 22.0, rows.len(), |ui, range| {
-            for (id, status, prompt, age) in rows.get(range).unwrap_or(&[]) {
+        .show_rows(ui, 22.0, n, |ui, range| {
+            for idx in range {
+                let Some(entry) = session.runs.get(n - 1 - idx) else {
+                    continue;
+                };
+                let run = &entry.view.run;
                 ui.horizontal(|ui| {
                     ui.add_space(SIDE);
                     ui.label(
-                        RichText::new(id)
+                        RichText::new(run.id.short())
                             .font(theme::mono())
                             .color(theme::SECONDARY),
                     );
-                    ui.label(widgets::meta(status.as_str()));
-                    ui.add(egui::Label::new(RichText::new(prompt).size(13.0)).truncate());
-                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        ui.add_space(SIDE);
-                        ui.label(widgets::muted(age.as_str()));
-                    });
+                    ui.label(widgets::meta(run.status.as_str()));
+                    ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(crate::gui::model::first_line(&run.prompt)).size(13.0),
+                        )
+                        .truncate(),
+                    );
                 });
             }
         });
