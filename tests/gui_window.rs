@@ -278,8 +278,6 @@ fn restart_restores_the_session_shows_interrupted_and_resume_works() {
     });
     h.get_by_label_contains("Interrupted · app exited at 09:12 UTC");
     h.get_by_label_contains("Run r7 · Interrupted");
-    h.run_steps(5);
-    snapshot(&mut h, "run_interrupted");
     h.get_by_label("Resume").click();
     step_until(&mut h, "the resumed run to complete", |h| {
         run_status(h.state(), run.as_str()) == Some(RunStatus::Completed)
@@ -508,4 +506,49 @@ fn the_last_space_session_and_tabs_come_back_after_a_restart() {
     step_until(&mut h, "the coordinator tab", |h| {
         h.query_by_label("Coordinator — repo").is_some()
     });
+}
+
+#[test]
+fn closing_mid_wave_leaves_an_interrupted_wave_that_resumes_unfinished_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 1_500));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        send(&mut h, "add retry to the http client");
+        step_until(&mut h, "wave 1 to be running", |h| {
+            h.state()
+                .model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&RunId::new("r1")))
+                .is_some_and(|r| {
+                    let wave1: Vec<_> = r.view.tasks.iter().filter(|t| t.wave == 1).collect();
+                    !wave1.is_empty()
+                        && wave1
+                            .iter()
+                            .all(|t| t.status == kata_cloud::model::TaskStatus::Running)
+                })
+        });
+        // Closing the window shuts the orchestrator down: the live run is recorded as interrupted.
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the interrupted run", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
+    });
+    h.get_by_label_contains("Interrupted · app exited at 09:12 UTC");
+    h.get_by_label("Wave interrupted (0/2 finished)");
+    h.get_by_label("Wave 2 waits for the wave before it");
+    h.get_by_label_contains("Interrupted · app exited at")
+        .scroll_to_me();
+    snapshot(&mut h, "run_interrupted");
+    h.get_by_label("Resume unfinished").click();
+    step_until(&mut h, "the resumed run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    h.get_by_label("Wave 1 finished (2/2)");
+    h.get_by_label("Wave 2 finished (1/1)");
 }

@@ -345,13 +345,26 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
         .iter()
         .filter(|t| t.status == TaskStatus::Completed)
         .count();
-    let title = if interrupted && finished < total {
-        format!("Wave interrupted ({done}/{total} finished)")
-    } else if finished < total {
-        format!("Waiting for all ({finished}/{total})")
-    } else {
+    let started = tasks
+        .iter()
+        .any(|t| t.times_started() > 0 || t.status.is_terminal());
+    let title = if finished == total {
         format!("Wave {wave} finished ({done}/{total})")
+    } else if !started && (interrupted || live) {
+        format!("Wave {wave} waits for the wave before it")
+    } else if interrupted {
+        format!("Wave interrupted ({done}/{total} finished)")
+    } else {
+        format!("Waiting for all ({finished}/{total})")
     };
+    // Exactly one recovery action per run: on its first unfinished wave.
+    let first_unfinished = entry
+        .view
+        .tasks
+        .iter()
+        .filter(|t| !t.status.is_terminal())
+        .map(|t| t.wave)
+        .min();
     let stale = interrupted && finished < total;
     let frame = Frame::NONE
         .fill(theme::CHROME)
@@ -368,7 +381,7 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
                 theme::SECONDARY
             };
             ui.label(RichText::new(title).size(13.0).color(color));
-            if stale {
+            if stale && first_unfinished == Some(wave) {
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     if widgets::quiet_button(ui, "Resume unfinished").clicked() {
                         app.actions.push(Action::Resume(entry.id().clone()));
