@@ -196,12 +196,16 @@ fn rendered(app: &mut KataApp, ui: &mut Ui, content: &str) {
                         ui.set_width(ui.available_width());
                         ui.horizontal(|ui| {
                             widgets::task_glyph(ui, task.status, live);
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(&task.title).size(13.0).color(theme::TEXT),
-                                )
-                                .truncate(),
-                            );
+                            let title_width = (ui.available_width() - 24.0).max(40.0);
+                            ui.scope(|ui| {
+                                ui.set_max_width(title_width);
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(&task.title).size(13.0).color(theme::TEXT),
+                                    )
+                                    .truncate(),
+                                );
+                            });
                             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                                 let (rect, _) =
                                     ui.allocate_exact_size(vec2(14.0, 14.0), Sense::hover());
