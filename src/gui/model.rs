@@ -4,6 +4,7 @@
 //! by revision so a frame never rebuilds them twice.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::model::{
     ErrorInfo, RunId, RunStatus, RunView, Session, SessionId, Space, SpecRecord, Staleness, TaskId,
@@ -42,15 +43,19 @@ pub struct SessionState {
     pub space: Space,
     pub sessions: Vec<Session>,
     pub session: Session,
-    /// Oldest first.
-    pub runs: Vec<RunEntry>,
+    /// Oldest first. Shared so a frame can hold a row's run without copying it (copy-on-write on update).
+    pub runs: Vec<Arc<RunEntry>>,
     index: HashMap<RunId, usize>,
     pub spec: Option<SpecRecord>,
 }
 
 impl SessionState {
     pub fn new(data: SessionData) -> Self {
-        let runs: Vec<RunEntry> = data.runs.into_iter().map(RunEntry::new).collect();
+        let runs: Vec<Arc<RunEntry>> = data
+            .runs
+            .into_iter()
+            .map(|r| Arc::new(RunEntry::new(r)))
+            .collect();
         let index = runs
             .iter()
             .enumerate()
@@ -67,11 +72,17 @@ impl SessionState {
     }
 
     pub fn run(&self, id: &RunId) -> Option<&RunEntry> {
-        self.index.get(id).and_then(|&i| self.runs.get(i))
+        self.index
+            .get(id)
+            .and_then(|&i| self.runs.get(i))
+            .map(|r| &**r)
     }
 
     fn run_mut(&mut self, id: &RunId) -> Option<&mut RunEntry> {
-        self.index.get(id).and_then(|&i| self.runs.get_mut(i))
+        self.index
+            .get(id)
+            .and_then(|&i| self.runs.get_mut(i))
+            .map(Arc::make_mut)
     }
 
     fn push(&mut self, entry: RunEntry) {
@@ -79,18 +90,22 @@ impl SessionState {
             return;
         }
         self.index.insert(entry.id().clone(), self.runs.len());
-        self.runs.push(entry);
+        self.runs.push(Arc::new(entry));
     }
 
     /// The newest run with a draft that is not applied yet.
     pub fn pending_draft(&self) -> Option<&RunEntry> {
-        self.runs.iter().rev().find(|r| {
-            r.view
-                .run
-                .draft
-                .as_ref()
-                .is_some_and(|d| d.applied_at.is_none())
-        })
+        self.runs
+            .iter()
+            .rev()
+            .find(|r| {
+                r.view
+                    .run
+                    .draft
+                    .as_ref()
+                    .is_some_and(|d| d.applied_at.is_none())
+            })
+            .map(|r| &**r)
     }
 }
 
