@@ -187,7 +187,19 @@ fn input(t: f64) -> egui::RawInput {
     }
 }
 
-fn frame(app: &mut KataApp, ctx: &egui::Context, t: f64) -> Duration {
+/// CPU time this thread has used (what a frame costs, whatever else the machine is doing).
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// One frame as eframe runs it, minus the GPU: logic, the egui pass, tessellation.
+/// Returns (CPU time of this thread, wall time).
+fn frame(app: &mut KataApp, ctx: &egui::Context, t: f64) -> (Duration, Duration) {
+    let cpu = thread_cpu();
     let started = Instant::now();
     app.logic(ctx);
     let mut output = ctx.run_ui(input(t), |ui| app.draw(ui));
@@ -195,7 +207,7 @@ fn frame(app: &mut KataApp, ctx: &egui::Context, t: f64) -> Duration {
     output.textures_delta.clear();
     let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
     std::hint::black_box(primitives);
-    started.elapsed()
+    (thread_cpu().saturating_sub(cpu), started.elapsed())
 }
 
 fn main() {
@@ -239,26 +251,40 @@ fn main() {
         frame(&mut app, &ctx, t);
         t += 1.0 / 60.0;
     }
-    let mut times: Vec<Duration> = (0..FRAMES)
+    let (mut cpu, mut wall): (Vec<Duration>, Vec<Duration>) = (0..FRAMES)
         .map(|_| {
             let d = frame(&mut app, &ctx, t);
             t += 1.0 / 60.0;
             d
         })
-        .collect();
-    times.sort_unstable();
-    let median = times[FRAMES / 2];
-    let p99 = times[(FRAMES * 99) / 100 - 1];
+        .unzip();
+    // The frames drew the session (not Home), and only some of the rows were laid out (virtualised).
+    assert_eq!(app.view.screen, kata_cloud::gui::app::Screen::Session);
+    let drawn = app.view.heights.len();
+    assert!(
+        drawn > 0 && drawn < rows / 4,
+        "{drawn} of {rows} rows laid out"
+    );
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let stats = |times: &mut Vec<Duration>| {
+        times.sort_unstable();
+        (
+            ms(times[FRAMES / 2]),
+            ms(times[(FRAMES * 99) / 100 - 1]),
+            ms(times[FRAMES - 1]),
+        )
+    };
+    let (cpu_median, cpu_p99, cpu_max) = stats(&mut cpu);
+    let (wall_median, wall_p99, _) = stats(&mut wall);
     println!(
-        "frame: {RUNS} runs in the store, {rows} thread rows; seeded in {:.0} ms, session loaded in {:.0} ms",
+        "frame: {RUNS} runs in the store, {rows} thread rows ({drawn} laid out); seeded in {:.0} ms, session loaded in {:.0} ms",
         ms(seeded),
         ms(loaded)
     );
     println!(
-        "frame: {FRAMES} frames  median {:.3} ms  p99 {:.3} ms  max {:.3} ms  (target p99 < 4 ms)",
-        ms(median),
-        ms(p99),
-        ms(times[FRAMES - 1])
+        "frame: {FRAMES} frames, CPU time  median {cpu_median:.3} ms  p99 {cpu_p99:.3} ms  max {cpu_max:.3} ms  (target p99 < 4 ms)"
+    );
+    println!(
+        "frame: wall time  median {wall_median:.3} ms  p99 {wall_p99:.3} ms (includes other load on the machine)"
     );
 }
