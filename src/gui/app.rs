@@ -137,6 +137,8 @@ pub enum Action {
     SelectTab(usize),
     /// Opens (or focuses) the run history tab.
     OpenHistory,
+    /// Expands or collapses a run inspector or a step row.
+    Toggle(super::model::Expand),
 }
 
 /// The window.
@@ -518,6 +520,7 @@ impl KataApp {
                     self.layout.active_tab = i;
                 }
             }
+            Action::Toggle(what) => self.model.toggle(what),
             Action::OpenHistory => match self.layout.tabs.iter().position(|t| *t == Tab::History) {
                 Some(i) => self.layout.active_tab = i,
                 None => {

@@ -111,7 +111,8 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
         .on_hover_text(chevron)
         .clicked();
     if toggle {
-        app.model.toggle(Expand::Inspector(run.id.clone()));
+        app.actions
+            .push(Action::Toggle(Expand::Inspector(run.id.clone())));
         opened = !expanded;
     }
     match run.status {
@@ -244,7 +245,7 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
         Sense::click(),
     );
     if click.clicked() {
-        app.model.toggle(key);
+        app.actions.push(Action::Toggle(key));
     }
     if !open {
         return;

@@ -2,7 +2,7 @@
 //! pills, section labels, dashed frames.
 
 use egui::{
-    Align2, Color32, CornerRadius, Pos2, Rect, Response, RichText, Sense, Shape, Stroke, Ui, Vec2,
+    Align2, Color32, CornerRadius, Pos2, Rect, Response, RichText, Sense, Shape, Stroke, Ui,
     WidgetInfo, pos2, vec2,
 };
 
@@ -19,7 +19,6 @@ pub enum Icon {
     ChevronDown,
     Play,
     Stop,
-    Send,
     Plus,
 }
 
@@ -86,20 +85,6 @@ pub fn paint_icon(ui: &Ui, rect: Rect, icon: Icon, color: Color32) {
         }
         Icon::Stop => {
             p.rect_filled(Rect::from_center_size(c, vec2(9.0, 9.0)), 1.5, color);
-        }
-        Icon::Send => {
-            p.add(Shape::line(
-                vec![pos2(c.x, c.y + 6.0), pos2(c.x, c.y - 6.0)],
-                s,
-            ));
-            p.add(Shape::line(
-                vec![
-                    pos2(c.x - 4.5, c.y - 1.5),
-                    pos2(c.x, c.y - 6.0),
-                    pos2(c.x + 4.5, c.y - 1.5),
-                ],
-                s,
-            ));
         }
         Icon::Plus => {
             p.line_segment([pos2(c.x - 5.0, c.y), pos2(c.x + 5.0, c.y)], s);
@@ -322,9 +307,4 @@ pub fn pulse(ui: &Ui, animate: bool) -> f32 {
     }
     let t = ui.input(|i| i.time) as f32;
     0.5 + 0.5 * (t * 4.0).sin()
-}
-
-/// Space reserved on the right of a row for a trailing widget.
-pub fn trailing(ui: &mut Ui, width: f32) -> Vec2 {
-    vec2(ui.available_width() - width, 0.0)
 }
