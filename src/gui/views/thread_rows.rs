@@ -13,6 +13,8 @@ use super::widgets::{self, Icon};
 
 pub(super) fn user_turn(ui: &mut Ui, entry: &RunEntry) {
     ui.add_space(8.0);
+    time_divider(ui, &clock_time(entry.view.run.created_at));
+    ui.add_space(6.0);
     Frame::NONE
         .fill(theme::CHROME)
         .corner_radius(4)
@@ -21,6 +23,28 @@ pub(super) fn user_turn(ui: &mut Ui, entry: &RunEntry) {
             ui.set_width(ui.available_width());
             ui.label(RichText::new(&entry.view.run.prompt).color(theme::TEXT));
         });
+}
+
+/// A hairline across the thread with the time of the turn in a pill in the middle (as in the mocks).
+fn time_divider(ui: &mut Ui, text: &str) {
+    let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), 20.0), Sense::hover());
+    let galley = ui.painter().layout_no_wrap(
+        text.to_owned(),
+        egui::FontId::proportional(theme::LABEL),
+        theme::SECONDARY,
+    );
+    let pill = egui::Rect::from_center_size(rect.center(), galley.size() + vec2(16.0, 6.0));
+    let y = rect.center().y;
+    let line = Stroke::new(1.0, theme::BORDER);
+    ui.painter().hline(rect.left()..=pill.left() - 6.0, y, line);
+    ui.painter()
+        .hline(pill.right() + 6.0..=rect.right(), y, line);
+    ui.painter().rect_filled(pill, 9.0, theme::RAISED);
+    ui.painter().galley(
+        pill.center() - galley.size() / 2.0,
+        galley,
+        theme::SECONDARY,
+    );
 }
 
 /// `Run <id> · <Status> · <duration> · Context: <provider> (<n> snippets)[ (fallback from x)] · Provider: p/m`
