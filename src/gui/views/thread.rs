@@ -17,7 +17,6 @@ use super::widgets::{self, Icon};
 /// Estimated height of a row not measured yet.
 const ESTIMATE: f32 = 36.0;
 const SIDE: f32 = 20.0;
-const PROVIDERS: [&str; 4] = ["offline", "anthropic", "openai", "openai-compatible"];
 
 pub fn show(app: &mut KataApp, ui: &mut Ui) {
     tab_strip(app, ui);
@@ -133,8 +132,9 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                             .selected_text(RichText::new(&app.view.provider).size(theme::META))
                             .width(130.0)
                             .show_ui(ui, |ui| {
-                                for p in PROVIDERS {
-                                    ui.selectable_value(&mut app.view.provider, p.to_owned(), p);
+                                for p in crate::provider::registry::ProviderChoice::ALL {
+                                    let name = p.as_str();
+                                    ui.selectable_value(&mut app.view.provider, name.to_owned(), name);
                                 }
                             });
                         ui.add(
