@@ -552,3 +552,25 @@ fn closing_mid_wave_leaves_an_interrupted_wave_that_resumes_unfinished_tasks() {
     h.get_by_label("Wave 1 finished (2/2)");
     h.get_by_label("Wave 2 finished (1/1)");
 }
+
+#[test]
+fn a_new_session_starts_with_an_empty_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    let first = h.state().model.session_id().unwrap().clone();
+    h.get_by_label("New session").click();
+    step_until(&mut h, "the new session", |h| {
+        h.state().model.session_id().is_some_and(|s| s != &first)
+    });
+    h.get_by_label("Session 2 · 0 runs");
+    h.get_by_label("Start with a prompt");
+    assert_eq!(h.state().model.session.as_ref().unwrap().sessions.len(), 2);
+}

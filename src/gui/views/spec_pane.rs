@@ -48,8 +48,8 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                 ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
                 ui.label(RichText::new("Spec").size(theme::META).color(theme::TEXT));
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    let has_spec = app.model.session.as_ref().is_some_and(|s| s.spec.is_some());
-                    if has_spec || app.view.spec_editing {
+                    // Editing is always possible: with no spec yet, you write the first one yourself.
+                    if app.model.session.is_some() {
                         let label = if app.view.spec_editing {
                             "Done"
                         } else {
