@@ -176,15 +176,30 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
     (space.id, measured.id)
 }
 
-fn input(t: f64) -> egui::RawInput {
+fn input(t: f64, events: Vec<egui::Event>) -> egui::RawInput {
     egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(1280.0, 800.0),
         )),
         time: Some(t),
+        events,
         ..Default::default()
     }
+}
+
+/// The pointer over the thread, wheeling it up by `dy` points (new rows come into view every frame).
+fn wheel_up(dy: f32) -> Vec<egui::Event> {
+    vec![
+        egui::Event::PointerMoved(egui::pos2(500.0, 400.0)),
+        egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, dy),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        },
+    ]
 }
 
 /// CPU time this thread has used (what a frame costs, whatever else the machine is doing).
@@ -198,11 +213,16 @@ fn thread_cpu() -> Duration {
 
 /// One frame as eframe runs it, minus the GPU: logic, the egui pass, tessellation.
 /// Returns (CPU time of this thread, wall time).
-fn frame(app: &mut KataApp, ctx: &egui::Context, t: f64) -> (Duration, Duration) {
+fn frame(
+    app: &mut KataApp,
+    ctx: &egui::Context,
+    t: f64,
+    events: Vec<egui::Event>,
+) -> (Duration, Duration) {
     let cpu = thread_cpu();
     let started = Instant::now();
     app.logic(ctx);
-    let mut output = ctx.run_ui(input(t), |ui| app.draw(ui));
+    let mut output = ctx.run_ui(input(t, events), |ui| app.draw(ui));
     // No GPU here: font atlas uploads are dropped.
     output.textures_delta.clear();
     let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
@@ -236,7 +256,7 @@ fn main() {
     let mut t = 0.0;
     let loading = Instant::now();
     while app.model.session_id() != Some(&session) {
-        frame(&mut app, &ctx, t);
+        frame(&mut app, &ctx, t, Vec::new());
         t += 1.0 / 60.0;
         assert!(
             loading.elapsed() < Duration::from_secs(120),
@@ -248,19 +268,34 @@ fn main() {
     let rows = app.model.derived().items.len();
     assert!(rows >= 2_000, "the thread has {rows} rows");
     for _ in 0..WARMUP {
-        frame(&mut app, &ctx, t);
+        frame(&mut app, &ctx, t, Vec::new());
         t += 1.0 / 60.0;
     }
     let (mut cpu, mut wall): (Vec<Duration>, Vec<Duration>) = (0..FRAMES)
         .map(|_| {
-            let d = frame(&mut app, &ctx, t);
+            let d = frame(&mut app, &ctx, t, Vec::new());
             t += 1.0 / 60.0;
             d
         })
         .unzip();
+    let before_scroll = app.view.heights.len();
+    // Second scenario: scrolling up through the thread, 60 points a frame (rows never laid out before
+    // come into view and are measured).
+    let (mut scroll_cpu, _): (Vec<Duration>, Vec<Duration>) = (0..FRAMES)
+        .map(|_| {
+            let d = frame(&mut app, &ctx, t, wheel_up(60.0));
+            t += 1.0 / 60.0;
+            d
+        })
+        .unzip();
+    let scrolled_rows = app.view.heights.len() - before_scroll;
+    assert!(
+        scrolled_rows > 20,
+        "scrolling laid out only {scrolled_rows} new rows"
+    );
     // The frames drew the session (not Home), and only some of the rows were laid out (virtualised).
     assert_eq!(app.view.screen, kata_cloud::gui::app::Screen::Session);
-    let drawn = app.view.heights.len();
+    let drawn = before_scroll;
     assert!(
         drawn > 0 && drawn < rows / 4,
         "{drawn} of {rows} rows laid out"
@@ -276,6 +311,7 @@ fn main() {
     };
     let (cpu_median, cpu_p99, cpu_max) = stats(&mut cpu);
     let (wall_median, wall_p99, _) = stats(&mut wall);
+    let (scroll_median, scroll_p99, scroll_max) = stats(&mut scroll_cpu);
     println!(
         "frame: {RUNS} runs in the store, {rows} thread rows ({drawn} laid out); seeded in {:.0} ms, session loaded in {:.0} ms",
         ms(seeded),
@@ -286,5 +322,8 @@ fn main() {
     );
     println!(
         "frame: wall time  median {wall_median:.3} ms  p99 {wall_p99:.3} ms (includes other load on the machine)"
+    );
+    println!(
+        "frame: scrolling ({scrolled_rows} rows newly laid out), CPU time  median {scroll_median:.3} ms  p99 {scroll_p99:.3} ms  max {scroll_max:.3} ms"
     );
 }
