@@ -213,8 +213,12 @@ impl KataApp {
             self.wake_on_events(ctx);
         }
         self.model.now = self.engine.clock.now();
-        self.drain_events();
-        self.drain_replies();
+        let more_events = self.drain_events();
+        let more_replies = self.drain_replies();
+        if more_events || more_replies {
+            // The per-frame cap was hit: come back for the rest next frame.
+            ctx.request_repaint();
+        }
         for action in std::mem::take(&mut self.actions) {
             self.act(action);
         }
@@ -226,6 +230,10 @@ impl KataApp {
         }
         if self.model.any_live() && self.config.animate {
             ctx.request_repaint_after(std::time::Duration::from_millis(60));
+        }
+        if self.model.session.is_some() {
+            // Keep the staleness timer running while the window is idle (files change on disk).
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(STALENESS_EVERY));
         }
         self.smoke(ctx);
     }
@@ -253,7 +261,8 @@ impl KataApp {
         });
     }
 
-    fn drain_events(&mut self) {
+    /// Applies up to `EVENTS_PER_FRAME` events; returns whether more may be waiting.
+    fn drain_events(&mut self) -> bool {
         for _ in 0..EVENTS_PER_FRAME {
             match self.events.try_recv() {
                 Ok(event) => {
@@ -265,9 +274,10 @@ impl KataApp {
                     tracing::warn!(missed = n, "window fell behind the orchestrator; reloading");
                     self.follow_up(FollowUp::ReloadSession);
                 }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return false,
             }
         }
+        true
     }
 
     fn follow_up(&mut self, follow: FollowUp) {
@@ -291,13 +301,15 @@ impl KataApp {
         }
     }
 
-    fn drain_replies(&mut self) {
+    /// Applies up to `REPLIES_PER_FRAME` I/O replies; returns whether more may be waiting.
+    fn drain_replies(&mut self) -> bool {
         for _ in 0..REPLIES_PER_FRAME {
             let Some(reply) = self.backend.try_recv() else {
-                break;
+                return false;
             };
             self.reply(reply);
         }
+        true
     }
 
     fn reply(&mut self, reply: Reply) {
@@ -369,14 +381,17 @@ impl KataApp {
                 runs,
                 spec,
             } => {
-                if !self.view.spec_editing || self.view.spec_dirty_at.is_none() {
+                let current = self.model.session_id() == Some(&session);
+                if current && self.view.spec_dirty_at.is_none() {
                     self.view.spec_buffer =
                         spec.as_ref().map(|s| s.content.clone()).unwrap_or_default();
                 }
                 self.model.set_staleness(&session, runs, spec);
             }
             Reply::Spec(spec) => {
-                if self.view.spec_dirty_at.is_none() {
+                if self.view.spec_dirty_at.is_none()
+                    && self.model.session_id() == Some(&spec.session_id)
+                {
                     self.view.spec_buffer = spec.content.clone();
                 }
                 self.model.set_spec(spec);
