@@ -346,6 +346,10 @@ impl AppModel {
             self.notice(format!("{} — {}", error.message, error.remediation), true);
             return follow;
         }
+        if matches!(event, Event::RunCreated { .. }) {
+            self.total_runs += 1;
+            self.revision += 1;
+        }
         let Some(session) = self.session.as_mut() else {
             return follow;
         };
@@ -356,8 +360,6 @@ impl AppModel {
                     tasks: Vec::new(),
                     stale: Staleness::default(),
                 }));
-                self.total_runs += 1;
-                self.revision += 1;
             }
             return follow;
         }
