@@ -1,11 +1,75 @@
-//! The desktop window. (Built out in the window issue; until then it reports that it is not built.)
+//! The desktop window: the engine in-process (no IPC), drawn with egui from an in-memory model.
+//!
+//! * `app` — the application: drains orchestrator events and I/O replies each frame, sends commands.
+//! * `model` — what is drawn: spaces, the open session and its runs, derived views cached by revision.
+//! * `backend` — the I/O thread: every store read/write and staleness check happens there.
+//! * `views/` — drawing only: shell (title bar, status bar, panes), home, thread, sidebar, spec pane.
+//! * `theme` — colour and size tokens; `ui_state` — layout that survives restarts; `screenshot` — PNGs.
+
+pub mod app;
+pub mod backend;
+pub mod model;
+pub mod screenshot;
+pub mod theme;
+pub mod ui_state;
+pub mod views;
 
 use crate::cli::{Ctx, GuiArgs};
 
+pub use app::{AppConfig, KataApp};
+
+/// Frames rendered before a `--screenshot` is taken when `--exit-after-frames` is not given.
+const SCREENSHOT_FRAMES: u64 = 10;
+
 /// Opens the window; returns the exit code.
-pub fn run(_ctx: &Ctx, _args: &GuiArgs) -> i32 {
-    eprintln!(
-        "error: the desktop window is not part of this build yet; use the headless commands (`kata-cloud --help`)"
+pub fn run(ctx: &Ctx, args: &GuiArgs) -> i32 {
+    let engine = match ctx.engine() {
+        Ok(engine) => engine,
+        Err(e) => return crate::cli::report(&e),
+    };
+    let exit_after_frames = args
+        .exit_after_frames
+        .or(args.screenshot.as_ref().map(|_| SCREENSHOT_FRAMES));
+    if exit_after_frames == Some(0) {
+        eprintln!("error: --exit-after-frames must be at least 1");
+        return 2;
+    }
+    let config = AppConfig {
+        exit_after_frames,
+        screenshot: args.screenshot.clone(),
+        ..AppConfig::default()
+    };
+    let app = match KataApp::new(engine, config) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: cannot start the orchestrator: {e}");
+            return 1;
+        }
+    };
+    let exit_code = app.exit_code.clone();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Kata Cloud")
+            .with_app_id("kata-cloud")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([900.0, 560.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "Kata Cloud",
+        options,
+        Box::new(move |cc| {
+            theme::install(&cc.egui_ctx);
+            Ok(Box::new(app))
+        }),
     );
-    2
+    match result {
+        Ok(()) => exit_code.load(std::sync::atomic::Ordering::SeqCst),
+        Err(e) => {
+            eprintln!(
+                "error: cannot open the window ({e}); check DISPLAY/WAYLAND_DISPLAY, or use the headless commands (`kata-cloud --help`)"
+            );
+            1
+        }
+    }
 }

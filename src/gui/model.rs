@@ -1,0 +1,842 @@
+//! The window's in-memory model: spaces, the open session with its runs, and what this process's
+//! orchestrator owns. Fed by orchestrator events and by replies of the I/O thread; drawing code only reads
+//! it. Every change bumps `revision`; derived views (the thread's rows, agent rows, spec tasks) are cached
+//! by revision so a frame never rebuilds them twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::model::{
+    ErrorInfo, RunId, RunStatus, RunView, Session, SessionId, Space, SpecRecord, Staleness, TaskId,
+    TaskRecord, TaskStatus, TimelineEntry, Timestamp,
+};
+use crate::protocol::Event;
+
+use super::backend::SessionData;
+
+/// One run of the open session, with what streamed in while it was live.
+#[derive(Clone, Debug)]
+pub struct RunEntry {
+    pub view: RunView,
+    /// The coordinator's streamed text (shown until the plan is stored).
+    pub stream: String,
+    /// The last words of each specialist (agent row previews).
+    pub task_previews: HashMap<TaskId, String>,
+}
+
+impl RunEntry {
+    pub fn new(view: RunView) -> Self {
+        Self {
+            view,
+            stream: String::new(),
+            task_previews: HashMap::new(),
+        }
+    }
+    pub fn id(&self) -> &RunId {
+        &self.view.run.id
+    }
+}
+
+/// The open session.
+#[derive(Debug)]
+pub struct SessionState {
+    pub space: Space,
+    pub sessions: Vec<Session>,
+    pub session: Session,
+    /// Oldest first. Shared so a frame can hold a row's run without copying it (copy-on-write on update).
+    pub runs: Vec<Arc<RunEntry>>,
+    index: HashMap<RunId, usize>,
+    pub spec: Option<SpecRecord>,
+}
+
+impl SessionState {
+    pub fn new(data: SessionData) -> Self {
+        let runs: Vec<Arc<RunEntry>> = data
+            .runs
+            .into_iter()
+            .map(|r| Arc::new(RunEntry::new(r)))
+            .collect();
+        let index = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id().clone(), i))
+            .collect();
+        Self {
+            space: data.space,
+            sessions: data.sessions,
+            session: data.session,
+            runs,
+            index,
+            spec: data.spec,
+        }
+    }
+
+    pub fn run(&self, id: &RunId) -> Option<&RunEntry> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.runs.get(i))
+            .map(|r| &**r)
+    }
+
+    fn run_mut(&mut self, id: &RunId) -> Option<&mut RunEntry> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.runs.get_mut(i))
+            .map(Arc::make_mut)
+    }
+
+    fn push(&mut self, entry: RunEntry) {
+        if self.index.contains_key(entry.id()) {
+            return;
+        }
+        self.index.insert(entry.id().clone(), self.runs.len());
+        self.runs.push(Arc::new(entry));
+    }
+
+    /// The newest run with a draft that is not applied yet.
+    pub fn pending_draft(&self) -> Option<&RunEntry> {
+        self.runs
+            .iter()
+            .rev()
+            .find(|r| {
+                r.view
+                    .run
+                    .draft
+                    .as_ref()
+                    .is_some_and(|d| d.applied_at.is_none())
+            })
+            .map(|r| &**r)
+    }
+}
+
+/// A notice shown in the status bar (command rejected, I/O failure).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub message: String,
+    pub error: bool,
+}
+
+/// What the model wants done after an event (the app turns these into I/O requests).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FollowUp {
+    RefreshRun(RunId),
+    CheckStaleness,
+    ReloadSession,
+}
+
+/// Expandable parts of the thread.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Expand {
+    Inspector(RunId),
+    Step(RunId, Step),
+}
+
+/// A step row of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    Context,
+    Plan,
+    Draft,
+    Task(usize),
+}
+
+/// One row of the conversation thread (indexes into `SessionState::runs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ThreadItem {
+    User(usize),
+    Header(usize),
+    Inspector(usize),
+    Prose(usize),
+    Step(usize, Step),
+    Delegation(usize),
+    Barrier(usize, u32),
+    EventBar(usize, usize),
+    /// What a live run is doing right now ("Drafting the spec…").
+    Working(usize),
+}
+
+/// How an agent (the coordinator or a specialist) is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentState {
+    Running,
+    Queued,
+    Idle,
+    Done,
+    Failed,
+    Interrupted,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentRow {
+    pub name: String,
+    pub delegated: bool,
+    pub state: AgentState,
+    pub since: Timestamp,
+    pub preview: String,
+    /// Whether its age ticks (only agents of runs this process is executing).
+    pub live: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpecTaskRow {
+    pub title: String,
+    pub status: Option<TaskStatus>,
+}
+
+/// Views derived from the model at one revision.
+#[derive(Debug, Default)]
+pub struct Derived {
+    pub revision: u64,
+    pub items: Vec<ThreadItem>,
+    pub agents: Vec<AgentRow>,
+    pub spec_tasks: Vec<SpecTaskRow>,
+}
+
+/// The whole window model.
+#[derive(Debug)]
+pub struct AppModel {
+    pub revision: u64,
+    pub now: Timestamp,
+    /// The store has been read once (spaces and saved layout are known).
+    pub started: bool,
+    pub spaces: Vec<Space>,
+    pub total_runs: usize,
+    pub session: Option<SessionState>,
+    /// Runs this process's orchestrator created or resumed: the only ones that animate.
+    pub owned: HashSet<RunId>,
+    pub expanded: HashSet<Expand>,
+    pub notices: Vec<Notice>,
+    derived: Derived,
+}
+
+impl AppModel {
+    pub fn new(now: Timestamp) -> Self {
+        Self {
+            revision: 1,
+            now,
+            started: false,
+            spaces: Vec::new(),
+            total_runs: 0,
+            session: None,
+            owned: HashSet::new(),
+            expanded: HashSet::new(),
+            notices: Vec::new(),
+            derived: Derived::default(),
+        }
+    }
+
+    pub fn bump(&mut self) {
+        self.revision += 1;
+    }
+
+    pub fn notice(&mut self, message: impl Into<String>, error: bool) {
+        self.notices.push(Notice {
+            message: message.into(),
+            error,
+        });
+        if self.notices.len() > 20 {
+            self.notices.remove(0);
+        }
+        self.bump();
+    }
+
+    /// Whether a run is executing in this process (it animates and can be stopped).
+    pub fn is_live(&self, run: &RunView) -> bool {
+        run.run.status.is_active() && self.owned.contains(&run.run.id)
+    }
+
+    pub fn any_live(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.runs.iter().any(|r| self.is_live(&r.view)))
+    }
+
+    pub fn toggle(&mut self, what: Expand) {
+        if !self.expanded.remove(&what) {
+            self.expanded.insert(what);
+        }
+        self.bump();
+    }
+
+    pub fn set_session(&mut self, data: SessionData) {
+        self.session = Some(SessionState::new(data));
+        self.bump();
+    }
+
+    pub fn session_id(&self) -> Option<&SessionId> {
+        self.session.as_ref().map(|s| &s.session.id)
+    }
+
+    /// Takes a freshly read run: whole when it is not live here, otherwise only what events do not carry.
+    pub fn merge_run(&mut self, view: RunView) {
+        let live = self.is_live(&view);
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if view.run.session_id != session.session.id {
+            return;
+        }
+        match session.run_mut(&view.run.id) {
+            Some(entry) if live => {
+                if entry.view.run.context.items.is_empty() {
+                    entry.view.run.context.items = view.run.context.items;
+                }
+                entry.view.stale = view.stale;
+            }
+            Some(entry) => entry.view = view,
+            None => session.push(RunEntry::new(view)),
+        }
+        self.bump();
+    }
+
+    pub fn set_staleness(
+        &mut self,
+        id: &SessionId,
+        runs: Vec<(RunId, Staleness)>,
+        spec: Option<SpecRecord>,
+    ) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if &session.session.id != id {
+            return;
+        }
+        let mut changed = false;
+        for (run, stale) in runs {
+            if let Some(entry) = session.run_mut(&run)
+                && entry.view.stale != stale
+            {
+                entry.view.stale = stale;
+                changed = true;
+            }
+        }
+        if session.spec != spec {
+            session.spec = spec;
+            changed = true;
+        }
+        if changed {
+            self.bump();
+        }
+    }
+
+    pub fn set_spec(&mut self, spec: SpecRecord) {
+        if let Some(session) = self.session.as_mut()
+            && session.session.id == spec.session_id
+        {
+            if let Some(run) = &spec.applied_from_run
+                && let Some(entry) = session.run_mut(run)
+                && let Some(draft) = entry.view.run.draft.as_mut()
+            {
+                draft.applied_at = Some(spec.updated_at);
+            }
+            session.spec = Some(spec);
+            self.bump();
+        }
+    }
+
+    /// Applies one orchestrator event; returns what should be read again from the store.
+    pub fn apply(&mut self, event: &Event) -> Vec<FollowUp> {
+        let mut follow = Vec::new();
+        if let Some(id) = event.run_id()
+            && !matches!(event, Event::CommandRejected { .. })
+        {
+            self.owned.insert(id.clone());
+        }
+        if let Event::CommandRejected { error, .. } = event {
+            self.notice(format!("{} — {}", error.message, error.remediation), true);
+            return follow;
+        }
+        if matches!(event, Event::RunCreated { .. }) {
+            self.total_runs += 1;
+            self.revision += 1;
+        }
+        let Some(session) = self.session.as_mut() else {
+            return follow;
+        };
+        if let Event::RunCreated { run } = event {
+            if run.session_id == session.session.id {
+                session.push(RunEntry::new(RunView {
+                    run: (**run).clone(),
+                    tasks: Vec::new(),
+                    stale: Staleness::default(),
+                }));
+            }
+            return follow;
+        }
+        let Some(id) = event.run_id() else {
+            return follow;
+        };
+        let Some(entry) = session.run_mut(id) else {
+            return follow;
+        };
+        let run = &mut entry.view.run;
+        match event {
+            Event::RunCreated { .. } | Event::CommandRejected { .. } => {}
+            Event::RunStatusChanged(e) => {
+                if e.status == RunStatus::Queued && run.status == RunStatus::Interrupted {
+                    run.error = None;
+                }
+                run.status = e.status;
+                run.attempt = e.attempt;
+                run.updated_at = e.at;
+                match e.status {
+                    RunStatus::Interrupted => run.interrupted_at = Some(e.at),
+                    RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled => {
+                        run.completed_at = Some(e.at);
+                    }
+                    RunStatus::Queued | RunStatus::Running => {}
+                }
+                if let Some(error) = &e.error {
+                    run.error = Some(error.clone());
+                }
+                run.timeline.push(TimelineEntry {
+                    status: e.status,
+                    at: e.at,
+                    note: e.note.clone(),
+                    attempt: e.attempt,
+                });
+                if !e.status.is_active() {
+                    follow.push(FollowUp::RefreshRun(id.clone()));
+                    follow.push(FollowUp::CheckStaleness);
+                }
+            }
+            Event::ContextResolved { context, .. } => {
+                let items = std::mem::take(&mut run.context.items);
+                run.context = context.clone();
+                if run.context.items.is_empty() {
+                    run.context.items = items;
+                }
+                follow.push(FollowUp::RefreshRun(id.clone()));
+            }
+            Event::PlanReady { plan, .. } => run.plan = Some(plan.clone()),
+            Event::ModelDelta { task_id, text, .. } => match task_id {
+                None => entry.stream.push_str(text),
+                Some(task) => {
+                    let preview = entry.task_previews.entry(task.clone()).or_default();
+                    preview.push_str(text);
+                    if preview.len() > 400 {
+                        let cut = preview.len() - 200;
+                        let cut = (cut..preview.len())
+                            .find(|i| preview.is_char_boundary(*i))
+                            .unwrap_or(0);
+                        preview.drain(..cut);
+                    }
+                }
+            },
+            Event::ProviderUpdated { execution, .. } => {
+                run.provider_execution = Some(execution.clone());
+            }
+            Event::DraftReady { draft, .. } => {
+                run.draft = Some(draft.clone());
+                follow.push(FollowUp::CheckStaleness);
+            }
+            Event::TasksPlanned { tasks, .. } => {
+                for task in tasks {
+                    upsert_task(&mut entry.view.tasks, task.clone());
+                }
+            }
+            Event::WaveStarted { .. } | Event::WaveFinished { .. } => {}
+            Event::TaskStatusChanged(e) => {
+                if let Some(task) = entry.view.tasks.iter_mut().find(|t| t.id == e.task_id) {
+                    task.status = e.status;
+                    task.updated_at = e.at;
+                    task.timeline.push(TimelineEntry {
+                        status: e.status,
+                        at: e.at,
+                        note: None,
+                        attempt: e.attempt,
+                    });
+                    if e.summary.is_some() {
+                        task.summary = e.summary.clone();
+                    }
+                    if e.error.is_some() {
+                        task.error = e.error.clone();
+                    }
+                }
+            }
+        }
+        self.revision += 1;
+        follow
+    }
+
+    /// The derived views at the current revision (rebuilt at most once per revision).
+    pub fn derived(&mut self) -> &Derived {
+        if self.derived.revision != self.revision {
+            let built = self.build_derived();
+            self.derived = built;
+        }
+        &self.derived
+    }
+
+    fn build_derived(&self) -> Derived {
+        let mut d = Derived {
+            revision: self.revision,
+            ..Derived::default()
+        };
+        let Some(session) = &self.session else {
+            return d;
+        };
+        for (i, entry) in session.runs.iter().enumerate() {
+            let view = &entry.view;
+            let id = &view.run.id;
+            d.items.push(ThreadItem::User(i));
+            d.items.push(ThreadItem::Header(i));
+            if self.expanded.contains(&Expand::Inspector(id.clone())) {
+                d.items.push(ThreadItem::Inspector(i));
+            }
+            if view.run.context.resolved_provider.is_some() || view.run.context.error.is_some() {
+                d.items.push(ThreadItem::Step(i, Step::Context));
+            }
+            if view.run.plan.is_some() || !entry.stream.is_empty() {
+                d.items.push(ThreadItem::Prose(i));
+            }
+            if view.run.plan.is_some() {
+                d.items.push(ThreadItem::Step(i, Step::Plan));
+            }
+            if view.run.draft.is_some() {
+                d.items.push(ThreadItem::Step(i, Step::Draft));
+            }
+            if !view.tasks.is_empty() {
+                d.items.push(ThreadItem::Delegation(i));
+                for t in 0..view.tasks.len() {
+                    d.items.push(ThreadItem::Step(i, Step::Task(t)));
+                }
+                let mut waves: Vec<u32> = view.tasks.iter().map(|t| t.wave).collect();
+                waves.sort_unstable();
+                waves.dedup();
+                for wave in waves {
+                    d.items.push(ThreadItem::Barrier(i, wave));
+                    for (t, task) in view.tasks.iter().enumerate() {
+                        if task.wave == wave && task.status == TaskStatus::Completed {
+                            d.items.push(ThreadItem::EventBar(i, t));
+                        }
+                    }
+                }
+            }
+            if self.is_live(view) {
+                d.items.push(ThreadItem::Working(i));
+            }
+        }
+        if let Some(latest) = session.runs.last() {
+            d.agents = self.agents(latest);
+        }
+        d.spec_tasks = spec_tasks(session);
+        d
+    }
+
+    fn agents(&self, latest: &RunEntry) -> Vec<AgentRow> {
+        let view = &latest.view;
+        let live = self.is_live(view);
+        let coordinator = AgentRow {
+            name: "Coordinator".to_owned(),
+            delegated: false,
+            state: run_agent_state(view.run.status, live),
+            since: view.run.updated_at,
+            preview: match view.run.status {
+                RunStatus::Interrupted => format!("Interrupted — {}", view.run.prompt),
+                RunStatus::Failed => view
+                    .run
+                    .error
+                    .as_ref()
+                    .map_or_else(|| "Failed".to_owned(), |e: &ErrorInfo| e.message.clone()),
+                _ => first_line(view.run.plan.as_deref().unwrap_or(&view.run.prompt)),
+            },
+            live,
+        };
+        let mut rows = vec![coordinator];
+        for task in &view.tasks {
+            let state = task_agent_state(task.status, live);
+            let preview = match task.status {
+                TaskStatus::Interrupted => format!("Interrupted — {}", task.title),
+                _ => task
+                    .error
+                    .as_ref()
+                    .map(|e| e.message.clone())
+                    .or_else(|| task.summary.clone())
+                    .or_else(|| latest.task_previews.get(&task.id).map(|p| first_line(p)))
+                    .unwrap_or_else(|| task.title.clone()),
+            };
+            rows.push(AgentRow {
+                name: format!("{} · {}", capitalise(&task.specialist), task.title),
+                delegated: true,
+                state,
+                since: task.updated_at,
+                preview: first_line(&preview),
+                live: live && task.status.is_active(),
+            });
+        }
+        rows
+    }
+}
+
+fn upsert_task(tasks: &mut Vec<TaskRecord>, task: TaskRecord) {
+    match tasks.iter_mut().find(|t| t.id == task.id) {
+        Some(existing) => *existing = task,
+        None => tasks.push(task),
+    }
+}
+
+fn run_agent_state(status: RunStatus, live: bool) -> AgentState {
+    match status {
+        RunStatus::Queued if live => AgentState::Queued,
+        RunStatus::Running if live => AgentState::Running,
+        RunStatus::Queued | RunStatus::Running => AgentState::Idle,
+        RunStatus::Completed => AgentState::Done,
+        RunStatus::Cancelled => AgentState::Idle,
+        RunStatus::Failed => AgentState::Failed,
+        RunStatus::Interrupted => AgentState::Interrupted,
+    }
+}
+
+fn task_agent_state(status: TaskStatus, live: bool) -> AgentState {
+    match status {
+        TaskStatus::Running if live => AgentState::Running,
+        TaskStatus::Queued if live => AgentState::Queued,
+        TaskStatus::Queued | TaskStatus::Running => AgentState::Idle,
+        TaskStatus::Completed => AgentState::Done,
+        TaskStatus::Failed => AgentState::Failed,
+        TaskStatus::Skipped | TaskStatus::Cancelled => AgentState::Idle,
+        TaskStatus::Interrupted => AgentState::Interrupted,
+    }
+}
+
+/// The spec's task lines with the status of the matching task of the newest run.
+fn spec_tasks(session: &SessionState) -> Vec<SpecTaskRow> {
+    let Some(spec) = &session.spec else {
+        return Vec::new();
+    };
+    let Ok(planned) = crate::model::spec::planned_tasks(&spec.content) else {
+        return Vec::new();
+    };
+    let latest_tasks = session
+        .runs
+        .iter()
+        .rev()
+        .find(|r| !r.view.tasks.is_empty())
+        .map(|r| r.view.tasks.as_slice())
+        .unwrap_or(&[]);
+    planned
+        .into_iter()
+        .map(|p| SpecTaskRow {
+            status: latest_tasks
+                .iter()
+                .find(|t| t.title == p.title)
+                .map(|t| t.status),
+            title: p.title,
+        })
+        .collect()
+}
+
+pub fn first_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(|l| l.trim().trim_start_matches('#').trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut out: String = line.chars().take(120).collect();
+    if line.chars().count() > 120 {
+        out.push('…');
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "12s", "5m", "3h", "2d" — how long ago `then` was.
+pub fn age(now: Timestamp, then: Timestamp) -> String {
+    let s = now.millis_since(then).max(0) / 1000;
+    match s {
+        0..=4 => "now".to_owned(),
+        5..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// "850ms", "4.2s", "3m 05s".
+pub fn duration(ms: i64) -> String {
+    match ms {
+        ..=999 => format!("{}ms", ms.max(0)),
+        1000..=59_999 => format!("{:.1}s", ms as f64 / 1000.0),
+        60_000..=3_599_999 => format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60),
+        _ => format!("{}h {:02}m", ms / 3_600_000, (ms / 60_000) % 60),
+    }
+}
+
+/// "14:05 UTC".
+pub fn clock_time(t: Timestamp) -> String {
+    let rfc = t.to_rfc3339();
+    match rfc.get(11..16) {
+        Some(hm) => format!("{hm} UTC"),
+        None => rfc,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        ContextProviderKind, NewRun, OwnerId, PlannedTask, RunOptions, RunRecord, SpaceId, TaskKind,
+    };
+    use crate::protocol::{RunStatusChanged, TaskStatusChanged};
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(ms)
+    }
+
+    fn model_with_session() -> (AppModel, RunRecord) {
+        let space = Space {
+            id: SpaceId::new("sp1"),
+            name: "repo".into(),
+            root_path: "/tmp/repo".into(),
+            repo: None,
+            context_provider: ContextProviderKind::Filesystem,
+            mcp_command: None,
+            created_at: t(0),
+            updated_at: t(0),
+        };
+        let session = Session {
+            id: SessionId::new("se1"),
+            space_id: space.id.clone(),
+            label: "Session 1".into(),
+            context_provider: None,
+            worktree: None,
+            created_at: t(0),
+            updated_at: t(0),
+            last_used_at: t(0),
+        };
+        let run = RunRecord::queued(
+            NewRun {
+                id: RunId::new("r1"),
+                space_id: space.id.clone(),
+                session_id: session.id.clone(),
+                prompt: "add retry".into(),
+                requested_context: ContextProviderKind::Filesystem,
+                options: RunOptions::default(),
+                owner: OwnerId::new("ow1"),
+            },
+            t(1),
+        );
+        let mut model = AppModel::new(t(1));
+        model.set_session(SessionData {
+            space,
+            sessions: vec![session.clone()],
+            session,
+            runs: Vec::new(),
+            spec: None,
+        });
+        (model, run)
+    }
+
+    #[test]
+    fn events_build_the_thread_and_only_owned_runs_are_live() {
+        let (mut model, run) = model_with_session();
+        let r1 = run.id.clone();
+        model.apply(&Event::RunCreated {
+            run: Box::new(run.clone()),
+        });
+        model.apply(&Event::RunStatusChanged(RunStatusChanged {
+            run_id: r1.clone(),
+            status: RunStatus::Running,
+            at: t(2),
+            attempt: 1,
+            note: None,
+            error: None,
+        }));
+        let task = TaskRecord::queued(
+            r1.clone(),
+            PlannedTask {
+                id: TaskId::numbered(1),
+                kind: TaskKind::Implement,
+                title: "add retry".into(),
+                wave: 1,
+                depends_on: Vec::new(),
+            },
+            1,
+            t(3),
+        );
+        model.apply(&Event::TasksPlanned {
+            run_id: r1.clone(),
+            tasks: vec![task],
+        });
+        let session = model.session.as_ref().unwrap();
+        assert!(model.is_live(&session.run(&r1).unwrap().view));
+        let revision = model.revision;
+        let items = model.derived().items.clone();
+        assert_eq!(model.derived().revision, revision);
+        assert_eq!(
+            items,
+            vec![
+                ThreadItem::User(0),
+                ThreadItem::Header(0),
+                ThreadItem::Delegation(0),
+                ThreadItem::Step(0, Step::Task(0)),
+                ThreadItem::Barrier(0, 1),
+                ThreadItem::Working(0),
+            ]
+        );
+        let follow = model.apply(&Event::TaskStatusChanged(TaskStatusChanged {
+            run_id: r1.clone(),
+            task_id: TaskId::numbered(1),
+            status: TaskStatus::Running,
+            at: t(4),
+            attempt: 1,
+            summary: None,
+            error: None,
+        }));
+        assert!(follow.is_empty());
+        assert!(model.revision > revision);
+        let agents = &model.derived().agents;
+        assert_eq!(agents[1].state, AgentState::Running);
+        let follow = model.apply(&Event::RunStatusChanged(RunStatusChanged {
+            run_id: r1.clone(),
+            status: RunStatus::Interrupted,
+            at: t(5),
+            attempt: 1,
+            note: None,
+            error: None,
+        }));
+        assert!(follow.contains(&FollowUp::RefreshRun(r1.clone())));
+        let entry = model.session.as_ref().unwrap().run(&r1).unwrap();
+        assert!(!model.is_live(&entry.view));
+        assert_eq!(entry.view.run.interrupted_at, Some(t(5)));
+        assert_eq!(model.derived().agents[0].state, AgentState::Interrupted);
+    }
+
+    #[test]
+    fn runs_of_other_processes_are_not_live() {
+        let (mut model, mut run) = model_with_session();
+        run.transition(RunStatus::Running, t(2), None).unwrap();
+        model.merge_run(RunView {
+            run,
+            tasks: Vec::new(),
+            stale: Staleness::default(),
+        });
+        let entry = &model.session.as_ref().unwrap().runs[0];
+        assert!(entry.view.run.status.is_active());
+        assert!(!model.is_live(&entry.view));
+        assert_eq!(model.derived().agents[0].state, AgentState::Idle);
+    }
+
+    #[test]
+    fn formats_ages_and_durations() {
+        let t0 = Timestamp::from_unix_millis(1_000_000);
+        assert_eq!(age(Timestamp::from_unix_millis(1_003_000), t0), "now");
+        assert_eq!(age(Timestamp::from_unix_millis(1_125_000), t0), "2m");
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(4_200), "4.2s");
+        assert_eq!(duration(185_000), "3m 05s");
+        assert_eq!(
+            clock_time(Timestamp::from_unix_millis(1_795_000_000_125)),
+            "11:06 UTC"
+        );
+        assert_eq!(first_line("\n# Goal\nmore"), "Goal");
+    }
+}

@@ -1,0 +1,275 @@
+//! Left sidebar: space name, task progress bar with caption, and the Agents / Context sections.
+
+use egui::{Frame, Margin, RichText, ScrollArea, Sense, Ui, pos2, vec2};
+
+use crate::gui::app::{Action, KataApp, SidebarSection};
+use crate::gui::model::{AgentState, age, clock_time};
+use crate::gui::theme;
+use crate::model::TaskStatus;
+
+use super::widgets;
+
+pub fn show(app: &mut KataApp, ui: &mut Ui) {
+    let pulse = widgets::pulse(ui, app.config.animate);
+    let now = app.model.now;
+    let Some(session) = &app.model.session else {
+        return;
+    };
+    let space_name = session.space.name.clone();
+    let session_label = session.session.label.clone();
+    let run_count = session.runs.len();
+    let provider = session.space.context_provider;
+    let last_context = session.runs.last().map(|r| {
+        let c = &r.view.run.context;
+        LastContext {
+            resolved: c.resolved_provider,
+            fallback_from: c.fallback_from,
+            snippets: c.items.len(),
+            error: c.error.as_ref().map(|e| e.code.to_string()),
+        }
+    });
+    let derived = app.model.derived();
+    let agents = derived.agents.clone();
+    let spec_tasks = derived.spec_tasks.clone();
+    let live_run = session_live(app);
+
+    Frame::NONE
+        .inner_margin(Margin::symmetric(12, 10))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(
+                RichText::new(&space_name)
+                    .size(15.0)
+                    .color(theme::TEXT)
+                    .strong(),
+            );
+            let plural = if run_count == 1 { "run" } else { "runs" };
+            ui.label(widgets::muted(format!(
+                "{session_label} · {run_count} {plural}"
+            )));
+            ui.add_space(8.0);
+            progress(ui, &spec_tasks);
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                for (section, name) in [
+                    (SidebarSection::Agents, "Agents"),
+                    (SidebarSection::Context, "Context"),
+                ] {
+                    let selected = app.view.section == section;
+                    let text = RichText::new(name).size(theme::META).color(if selected {
+                        theme::TEXT
+                    } else {
+                        theme::SECONDARY
+                    });
+                    if ui.selectable_label(selected, text).clicked() {
+                        app.view.section = section;
+                    }
+                }
+                if ui
+                    .small_button(RichText::new("New session").size(theme::LABEL))
+                    .clicked()
+                {
+                    app.actions.push(Action::NewSession);
+                }
+            });
+        });
+    ui.painter().hline(
+        ui.max_rect().x_range(),
+        ui.min_rect().bottom(),
+        theme::hairline(),
+    );
+    ScrollArea::vertical()
+        .id_salt("sidebar_scroll")
+        .show(ui, |ui| {
+            Frame::NONE
+                .inner_margin(Margin::symmetric(12, 8))
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    match app.view.section {
+                        SidebarSection::Agents => {
+                            agents_section(ui, &agents, now, pulse);
+                        }
+                        SidebarSection::Context => {
+                            context_section(ui, &spec_tasks, provider, last_context, live_run);
+                        }
+                    }
+                });
+        });
+}
+
+/// What the newest run retrieved, for the Context section.
+struct LastContext {
+    resolved: Option<crate::model::ContextProviderKind>,
+    fallback_from: Option<crate::model::ContextProviderKind>,
+    snippets: usize,
+    error: Option<String>,
+}
+
+fn session_live(app: &KataApp) -> bool {
+    app.model.any_live()
+}
+
+fn progress(ui: &mut Ui, tasks: &[crate::gui::model::SpecTaskRow]) {
+    let width = ui.available_width();
+    let (rect, _) = ui.allocate_exact_size(vec2(width, 6.0), Sense::hover());
+    let p = ui.painter();
+    if tasks.is_empty() {
+        p.rect_filled(rect, 2.0, theme::RAISED);
+    } else {
+        let gap = 2.0;
+        let n = tasks.len() as f32;
+        let seg = (width - gap * (n - 1.0)) / n;
+        for (i, task) in tasks.iter().enumerate() {
+            let x = rect.left() + i as f32 * (seg + gap);
+            let r = egui::Rect::from_min_size(pos2(x, rect.top()), vec2(seg, rect.height()));
+            let color = match task.status {
+                Some(TaskStatus::Completed) => theme::SUCCESS,
+                Some(TaskStatus::Running) => theme::RUNNING,
+                Some(TaskStatus::Failed) => theme::DANGER,
+                Some(TaskStatus::Interrupted) => theme::WARNING,
+                _ => theme::BORDER_STRONG,
+            };
+            p.rect_filled(r, 1.5, color);
+        }
+    }
+    let done = tasks
+        .iter()
+        .filter(|t| t.status == Some(TaskStatus::Completed))
+        .count();
+    let caption = if tasks.is_empty() {
+        "No spec tasks yet".to_owned()
+    } else if done == tasks.len() {
+        format!("All {done} tasks done")
+    } else {
+        format!("{done}/{} tasks done", tasks.len())
+    };
+    ui.label(widgets::muted(caption));
+}
+
+fn agents_section(
+    ui: &mut Ui,
+    agents: &[crate::gui::model::AgentRow],
+    now: crate::model::Timestamp,
+    pulse: f32,
+) {
+    widgets::section_label(ui, "Agents");
+    ui.label(widgets::muted(
+        "The coordinator plans; specialists take the delegated tasks.",
+    ));
+    ui.add_space(6.0);
+    if agents.is_empty() {
+        ui.label(widgets::muted(
+            "No agents yet: send a prompt to start the coordinator.",
+        ));
+        return;
+    }
+    for agent in agents {
+        let stale = agent.state == AgentState::Interrupted;
+        Frame::NONE
+            .inner_margin(Margin::symmetric(4, 4))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    if agent.delegated {
+                        ui.add_space(10.0);
+                    }
+                    let rect = widgets::avatar(ui, &agent.name);
+                    widgets::paint_state_dot(
+                        ui,
+                        pos2(rect.right() - 1.0, rect.top() + 1.0),
+                        agent.state,
+                        if agent.live { pulse } else { 1.0 },
+                    );
+                    ui.vertical(|ui| {
+                        ui.horizontal(|ui| {
+                            let color = if stale { theme::SECONDARY } else { theme::TEXT };
+                            let when = if agent.live {
+                                age(now, agent.since)
+                            } else {
+                                clock_time(agent.since)
+                            };
+                            let name_width = (ui.available_width() - 64.0).max(40.0);
+                            ui.scope(|ui| {
+                                ui.set_max_width(name_width);
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(&agent.name).size(13.0).color(color),
+                                    )
+                                    .truncate(),
+                                );
+                            });
+                            ui.label(widgets::muted(when));
+                        });
+                        let preview = RichText::new(&agent.preview)
+                            .size(theme::META)
+                            .color(if stale { theme::WARNING } else { theme::MUTED });
+                        ui.add(egui::Label::new(preview).truncate());
+                    });
+                });
+            });
+    }
+}
+
+fn context_section(
+    ui: &mut Ui,
+    tasks: &[crate::gui::model::SpecTaskRow],
+    provider: crate::model::ContextProviderKind,
+    last: Option<LastContext>,
+    live: bool,
+) {
+    widgets::section_label(ui, "Context");
+    ui.label(widgets::muted(
+        "What runs in this space retrieve, shared with every agent.",
+    ));
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        widgets::task_glyph(ui, None, false);
+        ui.label(RichText::new("Spec").color(theme::TEXT));
+    });
+    if tasks.is_empty() {
+        ui.horizontal(|ui| {
+            ui.add_space(20.0);
+            ui.label(widgets::muted("No tasks yet: apply a draft"));
+        });
+    }
+    for task in tasks {
+        ui.horizontal(|ui| {
+            ui.add_space(20.0);
+            widgets::task_glyph(ui, task.status, live);
+            ui.add(
+                egui::Label::new(
+                    RichText::new(&task.title)
+                        .size(theme::META)
+                        .color(theme::SECONDARY),
+                )
+                .truncate(),
+            );
+        });
+    }
+    ui.add_space(10.0);
+    widgets::section_label(ui, "Provider in use");
+    ui.label(widgets::meta(format!("Space default: {provider}")));
+    if let Some(LastContext {
+        resolved,
+        fallback_from: fallback,
+        snippets: n,
+        error,
+    }) = last
+    {
+        let mut line = match resolved {
+            Some(p) => format!("Last run: {p} ({n} snippets)"),
+            None => "Last run: no context yet".to_owned(),
+        };
+        if let Some(from) = fallback {
+            line.push_str(&format!(" (fallback from {from})"));
+        }
+        ui.label(widgets::meta(line));
+        if let Some(code) = error {
+            ui.label(
+                RichText::new(format!("Context error: {code}"))
+                    .size(theme::META)
+                    .color(theme::WARNING),
+            );
+        }
+    }
+}

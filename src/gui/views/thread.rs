@@ -1,0 +1,327 @@
+//! The center pane: tab strip, breadcrumb, the conversation thread (virtualised: only rows in view are laid
+//! out, heights are measured and cached) and the composer.
+
+use egui::{
+    Align, Frame, Key, Layout, Margin, Modifiers, Panel, Rect, RichText, ScrollArea, Sense, Stroke,
+    TextEdit, Ui, UiBuilder, pos2, vec2,
+};
+
+use crate::gui::app::{Action, KataApp};
+use crate::gui::model::ThreadItem;
+use crate::gui::theme;
+use crate::gui::ui_state::Tab;
+
+use super::thread_rows as rows;
+use super::widgets::{self, Icon};
+
+/// Estimated height of a row not measured yet.
+const ESTIMATE: f32 = 36.0;
+const SIDE: f32 = 20.0;
+
+pub fn show(app: &mut KataApp, ui: &mut Ui) {
+    tab_strip(app, ui);
+    composer(app, ui);
+    let tab = app
+        .layout
+        .tabs
+        .get(app.layout.active_tab)
+        .copied()
+        .unwrap_or(Tab::Coordinator);
+    match tab {
+        Tab::Coordinator => thread(app, ui),
+        Tab::History => history(app, ui),
+    }
+}
+
+fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
+    Panel::top("center_tabs")
+        .exact_size(30.0)
+        .resizable(false)
+        .frame(Frame::NONE.fill(theme::CHROME))
+        .show(ui, |ui| {
+            ui.horizontal_centered(|ui| {
+                ui.spacing_mut().item_spacing.x = 0.0;
+                let tabs = app.layout.tabs.clone();
+                for (i, tab) in tabs.iter().enumerate() {
+                    let active = i == app.layout.active_tab;
+                    let text = RichText::new(tab.title())
+                        .size(theme::META)
+                        .color(if active {
+                            theme::TEXT
+                        } else {
+                            theme::SECONDARY
+                        });
+                    let button = egui::Button::new(text)
+                        .fill(if active { theme::PANE } else { theme::CHROME })
+                        .stroke(Stroke::NONE)
+                        .corner_radius(0)
+                        .min_size(vec2(120.0, 30.0));
+                    if ui.add(button).clicked() {
+                        app.actions.push(Action::SelectTab(i));
+                    }
+                }
+                if app.layout.tabs.len() < 2
+                    && widgets::icon_button(ui, Icon::Plus, "Open run history").clicked()
+                {
+                    app.actions.push(Action::OpenHistory);
+                }
+            });
+        });
+    Panel::top("center_breadcrumb")
+        .exact_size(26.0)
+        .resizable(false)
+        .frame(
+            Frame::NONE
+                .fill(theme::PANE)
+                .inner_margin(Margin::symmetric(12, 0)),
+        )
+        .show(ui, |ui| {
+            ui.horizontal_centered(|ui| {
+                ui.label(
+                    RichText::new("AGENTS")
+                        .size(theme::LABEL)
+                        .color(theme::MUTED),
+                );
+                ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
+                ui.label(
+                    RichText::new("Coordinator")
+                        .size(theme::META)
+                        .color(theme::TEXT),
+                );
+                ui.label(widgets::muted("Coordinator agent"));
+            });
+        });
+}
+
+fn composer(app: &mut KataApp, ui: &mut Ui) {
+    let live_run = app.model.session.as_ref().and_then(|s| {
+        s.runs
+            .iter()
+            .rev()
+            .find(|r| app.model.is_live(&r.view))
+            .map(|r| r.id().clone())
+    });
+    Panel::bottom("composer")
+        .resizable(false)
+        .frame(Frame::NONE.fill(theme::PANE).inner_margin(Margin::same(8)))
+        .show(ui, |ui| {
+            Frame::NONE
+                .fill(theme::CHROME)
+                .stroke(Stroke::new(1.0, theme::BORDER_STRONG))
+                .corner_radius(4)
+                .inner_margin(Margin::same(8))
+                .show(ui, |ui| {
+                    let id = ui.make_persistent_id("composer_text");
+                    let focused = ui.memory(|m| m.has_focus(id));
+                    // `consume_key` ignores Shift, so check it first: Shift+Enter is a new line.
+                    let enter = focused
+                        && ui.input_mut(|i| {
+                            !i.modifiers.shift && i.consume_key(Modifiers::NONE, Key::Enter)
+                        });
+                    ui.add(
+                        TextEdit::multiline(&mut app.view.composer)
+                            .id(id)
+                            .hint_text("Ask anything or describe a change (Enter sends, Shift+Enter for a new line)")
+                            .desired_rows(3)
+                            .desired_width(f32::INFINITY)
+                            .frame(Frame::NONE),
+                    );
+                    let mut send = enter;
+                    ui.horizontal(|ui| {
+                        egui::ComboBox::new("provider_picker", widgets::muted("provider"))
+                            .selected_text(RichText::new(&app.view.provider).size(theme::META))
+                            .width(130.0)
+                            .show_ui(ui, |ui| {
+                                for p in crate::provider::registry::ProviderChoice::ALL {
+                                    let name = p.as_str();
+                                    ui.selectable_value(&mut app.view.provider, name.to_owned(), name);
+                                }
+                            });
+                        ui.add(
+                            TextEdit::singleline(&mut app.view.model_name)
+                                .hint_text("default model")
+                                .font(egui::FontId::proportional(theme::META))
+                                .desired_width(120.0),
+                        );
+                        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                            match &live_run {
+                                Some(run) => {
+                                    if widgets::solid_button(ui, "Stop", theme::DANGER).clicked() {
+                                        app.actions.push(Action::Stop(run.clone()));
+                                    }
+                                }
+                                None => {
+                                    if widgets::solid_button(ui, "Send", theme::ACCENT).clicked() {
+                                        send = true;
+                                    }
+                                }
+                            }
+                        });
+                    });
+                    if send {
+                        let prompt = app.view.composer.trim().to_owned();
+                        if !prompt.is_empty() {
+                            app.view.composer.clear();
+                            app.actions.push(Action::Send(prompt));
+                        }
+                    }
+                });
+        });
+}
+
+fn thread(app: &mut KataApp, ui: &mut Ui) {
+    let items = app.model.derived().items.clone();
+    if items.is_empty() {
+        Frame::NONE.inner_margin(Margin::same(24)).show(ui, |ui| {
+            ui.add_space(40.0);
+            ui.vertical_centered(|ui| {
+                ui.label(
+                    RichText::new("Start with a prompt")
+                        .size(16.0)
+                        .color(theme::TEXT),
+                );
+                ui.label(widgets::meta(
+                    "The coordinator retrieves context from this space, drafts a spec and \
+                     delegates its tasks in waves.",
+                ));
+            });
+        });
+        return;
+    }
+    let scroll_to = app.view.scroll_to.take();
+    if scroll_to.is_some() {
+        app.view.stick_to_bottom = false;
+    }
+    let stick = app.view.stick_to_bottom;
+    let output = ScrollArea::vertical()
+        .id_salt("thread_scroll")
+        .auto_shrink([false, false])
+        .stick_to_bottom(stick)
+        .show_viewport(ui, |ui, viewport| {
+            let width = ui.available_width();
+            let origin = ui.max_rect().min;
+            let mut y = 8.0;
+            let mut remeasured = false;
+            if let Some(target) = scroll_to {
+                let top: f32 = 8.0
+                    + items
+                        .iter()
+                        .take_while(|i| **i != target)
+                        .map(|i| app.view.heights.get(i).copied().unwrap_or(ESTIMATE))
+                        .sum::<f32>();
+                ui.scroll_to_rect(
+                    Rect::from_min_size(pos2(origin.x, origin.y + top), vec2(width, 40.0)),
+                    Some(Align::TOP),
+                );
+            }
+            for item in &items {
+                let h = app.view.heights.get(item).copied().unwrap_or(ESTIMATE);
+                let top = y;
+                y += h;
+                if y < viewport.top() - 200.0 || top > viewport.bottom() + 200.0 {
+                    continue;
+                }
+                let rect = Rect::from_min_size(
+                    pos2(origin.x + SIDE, origin.y + top),
+                    vec2(width - 2.0 * SIDE, f32::INFINITY),
+                );
+                let used = ui
+                    .scope_builder(UiBuilder::new().max_rect(rect).id_salt(*item), |ui| {
+                        ui.set_width(width - 2.0 * SIDE);
+                        draw_item(app, ui, *item);
+                    })
+                    .response
+                    .rect
+                    .height()
+                    + 6.0;
+                if (used - h).abs() > 0.5 {
+                    app.view.heights.insert(*item, used);
+                    remeasured = true;
+                }
+            }
+            ui.allocate_rect(
+                Rect::from_min_size(origin, vec2(width, y + 24.0)),
+                Sense::hover(),
+            );
+            if remeasured {
+                ui.ctx().request_discard("thread rows measured");
+            }
+        });
+    let at_bottom =
+        output.state.clamped_offset().y + output.inner_rect.height() >= output.content_size.y - 4.0;
+    app.view.stick_to_bottom = at_bottom;
+}
+
+fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
+    let index = match item {
+        ThreadItem::User(i)
+        | ThreadItem::Header(i)
+        | ThreadItem::Inspector(i)
+        | ThreadItem::Prose(i)
+        | ThreadItem::Step(i, _)
+        | ThreadItem::Delegation(i)
+        | ThreadItem::Barrier(i, _)
+        | ThreadItem::EventBar(i, _)
+        | ThreadItem::Working(i) => i,
+    };
+    let Some(entry) = app
+        .model
+        .session
+        .as_ref()
+        .and_then(|s| s.runs.get(index))
+        .cloned()
+    else {
+        return;
+    };
+    match item {
+        ThreadItem::User(_) => rows::user_turn(ui, &entry),
+        ThreadItem::Header(_) => {
+            if rows::header(app, ui, &entry) {
+                app.view.scroll_to = Some(item);
+            }
+        }
+        ThreadItem::Inspector(_) => super::inspector::show(ui, &entry, app.model.now),
+        ThreadItem::Prose(_) => rows::prose(app, ui, &entry),
+        ThreadItem::Step(_, step) => rows::step_row(app, ui, &entry, step),
+        ThreadItem::Delegation(_) => rows::delegation(ui, &entry),
+        ThreadItem::Barrier(_, wave) => rows::barrier(app, ui, &entry, wave),
+        ThreadItem::EventBar(_, t) => rows::event_bar(ui, &entry, t),
+        ThreadItem::Working(_) => rows::working(ui, &entry, app.config.animate),
+    }
+}
+
+/// The session's runs, newest first; only the rows in view are laid out.
+fn history(app: &mut KataApp, ui: &mut Ui) {
+    let Some(session) = &app.model.session else {
+        return;
+    };
+    let now = app.model.now;
+    let n = session.runs.len();
+    ScrollArea::vertical()
+        .id_salt("history_rows")
+        .auto_shrink([false, false])
+        .show_rows(ui, 22.0, n, |ui, range| {
+            for idx in range {
+                let Some(entry) = session.runs.get(n - 1 - idx) else {
+                    continue;
+                };
+                let run = &entry.view.run;
+                ui.horizontal(|ui| {
+                    ui.add_space(SIDE);
+                    ui.label(
+                        RichText::new(run.id.short())
+                            .font(theme::mono())
+                            .color(theme::SECONDARY),
+                    );
+                    ui.label(widgets::meta(run.status.as_str()));
+                    ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(crate::gui::model::first_line(&run.prompt)).size(13.0),
+                        )
+                        .truncate(),
+                    );
+                });
+            }
+        });
+}

@@ -1,0 +1,576 @@
+//! The desktop window driven headlessly with egui_kittest: the real app on a real temporary store, a real
+//! git repository and the real orchestrator with the offline provider; a fixed clock keeps pictures stable.
+//! PNG snapshots (rendered with `WGPU_BACKEND=gl` on Mesa llvmpipe) live in `tests/snapshots/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kata_cloud::gui::ui_state::{self, UiState};
+use kata_cloud::gui::{AppConfig, KataApp};
+use kata_cloud::model::{
+    ContextProviderKind, ManualClock, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus,
+    Timestamp,
+};
+use kata_cloud::orchestrator::{Engine, EngineConfig};
+use kata_cloud::protocol::Command;
+use kata_cloud::provider::ProviderRegistry;
+use kata_cloud::provider::registry::ProviderSettings;
+use kata_cloud::spaces;
+
+/// 2026-11-24 09:12:00 UTC: every timestamp in these tests.
+const NOW: i64 = 1_795_511_520_000;
+
+// Built field by field so settings added later keep their defaults.
+#[allow(clippy::field_reassign_with_default)]
+fn engine(data: &Path, step_ms: u64) -> Engine {
+    let mut settings = ProviderSettings::default();
+    settings.offline_step = Duration::from_millis(step_ms);
+    Engine::open(EngineConfig {
+        data_dir: data.to_path_buf(),
+        clock: Arc::new(ManualClock::new(Timestamp::from_unix_millis(NOW), 0)),
+        providers: ProviderRegistry::new(settings),
+    })
+    .unwrap()
+}
+
+fn harness(engine: Engine) -> Harness<'static, KataApp> {
+    let config = AppConfig {
+        animate: false,
+        run_id_prefix: Some("r".into()),
+        ..AppConfig::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_cc| KataApp::new(engine, config).unwrap())
+}
+
+/// Steps frames (letting the orchestrator and the I/O thread work) until `done` holds.
+fn step_until(
+    h: &mut Harness<'_, KataApp>,
+    what: &str,
+    done: impl Fn(&mut Harness<'_, KataApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        h.step();
+        if done(h) {
+            h.run_steps(3);
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn run_status(app: &KataApp, id: &str) -> Option<RunStatus> {
+    app.model
+        .session
+        .as_ref()?
+        .run(&RunId::new(id))
+        .map(|r| r.view.run.status)
+}
+
+fn open_space(h: &mut Harness<'_, KataApp>, repo: &Path) {
+    h.state_mut().view.home_path = repo.display().to_string();
+    h.step();
+    h.get_by_label("Create space").click();
+    step_until(h, "the space to open", |h| {
+        h.state().model.session.is_some()
+    });
+}
+
+fn send(h: &mut Harness<'_, KataApp>, prompt: &str) {
+    h.state_mut().view.composer = prompt.to_owned();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(h, "the prompt to be sent", |h| !h.state().sent.is_empty());
+}
+
+/// Takes a snapshot without the pointer in the picture.
+fn snapshot(h: &mut Harness<'_, KataApp>, name: &str) {
+    h.remove_cursor();
+    h.run_steps(3);
+    h.snapshot(name);
+}
+
+#[test]
+fn first_launch_lands_on_home_and_shows_how_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    h.get_by_label("No spaces yet");
+    h.get_by_label("Create space");
+    snapshot(&mut h, "home_empty");
+}
+
+#[test]
+fn home_shows_validation_errors_inline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    h.state_mut().view.home_path = tmp.path().join("nope").display().to_string();
+    h.step();
+    h.get_by_label("Create space").click();
+    step_until(&mut h, "the error", |h| h.state().view.home_error.is_some());
+    let error = h.state().view.home_error.clone().unwrap();
+    assert!(error.contains("does not exist"), "{error}");
+    h.get_by_label_contains("does not exist");
+    assert!(h.state().model.session.is_none());
+}
+
+#[test]
+fn create_space_send_prompt_and_inspect_provenance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    assert!(matches!(
+        h.state().sent.first(),
+        Some(Command::StartRun(s)) if s.prompt == "add retry to the http client" && s.run_id.as_str() == "r1"
+    ));
+    step_until(&mut h, "the run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+            && h.state()
+                .model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&RunId::new("r1")))
+                .is_some_and(|r| !r.view.run.context.items.is_empty())
+    });
+    let line = {
+        let app = h.state();
+        let entry = app
+            .model
+            .session
+            .as_ref()
+            .unwrap()
+            .run(&RunId::new("r1"))
+            .unwrap();
+        kata_cloud::gui::views::thread_rows::provenance(entry, app.model.now)
+    };
+    assert!(line.starts_with("Run r1 · Completed · "), "{line}");
+    assert!(line.contains(" · Context: filesystem ("), "{line}");
+    assert!(line.contains(" snippets) · Provider: offline/"), "{line}");
+    h.get_by_label(&line);
+    h.get_by_label("Show run inspector").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("Show run inspector").click_accesskit();
+    step_until(&mut h, "the inspector", |h| {
+        h.query_by_label_contains("Run inspector · r1").is_some()
+    });
+    h.get_by_label("Prompt".to_uppercase().as_str());
+    h.get_by_label_contains("src/http_client.rs:");
+    h.get_by_label("CONTEXT DIAGNOSTICS");
+    h.remove_cursor();
+    h.run_steps(5);
+    // The provider's latency is wall-clock time: the one thing in the picture that varies.
+    let latency = h.get_by_label_contains("Latency ").rect();
+    h.mask(latency);
+    h.snapshot("run_inspector");
+}
+
+#[test]
+fn running_run_animates_only_here_and_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 60_000));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to be drafting", |h| {
+        let app = h.state();
+        app.model
+            .session
+            .as_ref()
+            .and_then(|s| s.run(&RunId::new("r1")))
+            .is_some_and(|r| {
+                r.view.run.status == RunStatus::Running
+                    && r.view.run.provider_execution.is_some()
+                    && !r.view.run.context.items.is_empty()
+            })
+    });
+    h.get_by_label_contains("Run r1 · Running");
+    h.get_by_label("1 run live");
+    h.get_by_label("Stop");
+    snapshot(&mut h, "run_running");
+    h.get_by_label("Stop run").click();
+    step_until(&mut h, "the run to be cancelled", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Cancelled)
+    });
+    assert!(
+        h.state()
+            .sent
+            .iter()
+            .any(|c| matches!(c, Command::CancelRun { run_id } if run_id.as_str() == "r1"))
+    );
+}
+
+/// A store left behind by a process that died mid-run, with the window layout it had saved.
+fn crashed_store(data: &Path, repo: &Path) -> RunId {
+    let engine = engine(data, 0);
+    let (space, _) = spaces::link(
+        &engine.store,
+        engine.clock.as_ref(),
+        &engine.ids,
+        repo,
+        spaces::LinkOptions::default(),
+    )
+    .unwrap();
+    let session = spaces::session_for(
+        &engine.store,
+        engine.clock.as_ref(),
+        &engine.ids,
+        &space,
+        None,
+    )
+    .unwrap();
+    let at = Timestamp::from_unix_millis(NOW - 3_600_000);
+    let mut run = RunRecord::queued(
+        NewRun {
+            id: RunId::new("r7"),
+            space_id: space.id.clone(),
+            session_id: session.id.clone(),
+            prompt: "add retry to the http client".into(),
+            requested_context: ContextProviderKind::Filesystem,
+            options: RunOptions::default(),
+            owner: OwnerId::new("ow-gone"),
+        },
+        at,
+    );
+    run.transition(RunStatus::Running, at, None).unwrap();
+    engine
+        .store
+        .write(|tx| {
+            tx.put_run(&run)?;
+            tx.put_app_state(
+                ui_state::KEY,
+                &UiState {
+                    space: Some(space.id.clone()),
+                    session: Some(session.id.clone()),
+                    ..UiState::default()
+                },
+            )
+        })
+        .unwrap();
+    run.id
+}
+
+#[test]
+fn restart_restores_the_session_shows_interrupted_and_resume_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let run = crashed_store(&data, &repo);
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the saved session to come back", |h| {
+        run_status(h.state(), run.as_str()) == Some(RunStatus::Interrupted)
+    });
+    h.get_by_label_contains("Interrupted · app exited at 09:12 UTC");
+    h.get_by_label_contains("Run r7 · Interrupted");
+    h.get_by_label("Resume").click();
+    step_until(&mut h, "the resumed run to complete", |h| {
+        run_status(h.state(), run.as_str()) == Some(RunStatus::Completed)
+    });
+    assert!(
+        h.state()
+            .sent
+            .iter()
+            .any(|c| matches!(c, Command::ResumeRun { run_id } if run_id == &run))
+    );
+    let stored = h
+        .state()
+        .engine
+        .store
+        .read(|rx| rx.run(&run))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, RunStatus::Completed);
+    assert_eq!(stored.attempt, 2);
+}
+
+#[test]
+fn editing_a_source_makes_the_draft_card_stale_and_apply_anyway_confirms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    // The first prompt typed on Home starts the first run once the space is open.
+    h.state_mut().view.home_prompt = "add retry to the http client".into();
+    open_space(&mut h, &repo);
+    step_until(&mut h, "the first run to start", |h| {
+        !h.state().sent.is_empty()
+    });
+    step_until(&mut h, "the run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    step_until(&mut h, "a fresh draft card", |h| {
+        h.query_by_label_contains("Draft from run r1 (latest)")
+            .is_some()
+    });
+    let path = repo.join("src/http_client.rs");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n// edited after the run\n");
+    std::fs::write(&path, text).unwrap();
+    step_until(&mut h, "the draft card to go stale", |h| {
+        h.query_by_label_contains("Sources changed: src/http_client.rs")
+            .is_some()
+    });
+    h.get_by_label("Apply anyway");
+    h.run_steps(3);
+    snapshot(&mut h, "draft_stale");
+    h.get_by_label("Apply anyway").click();
+    step_until(&mut h, "the confirmation", |h| {
+        h.query_by_label("Confirm apply").is_some()
+    });
+    h.get_by_label("Confirm apply").click();
+    step_until(&mut h, "the draft to be applied", |h| {
+        h.state()
+            .model
+            .session
+            .as_ref()
+            .and_then(|s| s.spec.as_ref())
+            .is_some_and(|s| s.applied_from_run.as_ref().map(RunId::as_str) == Some("r1"))
+    });
+    h.get_by_label_contains("Applied from run r1 at 09:12 UTC");
+}
+
+#[test]
+fn applying_a_fresh_draft_then_editing_the_spec_autosaves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "a fresh draft card", |h| {
+        h.query_by_label_contains("Draft from run r1 (latest)")
+            .is_some()
+    });
+    h.get_by_label("Apply").click();
+    step_until(&mut h, "the spec to be applied", |h| {
+        h.query_by_label_contains("Applied from run r1 at 09:12 UTC")
+            .is_some()
+    });
+    // Rendered sections with task cards.
+    assert!(h.query_all_by_label("Goal").count() >= 1);
+    assert!(h.state_mut().model.derived().spec_tasks.len() >= 2);
+    snapshot(&mut h, "spec_applied");
+    assert!(h.query_by_label_contains("Draft from run").is_none());
+    let store = h.state().engine.store.clone();
+    let session = h.state().model.session_id().unwrap().clone();
+    let before = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    assert_eq!(before.applied_from_run, Some(RunId::new("r1")));
+
+    h.get_by_label("Edit").click();
+    step_until(&mut h, "the editor", |h| {
+        h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+            .any(|n| n.value().is_some_and(|v| v.starts_with("# Spec")))
+    });
+    let editor = h
+        .query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with("# Spec")))
+        .unwrap();
+    editor.focus();
+    h.step();
+    h.query_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .find(|n| n.value().is_some_and(|v| v.starts_with("# Spec")))
+        .unwrap()
+        .type_text("Edited by hand. ");
+    step_until(&mut h, "the autosave", |_| {
+        store
+            .read(|rx| rx.spec(&session))
+            .unwrap()
+            .is_some_and(|s| s.revision == before.revision + 1)
+    });
+    let after = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    assert!(
+        after.content.contains("Edited by hand. "),
+        "{}",
+        after.content
+    );
+    assert_eq!(
+        after.applied_from_run, None,
+        "a hand edit is not the draft any more"
+    );
+    h.get_by_label("Saved");
+}
+
+#[test]
+fn a_failed_run_shows_its_code_remediation_and_retry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    h.state_mut().view.provider = "anthropic".into();
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to fail", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Failed)
+    });
+    let code = h
+        .state()
+        .model
+        .session
+        .as_ref()
+        .and_then(|s| s.run(&RunId::new("r1")))
+        .and_then(|r| r.view.run.error.clone())
+        .unwrap()
+        .code;
+    h.get_by_label(&format!("Failed · {code}"));
+    h.state_mut().view.provider = "offline".into();
+    h.get_by_label("Retry").click();
+    step_until(&mut h, "the retry to complete", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    });
+    assert!(matches!(
+        h.state().sent.get(1),
+        Some(Command::StartRun(s)) if s.prompt == "add retry to the http client"
+    ));
+}
+
+#[test]
+fn enter_sends_and_shift_enter_adds_a_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .focus();
+    h.step();
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text("add retry");
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+    h.step();
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text("to the http client");
+    h.step();
+    assert!(h.state().sent.is_empty(), "Shift+Enter must not send");
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "the prompt to be sent", |h| {
+        !h.state().sent.is_empty()
+    });
+    match h.state().sent.first() {
+        Some(Command::StartRun(s)) => assert_eq!(s.prompt, "add retry\nto the http client"),
+        other => panic!("expected StartRun, got {other:?}"),
+    }
+    assert!(h.state().view.composer.is_empty());
+}
+
+#[test]
+fn the_last_space_session_and_tabs_come_back_after_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let session = {
+        let mut h = harness(engine(&data, 0));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        h.get_by_label("Open run history").click();
+        step_until(&mut h, "the history tab", |h| {
+            h.query_by_label("Run history — repo").is_some()
+        });
+        let store = h.state().engine.store.clone();
+        step_until(&mut h, "the layout to be saved", |_| {
+            store
+                .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
+                .unwrap()
+                .is_some_and(|l| l.tabs.len() == 2 && l.active_tab == 1)
+        });
+        h.state().model.session_id().unwrap().clone()
+    };
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the session to come back", |h| {
+        h.state().model.session_id() == Some(&session)
+    });
+    h.get_by_label("Run history — repo");
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Coordinator")
+        .click();
+    step_until(&mut h, "the coordinator tab", |h| {
+        h.query_by_label("Coordinator — repo").is_some()
+    });
+}
+
+#[test]
+fn closing_mid_wave_leaves_an_interrupted_wave_that_resumes_unfinished_tasks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 1_500));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        send(&mut h, "add retry to the http client");
+        step_until(&mut h, "wave 1 to be running", |h| {
+            h.state()
+                .model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&RunId::new("r1")))
+                .is_some_and(|r| {
+                    let wave1: Vec<_> = r.view.tasks.iter().filter(|t| t.wave == 1).collect();
+                    !wave1.is_empty()
+                        && wave1
+                            .iter()
+                            .all(|t| t.status == kata_cloud::model::TaskStatus::Running)
+                })
+        });
+        // Closing the window shuts the orchestrator down: the live run is recorded as interrupted.
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the interrupted run", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
+    });
+    h.get_by_label_contains("Interrupted · app exited at 09:12 UTC");
+    h.get_by_label("Wave interrupted (0/2 finished)");
+    h.get_by_label("Wave 2 waits for the wave before it");
+    h.get_by_label_contains("Interrupted · app exited at")
+        .scroll_to_me();
+    snapshot(&mut h, "run_interrupted");
+    h.get_by_label("Resume unfinished").click();
+    step_until(&mut h, "the resumed run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    h.get_by_label("Wave 1 finished (2/2)");
+    h.get_by_label("Wave 2 finished (1/1)");
+}
+
+#[test]
+fn a_new_session_starts_with_an_empty_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    let first = h.state().model.session_id().unwrap().clone();
+    h.get_by_label("New session").click();
+    step_until(&mut h, "the new session", |h| {
+        h.state().model.session_id().is_some_and(|s| s != &first)
+    });
+    h.get_by_label("Session 2 · 0 runs");
+    h.get_by_label("Start with a prompt");
+    assert_eq!(h.state().model.session.as_ref().unwrap().sessions.len(), 2);
+}
