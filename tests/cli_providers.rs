@@ -225,7 +225,7 @@ fn openai_compatible_run_completes_without_a_key() {
 }
 
 /// (scenario, code, retryable, requests the mock sees)
-const FAILURES: [(&str, &str, bool, u32); 9] = [
+const FAILURES: [(&str, &str, bool, u32); 10] = [
     ("401", "auth", false, 1),
     ("429", "rate_limited", true, 4),
     ("429-long", "rate_limited", true, 1),
@@ -234,6 +234,7 @@ const FAILURES: [(&str, &str, bool, u32); 9] = [
     ("idle", "timeout", true, 4),
     ("cut", "protocol", false, 1),
     ("badjson", "protocol", false, 1),
+    ("overloaded", "server", true, 4),
     ("notasks", "protocol", false, 1),
 ];
 

@@ -2,8 +2,9 @@
 //!
 //! A stream is `message_start` (input tokens), content blocks whose `content_block_delta` events carry
 //! `text_delta`s, `message_delta` (output tokens, stop reason) and `message_stop`; `ping` may come at any
-//! time. A stream that ends before `message_stop`, an event that is not JSON, or an `error` event is a
-//! [`ProviderError::Protocol`]: the answer is incomplete and must not be used.
+//! time. A stream that ends before `message_stop` or an event that is not JSON is a
+//! [`ProviderError::Protocol`]: the answer is incomplete and must not be used. An `error` event keeps the
+//! provider's error type (overloaded → `server`, rate limit → `rate_limited`, ...; see [`stream_error`]).
 
 use eventsource_stream::Event;
 use serde_json::{Value, json};
@@ -92,10 +93,7 @@ impl Decoder {
                 self.stopped = true;
                 Ok(None)
             }
-            "error" => Err(protocol(format!(
-                "the anthropic stream reported an error: {}",
-                describe_error(&value).unwrap_or_else(|| "no details".to_owned())
-            ))),
+            "error" => Err(stream_error("anthropic", &value)),
             // ping, content_block_start, content_block_stop and event types added later.
             _ => Ok(None),
         }
@@ -126,6 +124,36 @@ impl Decoder {
                     .to_owned(),
             ))
         }
+    }
+}
+
+/// The typed error for an error reported inside a stream (`{"type":"error","error":{"type":..}}`, or an
+/// OpenAI-style `{"error":{"type"|"code":..}}` chunk). The provider's error type says what went wrong, so
+/// an overloaded or rate-limited provider stays retryable (the retry layer still never repeats a call that
+/// already streamed text); an error type we do not know is a `protocol` error.
+pub fn stream_error(wire: &str, value: &Value) -> ProviderError {
+    let message = format!(
+        "the {wire} stream reported an error: {}",
+        describe_error(value).unwrap_or_else(|| "no details".to_owned())
+    );
+    let error = value.get("error");
+    let kind = error
+        .and_then(|e| e.get("type").or_else(|| e.get("code")))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match kind {
+        "overloaded_error" | "api_error" | "server_error" => ProviderError::Server { message },
+        "rate_limit_error" | "rate_limit_exceeded" => ProviderError::RateLimited {
+            message,
+            retry_after: None,
+        },
+        "authentication_error" | "permission_error" | "invalid_api_key" => {
+            ProviderError::Auth { message }
+        }
+        "invalid_request_error" | "not_found_error" | "request_too_large" => {
+            ProviderError::InvalidRequest { message }
+        }
+        _ => protocol(message),
     }
 }
 
@@ -212,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn invalid_json_and_error_events_are_protocol_errors() {
+    fn invalid_json_and_unknown_error_events_are_protocol_errors() {
         let mut d = Decoder::default();
         let e = d
             .on_event(&typed("content_block_delta", "{\"type\":\"content_bl"))
@@ -222,13 +250,31 @@ mod tests {
         let e = d
             .on_event(&typed(
                 "error",
-                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                r#"{"type":"error","error":{"type":"mystery_error","message":"Odd"}}"#,
             ))
             .unwrap_err();
+        assert_eq!(e.code(), "protocol");
         assert_eq!(
             e.to_string(),
-            "the anthropic stream reported an error: overloaded_error: Overloaded"
+            "the anthropic stream reported an error: mystery_error: Odd"
         );
+    }
+
+    #[test]
+    fn error_events_keep_the_provider_error_type() {
+        for (kind, code) in [
+            ("overloaded_error", "server"),
+            ("api_error", "server"),
+            ("rate_limit_error", "rate_limited"),
+            ("authentication_error", "auth"),
+            ("invalid_request_error", "invalid_request"),
+        ] {
+            let mut d = Decoder::default();
+            let data = format!(r#"{{"type":"error","error":{{"type":"{kind}","message":"m"}}}}"#);
+            let e = d.on_event(&typed("error", &data)).unwrap_err();
+            assert_eq!(e.code(), code, "{kind}");
+            assert!(e.to_string().contains(kind), "{e}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use eventsource_stream::Event;
 use serde_json::{Value, json};
 
 use super::ProviderError;
-use super::anthropic::describe_error;
+use super::anthropic::stream_error;
 use super::chat::ChatRequest;
 
 /// The JSON body of a streaming Chat Completions request.
@@ -59,10 +59,7 @@ impl Decoder {
             ))
         })?;
         if value.get("error").is_some_and(|e| !e.is_null()) {
-            return Err(protocol(format!(
-                "the chat completions stream reported an error: {}",
-                describe_error(&value).unwrap_or_else(|| "no details".to_owned())
-            )));
+            return Err(stream_error("chat completions", &value));
         }
         if let Some(usage) = value.get("usage").filter(|u| u.is_object()) {
             if let Some(n) = usage.get("prompt_tokens").and_then(Value::as_u64) {

@@ -10,7 +10,8 @@
 //! report), `nokey` (like `ok`, no key required), `401` (echoes the key it got, to prove it is scrubbed),
 //! `429` (Retry-After: 1), `429-long` (Retry-After: 120), `500`, `flaky` (500 once, then ok), `hang` (no
 //! response for 30 s), `idle` (headers and one event, then silence), `cut` (text, then the stream ends
-//! mid-event), `badjson` (an event that is not JSON), `notasks` (a draft without a Tasks section).
+//! mid-event), `badjson` (an event that is not JSON), `overloaded` (a 200 stream whose only event is an
+//! overloaded/server error), `notasks` (a draft without a Tasks section).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::collections::HashMap;
@@ -422,6 +423,18 @@ async fn respond(
                 Wire::OpenAi => "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}\n\n",
             };
             frames.insert(1, bad.to_owned());
+        }
+        "overloaded" => {
+            // A 200 stream whose only event is the provider's error, before any text.
+            let error = match wire {
+                Wire::Anthropic => {
+                    "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"
+                }
+                Wire::OpenAi => {
+                    "data: {\"error\":{\"type\":\"server_error\",\"message\":\"The server is overloaded\"}}\n\n"
+                }
+            };
+            frames = vec![error.to_owned()];
         }
         _ => {}
     }
