@@ -431,14 +431,16 @@ fn a_failed_run_shows_its_code_remediation_and_retry() {
         .unwrap()
         .code;
     h.get_by_label(&format!("Failed · {code}"));
+    // Retry runs the same prompt with the failed run's own choices, whatever the picker shows now.
     h.state_mut().view.provider = "offline".into();
     h.get_by_label("Retry").click();
-    step_until(&mut h, "the retry to complete", |h| {
-        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    step_until(&mut h, "the retry to end", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Failed)
     });
     assert!(matches!(
         h.state().sent.get(1),
-        Some(Command::StartRun(s)) if s.prompt == "add retry to the http client"
+        Some(Command::StartRun(s))
+            if s.prompt == "add retry to the http client" && s.provider.as_deref() == Some("anthropic")
     ));
 }
 

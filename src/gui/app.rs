@@ -508,15 +508,27 @@ impl KataApp {
                 self.send_command(Command::ResumeRun { run_id });
             }
             Action::Retry(run_id) => {
-                let prompt = self
-                    .model
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.run(&run_id))
-                    .map(|r| r.view.run.prompt.clone());
-                if let Some(prompt) = prompt {
-                    self.act(Action::Send(prompt));
-                }
+                // A new run with the failed run's prompt and its own choices (provider, model, context
+                // provider), so Retry means "the same again"; the composer's picker is for a different choice.
+                let Some(session) = &self.model.session else {
+                    return;
+                };
+                let Some(failed) = session.run(&run_id).map(|r| r.view.run.clone()) else {
+                    return;
+                };
+                let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
+                let new_id = self.new_run_id();
+                self.model.owned.insert(new_id.clone());
+                self.send_command(Command::StartRun(StartRun {
+                    run_id: new_id,
+                    space_id,
+                    session_id,
+                    prompt: failed.prompt,
+                    provider: failed.options.provider,
+                    model: failed.options.model,
+                    context_provider: failed.options.context_provider,
+                }));
+                self.view.stick_to_bottom = true;
             }
             Action::ApplyDraft { run, force } => {
                 self.view.confirm_apply = None;
