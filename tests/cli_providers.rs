@@ -354,6 +354,34 @@ fn without_configuration_runs_are_offline_and_doctor_says_so() {
             ("openai-compatible", false, false, "none"),
         ]
     );
+
+    // Asking for a provider that is not configured fails the run with that reason, attributed to it.
+    let out = ran(kata(&data)
+        .env("KATA_KEYRING", "off")
+        .args(["--json", "run", "--space"])
+        .arg(&repo)
+        .args(["--prompt", PROMPT, "--provider", "openai"])
+        .output()
+        .unwrap());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let run = out.json_lines().last().unwrap()["run"].clone();
+    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!(run["error"]["code"], "not_configured", "{run}");
+    assert_eq!(run["error"]["retryable"], false, "{run}");
+    assert!(
+        run["error"]["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("OPENAI_API_KEY"),
+        "{run}"
+    );
+    assert_eq!(run["provider_execution"]["provider"], "openai", "{run}");
+    assert_eq!(run["provider_execution"]["model"], "gpt-4.1", "{run}");
+    assert_eq!(run["provider_execution"]["status"], "failed", "{run}");
+    assert_eq!(
+        run["provider_execution"]["error_code"], "not_configured",
+        "{run}"
+    );
 }
 
 #[test]

@@ -156,13 +156,13 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
         .await?;
 
     let snapshot = context_step(deps, &run, &space, stop).await?;
-    let coordinator = deps
-        .providers
-        .coordinator(
-            run.options.provider.as_deref(),
-            run.options.model.as_deref(),
-        )
-        .map_err(|e| Halt::Failed(e.info()))?;
+    let coordinator = match deps.providers.coordinator(
+        run.options.provider.as_deref(),
+        run.options.model.as_deref(),
+    ) {
+        Ok(coordinator) => coordinator,
+        Err(error) => return Err(provider_unusable(deps, &run, error).await),
+    };
 
     let mut execution = run
         .provider_execution
@@ -310,6 +310,41 @@ async fn provider_failed(
     };
     usage_into(&mut failed, coordinator.take_failed_usage());
     let id = run_id.clone();
+    if let Err(e) = deps
+        .persist
+        .commit(move |tx, _| persist::record_provider(tx, &id, failed))
+        .await
+    {
+        return Halt::Store(e);
+    }
+    Halt::Failed(error.info())
+}
+
+/// The run's provider cannot be built (not configured, unknown name): the run fails with that error, and its
+/// `provider_execution` still says which provider and model were asked for, so the failure is attributable.
+async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError) -> Halt {
+    let requested = run.options.provider.as_deref();
+    let provider = deps
+        .providers
+        .choose(requested)
+        .map(|choice| choice.as_str().to_owned())
+        .unwrap_or_else(|_| requested.unwrap_or("unknown").to_owned());
+    let model = deps
+        .providers
+        .choose(requested)
+        .map(|choice| deps.providers.model(choice, run.options.model.as_deref()))
+        .unwrap_or_else(|_| run.options.model.clone().unwrap_or_default());
+    let failed = ProviderExecution {
+        provider,
+        model,
+        status: ProviderStatus::Failed,
+        input_tokens: None,
+        output_tokens: None,
+        latency_ms: None,
+        retries: 0,
+        error_code: Some(error.code().to_owned()),
+    };
+    let id = run.id.clone();
     if let Err(e) = deps
         .persist
         .commit(move |tx, _| persist::record_provider(tx, &id, failed))
