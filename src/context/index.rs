@@ -834,6 +834,7 @@ impl Index {
             return Ok(());
         }
         std::fs::create_dir_all(dir)?;
+        remove_abandoned_temporaries(dir);
         let bytes = self.encode();
         let tmp = dir.join(format!(
             "{INDEX_FILE}.{}.{}.tmp",
@@ -909,6 +910,33 @@ impl Index {
         out.extend_from_slice(&w.0);
         out.extend_from_slice(blake3::hash(&w.0).as_bytes());
         out
+    }
+}
+
+/// A temporary file older than this was left by a process that stopped mid-save (a save takes well
+/// under a second), not one another process is writing now.
+const ABANDONED_TMP_SECS: u64 = 3600;
+
+/// Removes temporary index files left behind by processes that stopped in the middle of a save.
+fn remove_abandoned_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(INDEX_FILE) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > ABANDONED_TMP_SECS);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -1270,6 +1298,35 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(seen, "the edit in the new directory was noticed");
+    }
+
+    #[test]
+    fn a_save_removes_temporaries_abandoned_by_stopped_processes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        corpus(dir.path());
+        let store = index_dir(data.path(), dir.path());
+        std::fs::create_dir_all(&store).unwrap();
+        let abandoned = store.join(format!("{INDEX_FILE}.1.2.tmp"));
+        let in_progress = store.join(format!("{INDEX_FILE}.3.4.tmp"));
+        std::fs::write(&abandoned, b"half").unwrap();
+        std::fs::write(&in_progress, b"half").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&abandoned)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        let mut index = Index::new(dir.path());
+        index.refresh().unwrap();
+        index.save(&store).unwrap();
+        assert!(!abandoned.exists());
+        assert!(
+            in_progress.exists(),
+            "another process may still be writing it"
+        );
+        assert_eq!(Index::load(&store, dir.path()).file_count(), 6);
     }
 
     #[test]
