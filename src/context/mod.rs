@@ -181,21 +181,27 @@ impl OpenIndexes {
     }
 
     /// The index of `root`, made most recently used; `open` makes it when it is not held, evicting the
-    /// least recently used one when full.
-    fn get_or_open(&mut self, root: &Path, open: impl FnOnce() -> index::Index) -> SharedIndex {
+    /// least recently used one when full (returned second, for a last save).
+    fn get_or_open(
+        &mut self,
+        root: &Path,
+        open: impl FnOnce() -> index::Index,
+    ) -> (SharedIndex, Option<(PathBuf, SharedIndex)>) {
+        let mut evicted = None;
         let entry = match self.entries.iter().position(|(r, _)| r == root) {
             Some(i) => self.entries.remove(i),
             None => {
                 if self.entries.len() >= self.capacity {
-                    let (evicted, _) = self.entries.remove(0);
-                    tracing::debug!(root = %evicted.display(), "context index evicted (least recently used)");
+                    let lru = self.entries.remove(0);
+                    tracing::debug!(root = %lru.0.display(), "context index evicted (least recently used)");
+                    evicted = Some(lru);
                 }
                 (root.to_path_buf(), Arc::new(Mutex::new(open())))
             }
         };
         let shared = entry.1.clone();
         self.entries.push(entry);
-        shared
+        (shared, evicted)
     }
 }
 
@@ -253,7 +259,7 @@ impl ContextEngine {
     ) -> Result<Vec<crate::model::ContextItem>, filesystem::WalkError> {
         filesystem::check_query(query)?;
         filesystem::check_root(root)?;
-        let shared = {
+        let (shared, evicted) = {
             let mut open = lock(&self.shared.open);
             open.get_or_open(root, || {
                 let mut index = match &self.index_dir {
@@ -265,6 +271,10 @@ impl ContextEngine {
                 index
             })
         };
+        if let Some((evicted_root, evicted)) = evicted {
+            // Normally saved already; this catches changes a skipped or failed save left behind.
+            self.shared.save_in_background(&evicted_root, evicted);
+        }
         let mut index = lock(&shared);
         let stats = index.refresh()?;
         tracing::debug!(?stats, root = %root.display(), "context index refreshed");
