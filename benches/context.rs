@@ -503,6 +503,16 @@ fn main() {
         ms(percentile(&refresh_t, 0.5)),
         ms(percentile(&search_t, 0.5))
     );
+    let mem = watched.memory();
+    println!(
+        "  in memory (estimate, heap): {:.1} MB = vocabulary {:.1} + files {:.1} + postings {:.1} + query tables {:.1} + watches {:.1}",
+        mem.total() as f64 / 1e6,
+        mem.vocab as f64 / 1e6,
+        mem.files as f64 / 1e6,
+        mem.postings as f64 / 1e6,
+        mem.derived as f64 / 1e6,
+        mem.watch as f64 / 1e6
+    );
     drop(watched);
 
     // The same queries when every query walks and stats the whole tree (no file watching, as in a

@@ -6,7 +6,10 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use kata_cloud::model::{ContextProviderKind, PlannedTask, TaskId, TaskKind};
+use kata_cloud::model::{
+    ContextItem, ContextProviderKind, ContextSnapshot, PlannedTask, SnapshotId, SnapshotSources,
+    TaskId, TaskKind,
+};
 use kata_cloud::model::{
     IdGenerator, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus, SessionId, SharedClock,
     SpaceId, SystemClock, TaskRecord, TaskStatus,
@@ -90,8 +93,11 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
 
     let store = Store::open(tmp.path(), clock()).unwrap();
     assert_eq!(store.migration().from, Some(1));
-    assert_eq!(store.migration().to, 2);
-    assert_eq!(store.migration().applied, vec!["m002_session_runs_index"]);
+    assert_eq!(store.migration().to, 3);
+    assert_eq!(
+        store.migration().applied,
+        vec!["m002_session_runs_index", "m003_snapshot_sources"]
+    );
 
     // The new index serves the session's runs; the undecodable run was moved aside with its reason.
     let runs = store
@@ -125,6 +131,131 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
     drop(store);
     let store = Store::open(tmp.path(), clock()).unwrap();
     assert!(store.migration().applied.is_empty());
+}
+
+fn snapshot(id: &str, items: &[(&str, &str)]) -> ContextSnapshot {
+    let at = clock().now();
+    ContextSnapshot {
+        id: SnapshotId::new(id),
+        run_id: RunId::new(format!("r-{id}")),
+        query: "retry policy".into(),
+        requested_provider: ContextProviderKind::Filesystem,
+        provider: ContextProviderKind::Filesystem,
+        fallback_from: None,
+        error: None,
+        items: items
+            .iter()
+            .enumerate()
+            .map(|(i, (path, hash))| ContextItem {
+                path: (*path).into(),
+                start_line: 1,
+                end_line: 3,
+                content_hash: (*hash).into(),
+                score: 1.0,
+                rank: i as u32 + 1,
+                excerpt: "fn retry() {}\n".repeat(20),
+            })
+            .collect(),
+        created_at: at,
+    }
+}
+
+fn sources_rows(data: &Path) -> Vec<(String, Vec<u8>)> {
+    use redb::{ReadableDatabase as _, ReadableTable as _};
+    let db = redb::Builder::new()
+        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+        .open(data.join("kata.redb"))
+        .unwrap();
+    let txn = db.begin_read().unwrap();
+    let table = txn.open_table(tables::SNAPSHOT_SOURCES).unwrap();
+    table
+        .iter()
+        .unwrap()
+        .map(|e| {
+            let (k, v) = e.unwrap();
+            (k.value().to_owned(), v.value().to_vec())
+        })
+        .collect()
+}
+
+/// A schema-2 file: snapshots taken before `snapshot_sources_v1` existed have no row there. Opening it
+/// (here through the CLI's `doctor`, which reports the step) backfills exactly the rows `put_snapshot`
+/// writes, and quarantines a snapshot that cannot be decoded instead of failing.
+#[test]
+fn a_schema_2_file_gets_its_snapshot_sources_backfilled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    let old = snapshot(
+        "s-old",
+        &[("src/b.rs", "h2"), ("src/a.rs", "h1"), ("src/b.rs", "h2")],
+    );
+    let new = snapshot("s-new", &[("src/c.rs", "h3")]);
+    {
+        let store = Store::open(data, clock()).unwrap();
+        store
+            .write(|tx| {
+                tx.put_snapshot(&old)?;
+                tx.put_snapshot(&new)
+            })
+            .unwrap();
+    }
+    // What `put_snapshot` wrote, to compare the backfill with.
+    let written = sources_rows(data);
+    assert_eq!(written.len(), 2);
+
+    // Make it the file a schema-2 build left: the old snapshot has no row, one snapshot is garbage.
+    write_raw(data, |txn| {
+        txn.open_table(tables::SNAPSHOT_SOURCES)
+            .unwrap()
+            .remove("s-old")
+            .unwrap();
+        txn.open_table(tables::SNAPSHOTS)
+            .unwrap()
+            .insert("s-bad", b"{\"id\": 7".as_slice())
+            .unwrap();
+        txn.open_table(tables::SCHEMA)
+            .unwrap()
+            .insert(tables::SCHEMA_VERSION_KEY, 2)
+            .unwrap();
+    });
+    assert_eq!(sources_rows(data).len(), 1);
+
+    let doctor = common::ok(data, &["--json", "doctor"]).json();
+    let store_check = doctor
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "store")
+        .unwrap();
+    let detail = store_check["detail"].as_str().unwrap();
+    assert!(detail.contains("(schema 3)"), "{detail}");
+    assert!(
+        detail.contains("migrated now: m003_snapshot_sources"),
+        "{detail}"
+    );
+
+    assert_eq!(sources_rows(data), written);
+    let store = Store::open(data, clock()).unwrap();
+    assert!(store.migration().applied.is_empty());
+    let sources = store
+        .read(|rx| rx.snapshot_sources(&old.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sources, SnapshotSources::of(&old));
+    assert_eq!(
+        sources.sources(),
+        vec![("src/a.rs", "h1"), ("src/b.rs", "h2")]
+    );
+    let quarantined = store.read(|rx| rx.quarantine()).unwrap();
+    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+    assert_eq!(quarantined[0].table, "snapshots_v1");
+    assert_eq!(quarantined[0].key, "s-bad");
+    assert_eq!(
+        store
+            .read(|rx| rx.snapshot(&SnapshotId::new("s-bad")))
+            .unwrap(),
+        None
+    );
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -95,9 +95,11 @@ struct FileEntry {
 
 /// Query-time structures, rebuilt in memory after the file set changes.
 struct Derived {
-    /// Term id → `(file, block, count)` of every block containing it, in (file, block) order: one
-    /// contiguous list per term, so a query reads memory sequentially.
-    postings: HashMap<u32, Vec<(u32, u32, u32)>>,
+    /// `(file, block, count)` of every block containing each term, grouped by term id and in (file,
+    /// block) order within a term: term `t`'s list is `postings[offsets[t]..offsets[t + 1]]`, contiguous,
+    /// so a query reads memory sequentially. One flat allocation sized exactly (no per-term vectors).
+    postings: Vec<(u32, u32, u32)>,
+    offsets: Vec<usize>,
     /// Global index of each file's first chunk (chunks of all files numbered consecutively), and the
     /// total number of chunks at the end.
     chunk_base: Vec<usize>,
@@ -118,6 +120,33 @@ pub struct RefreshStats {
     /// Of those, files whose content (hash) had actually changed or that were new.
     pub reindexed: usize,
     pub removed: usize,
+}
+
+/// Estimated heap bytes held by an [`Index`], per structure (from lengths and capacities; allocator
+/// overhead not counted). For the benchmark and for sizing [`super::MAX_OPEN_ROOTS`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IndexMemory {
+    /// The vocabulary and the term → id map (each term's text is held twice).
+    pub vocab: usize,
+    /// Per file: path, stamp, block lengths.
+    pub files: usize,
+    /// Per-file postings (what is saved).
+    pub postings: usize,
+    /// The query tables derived from the postings (a second copy, grouped by term, plus chunk tables).
+    pub derived: usize,
+    /// The directory watch set.
+    pub watch: usize,
+}
+
+impl IndexMemory {
+    pub fn total(&self) -> usize {
+        self.vocab + self.files + self.postings + self.derived + self.watch
+    }
+}
+
+/// Heap bytes of a `HashMap` with `cap` slots of `entry` bytes (hashbrown: one control byte per slot).
+fn map_bytes(cap: usize, entry: usize) -> usize {
+    cap * (entry + 1)
 }
 
 /// The index of one space root.
@@ -278,6 +307,17 @@ fn walk_parallel(root: &Path) -> Vec<(String, Stamp)> {
     rx.into_iter().collect()
 }
 
+impl Derived {
+    /// The `(file, block, count)` list of term `id` (empty for a term no file contains).
+    fn term_postings(&self, id: u32) -> &[(u32, u32, u32)] {
+        let id = id as usize;
+        match (self.offsets.get(id), self.offsets.get(id + 1)) {
+            (Some(&start), Some(&end)) => self.postings.get(start..end).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
 impl Index {
     /// An empty index of `root` (everything is read on the first refresh).
     pub fn new(root: &Path) -> Self {
@@ -315,6 +355,45 @@ impl Index {
         self.dirty
     }
 
+    /// Estimated heap memory of this index, by structure.
+    pub fn memory(&self) -> IndexMemory {
+        use std::mem::size_of;
+        let vocab = self.vocab.capacity() * size_of::<String>()
+            + self.vocab.iter().map(String::capacity).sum::<usize>()
+            + map_bytes(self.term_ids.capacity(), size_of::<(String, u32)>())
+            + self.term_ids.keys().map(String::capacity).sum::<usize>();
+        let mut files = self.files.capacity() * size_of::<FileEntry>();
+        let mut postings = 0;
+        for f in &self.files {
+            files += f.path.capacity();
+            if let Some(t) = &f.text {
+                files += t.block_lens.capacity() * size_of::<u32>();
+                postings += t.postings.capacity() * size_of::<Posting>();
+            }
+        }
+        let derived = self.derived.as_ref().map_or(0, |d| {
+            d.postings.capacity() * size_of::<(u32, u32, u32)>()
+                + (d.offsets.capacity() + d.chunk_base.capacity()) * size_of::<usize>()
+                + (d.chunk_len.capacity() + d.chunk_file.capacity()) * size_of::<u32>()
+                + map_bytes(d.path_terms.capacity(), size_of::<(u32, Vec<u32>)>())
+                + d.path_terms
+                    .values()
+                    .map(|l| l.capacity() * size_of::<u32>())
+                    .sum::<usize>()
+        });
+        let watch = self.watch.as_ref().map_or(0, |w| {
+            map_bytes(w.dirs.capacity(), size_of::<PathBuf>())
+                + w.dirs.iter().map(|d| d.capacity()).sum::<usize>()
+        });
+        IndexMemory {
+            vocab,
+            files,
+            postings,
+            derived,
+            watch,
+        }
+    }
+
     fn index_text(&mut self, hash: [u8; 32], text: &str) -> TextEntry {
         let mut occurrences: Vec<(u32, u32)> = Vec::new();
         let mut block_lens: Vec<u32> = Vec::new();
@@ -348,6 +427,9 @@ impl Index {
                 }),
             }
         }
+        // Held for the life of the index: drop the slack the pushes left.
+        block_lens.shrink_to_fit();
+        postings.shrink_to_fit();
         TextEntry {
             hash,
             lines,
@@ -471,7 +553,24 @@ impl Index {
         if self.derived.is_some() {
             return;
         }
-        let mut postings: HashMap<u32, Vec<(u32, u32, u32)>> = HashMap::new();
+        // Counting pass first, so the flat postings table is allocated once at its exact size.
+        let terms = self.vocab.len();
+        let mut offsets = vec![0usize; terms + 1];
+        for p in self
+            .files
+            .iter()
+            .filter_map(|f| f.text.as_ref())
+            .flat_map(|t| &t.postings)
+        {
+            if let Some(n) = offsets.get_mut(p.term as usize + 1) {
+                *n += 1;
+            }
+        }
+        for t in 1..offsets.len() {
+            offsets[t] += offsets[t - 1];
+        }
+        let mut postings = vec![(0u32, 0u32, 0u32); offsets.last().copied().unwrap_or(0)];
+        let mut next = offsets.clone();
         let mut chunk_base = Vec::with_capacity(self.files.len() + 1);
         let mut chunk_len: Vec<u32> = Vec::new();
         let mut chunk_file: Vec<u32> = Vec::new();
@@ -489,10 +588,12 @@ impl Index {
             });
             let Some(t) = &f.text else { continue };
             for p in &t.postings {
-                postings
-                    .entry(p.term)
-                    .or_default()
-                    .push((fi, p.block, p.count));
+                if let Some(at) = next.get_mut(p.term as usize)
+                    && let Some(slot) = postings.get_mut(*at)
+                {
+                    *slot = (fi, p.block, p.count);
+                    *at += 1;
+                }
             }
             for k in 0..chunk_count(t.lines as usize) {
                 let len = block(&t.block_lens, k) + block(&t.block_lens, k + 1);
@@ -504,6 +605,7 @@ impl Index {
         chunk_base.push(chunk_len.len());
         self.derived = Some(Derived {
             postings,
+            offsets,
             chunk_base,
             chunk_len,
             chunk_file,
@@ -551,10 +653,8 @@ impl Index {
         let mut hits: Vec<(usize, u32)> = Vec::new();
         for term in &terms {
             hits.clear();
-            if let Some(&id) = self.term_ids.get(term)
-                && let Some(list) = d.postings.get(&id)
-            {
-                for &(fi, b, count) in list {
+            if let Some(&id) = self.term_ids.get(term) {
+                for &(fi, b, count) in d.term_postings(id) {
                     let fi = fi as usize;
                     let (Some(&base), Some(&end)) =
                         (d.chunk_base.get(fi), d.chunk_base.get(fi + 1))
@@ -734,6 +834,7 @@ impl Index {
             return Ok(());
         }
         std::fs::create_dir_all(dir)?;
+        remove_abandoned_temporaries(dir);
         let bytes = self.encode();
         let tmp = dir.join(format!(
             "{INDEX_FILE}.{}.{}.tmp",
@@ -809,6 +910,33 @@ impl Index {
         out.extend_from_slice(&w.0);
         out.extend_from_slice(blake3::hash(&w.0).as_bytes());
         out
+    }
+}
+
+/// A temporary file older than this was left by a process that stopped mid-save (a save takes well
+/// under a second), not one another process is writing now.
+const ABANDONED_TMP_SECS: u64 = 3600;
+
+/// Removes temporary index files left behind by processes that stopped in the middle of a save.
+fn remove_abandoned_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(INDEX_FILE) && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > ABANDONED_TMP_SECS);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -1170,6 +1298,35 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(seen, "the edit in the new directory was noticed");
+    }
+
+    #[test]
+    fn a_save_removes_temporaries_abandoned_by_stopped_processes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        corpus(dir.path());
+        let store = index_dir(data.path(), dir.path());
+        std::fs::create_dir_all(&store).unwrap();
+        let abandoned = store.join(format!("{INDEX_FILE}.1.2.tmp"));
+        let in_progress = store.join(format!("{INDEX_FILE}.3.4.tmp"));
+        std::fs::write(&abandoned, b"half").unwrap();
+        std::fs::write(&in_progress, b"half").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&abandoned)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        let mut index = Index::new(dir.path());
+        index.refresh().unwrap();
+        index.save(&store).unwrap();
+        assert!(!abandoned.exists());
+        assert!(
+            in_progress.exists(),
+            "another process may still be writing it"
+        );
+        assert_eq!(Index::load(&store, dir.path()).file_count(), 6);
     }
 
     #[test]

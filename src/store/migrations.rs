@@ -8,19 +8,20 @@
 //! |---------|-----------------------------|--------------------------------------------------------------|
 //! | 1       | (initial layout)            | spaces, sessions, runs, tasks, events, snapshots, specs, ...  |
 //! | 2       | `m002_session_runs_index`   | adds `session_runs_v1` and fills it from `runs_v1`           |
+//! | 3       | `m003_snapshot_sources`     | fills `snapshot_sources_v1` from every `snapshots_v1` row    |
 
 use std::cell::RefCell;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableHandle, WriteTransaction};
 
-use super::codec::decode;
+use super::codec::{decode, encode};
 use super::quarantine::{BadKey, BadRow, move_to_quarantine};
 use super::tables;
 use super::{StoreError, Tx};
-use crate::model::{RunRecord, Timestamp};
+use crate::model::{ContextSnapshot, RunRecord, SnapshotSources, Timestamp};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u64 = 2;
+pub const CURRENT_VERSION: u64 = 3;
 
 struct Migration {
     to: u64,
@@ -28,11 +29,18 @@ struct Migration {
     apply: fn(&mut Tx, Timestamp) -> Result<(), StoreError>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    to: 2,
-    name: "m002_session_runs_index",
-    apply: m002_session_runs_index,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 2,
+        name: "m002_session_runs_index",
+        apply: m002_session_runs_index,
+    },
+    Migration {
+        to: 3,
+        name: "m003_snapshot_sources",
+        apply: m003_snapshot_sources,
+    },
+];
 
 /// What opening did to the schema.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,6 +71,7 @@ pub fn create_v1_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
 fn create_current_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     create_v1_tables(txn)?;
     txn.open_table(tables::SESSION_RUNS)?;
+    txn.open_table(tables::SNAPSHOT_SOURCES)?;
     Ok(())
 }
 
@@ -153,6 +162,38 @@ fn m002_session_runs_index(tx: &mut Tx, now: Timestamp) -> Result<(), StoreError
         let mut index = tx.raw().open_table(tables::SESSION_RUNS)?;
         for (session, run) in &pairs {
             index.insert((session.as_str(), run.as_str()), ())?;
+        }
+    }
+    for row in &bad {
+        move_to_quarantine(tx.raw(), row, now)?;
+    }
+    Ok(())
+}
+
+/// Schema 3: every snapshot has its `snapshot_sources_v1` row, so history listings derive staleness from
+/// the compact rows alone. Schema-2 builds wrote the row only for snapshots taken after the table was
+/// added; this fills the rest (and rewrites the others to the same bytes, repairing any damaged row).
+/// Snapshots that cannot be decoded are quarantined on the way.
+fn m003_snapshot_sources(tx: &mut Tx, now: Timestamp) -> Result<(), StoreError> {
+    create_current_tables(tx.raw())?;
+    let mut bad = Vec::new();
+    {
+        let snapshots = tx.raw().open_table(tables::SNAPSHOTS)?;
+        let mut sources = tx.raw().open_table(tables::SNAPSHOT_SOURCES)?;
+        for entry in snapshots.iter()? {
+            let (k, v) = entry?;
+            match decode::<ContextSnapshot>(v.value()) {
+                Ok(snapshot) => {
+                    let row = encode(&SnapshotSources::of(&snapshot))?;
+                    sources.insert(k.value(), row.as_slice())?;
+                }
+                Err(reason) => bad.push(BadRow {
+                    table: tables::names::SNAPSHOTS,
+                    key: BadKey::Str(k.value().to_owned()),
+                    reason,
+                    raw: v.value().to_vec(),
+                }),
+            }
         }
     }
     for row in &bad {

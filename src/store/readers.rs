@@ -98,24 +98,26 @@ macro_rules! record_readers {
                 )
             }
 
-            /// A snapshot's sources (paths and hashes), from the compact `snapshot_sources_v1` row when
-            /// there is one, else from the snapshot itself (its excerpts skipped while decoding).
+            /// A snapshot's sources (paths and hashes), from its compact `snapshot_sources_v1` row. Since
+            /// schema 3 every snapshot has one (written with it, or by `m003_snapshot_sources`), so no row
+            /// means no snapshot. Only a row that cannot be decoded falls back to the snapshot itself (its
+            /// excerpts skipped while decoding); the row is derived, so nothing is lost.
             pub fn snapshot_sources(
                 &self,
                 id: &$crate::model::SnapshotId,
             ) -> Result<Option<$crate::model::SnapshotSources>, $crate::store::StoreError> {
-                match self.txn.open_table($crate::store::tables::SNAPSHOT_SOURCES) {
-                    Ok(table) => {
-                        if let Some(raw) = table.get(id.as_str())?
-                            && let Ok(sources) = $crate::store::codec::decode::<
-                                $crate::model::SnapshotSources,
-                            >(raw.value())
-                        {
-                            return Ok(Some(sources));
-                        }
+                {
+                    let table = self
+                        .txn
+                        .open_table($crate::store::tables::SNAPSHOT_SOURCES)?;
+                    let Some(raw) = table.get(id.as_str())? else {
+                        return Ok(None);
+                    };
+                    if let Ok(sources) =
+                        $crate::store::codec::decode::<$crate::model::SnapshotSources>(raw.value())
+                    {
+                        return Ok(Some(sources));
                     }
-                    Err(redb::TableError::TableDoesNotExist(_)) => {}
-                    Err(e) => return Err(e.into()),
                 }
                 $crate::store::rows::get(
                     &self.txn.open_table($crate::store::tables::SNAPSHOTS)?,

@@ -21,11 +21,14 @@
 //! | `app_state_v1`        | name (`"ui"`, ...)           | JSON, owned by the named component     | 1     |
 //! | `quarantine_v1`       | (table name, key as text)    | JSON `QuarantineRecord`                | 1     |
 //! | `session_runs_v1`     | (session id, run id)         | `()`                                   | 2     |
-//! | `snapshot_sources_v1` | snapshot id                  | JSON `SnapshotSources` (paths, hashes) | 2*    |
+//! | `snapshot_sources_v1` | snapshot id                  | JSON `SnapshotSources` (see below)     | 3     |
 //!
-//! \* `snapshot_sources_v1` is a derived, optional table: written with each snapshot (created on the first
-//! write), read by history listings to derive staleness without reading excerpts. A snapshot without a
-//! row (older files, a damaged row) falls back to `snapshots_v1`, so it needs no migration.
+//! `snapshot_sources_v1` is derived from `snapshots_v1`: one row per snapshot, written in the same
+//! transaction as the snapshot (`Tx::put_snapshot`), holding only what staleness needs, so history
+//! listings never decode excerpts. Value: `{"items": [{"path": "src/a.rs", "content_hash": "<blake3 hex>"},
+//! ...]}`, the snapshot's distinct (path, hash) pairs in path order. Schema-2 builds created it lazily and
+//! only for new snapshots; `m003_snapshot_sources` fills it for every older snapshot. A row that cannot be
+//! decoded is answered from `snapshots_v1` instead (it is derived, so it is not quarantined).
 //!
 //! `active_runs_v1` holds exactly the runs that are queued or running, with the engine instance that owns
 //! them; it is maintained in the same transaction as every run status change, so startup reconciliation

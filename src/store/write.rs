@@ -182,7 +182,7 @@ mod snapshot_sources_tests {
     }
 
     #[test]
-    fn sources_come_from_the_compact_row_or_fall_back_to_the_snapshot() {
+    fn sources_come_from_the_compact_row_and_a_damaged_row_falls_back_to_the_snapshot() {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_millis(1000), 1));
         let store = Store::open(dir.path(), clock).unwrap();
@@ -206,12 +206,12 @@ mod snapshot_sources_tests {
         assert_eq!(compact.sources(), expected);
         assert_eq!(compact.items.len(), 2, "stored deduplicated");
 
-        // A snapshot written before the compact table existed: the snapshot itself answers.
+        // A damaged compact row: the snapshot itself answers (the row is derived, nothing is lost).
         store
             .write(|tx| {
                 tx.txn
                     .open_table(tables::SNAPSHOT_SOURCES)?
-                    .remove(snapshot.id.as_str())?;
+                    .insert(snapshot.id.as_str(), b"{damaged".as_slice())?;
                 Ok(())
             })
             .unwrap();
@@ -220,6 +220,21 @@ mod snapshot_sources_tests {
             .unwrap()
             .unwrap();
         assert_eq!(fallback.sources(), expected);
+        assert!(store.read(|rx| rx.quarantine()).unwrap().is_empty());
+
+        // No row means no snapshot (since schema 3 every snapshot has one): the snapshot is not read.
+        store
+            .write(|tx| {
+                tx.txn
+                    .open_table(tables::SNAPSHOT_SOURCES)?
+                    .remove(snapshot.id.as_str())?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            store.read(|rx| rx.snapshot_sources(&snapshot.id)).unwrap(),
+            None
+        );
         assert_eq!(
             store
                 .read(|rx| rx.snapshot_sources(&SnapshotId::new("nope")))
