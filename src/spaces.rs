@@ -14,6 +14,10 @@ pub enum SpaceError {
     Missing { path: PathBuf },
     #[error("{path:?} is not a directory; pass the directory of a repository")]
     NotADirectory { path: PathBuf },
+    #[error(
+        "{path:?} is not valid UTF-8, which a space's path must be; rename the directory or link another one"
+    )]
+    NotUtf8 { path: PathBuf },
     #[error("{path:?} cannot be read ({reason}); check its permissions")]
     Unreadable { path: PathBuf, reason: String },
     #[error(
@@ -56,6 +60,11 @@ pub fn canonical_dir(path: &Path) -> Result<PathBuf, SpaceError> {
             });
         }
     };
+    if canonical.to_str().is_none() {
+        return Err(SpaceError::NotUtf8 {
+            path: path.to_path_buf(),
+        });
+    }
     if !canonical.is_dir() {
         return Err(SpaceError::NotADirectory {
             path: path.to_path_buf(),

@@ -178,8 +178,9 @@ pub enum ContextCommand {
         space: String,
         #[arg(long)]
         prompt: String,
-        #[arg(long, default_value_t = crate::context::DEFAULT_LIMIT)]
-        limit: usize,
+        /// 1 to 100. Signed so that a negative value gets the same range message as 0.
+        #[arg(long, default_value_t = crate::context::DEFAULT_LIMIT as i64, allow_negative_numbers = true)]
+        limit: i64,
         #[arg(long, value_parser = parse_context_provider)]
         provider: Option<ContextProviderKind>,
     },
@@ -294,7 +295,24 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
 
 /// Runs a headless command; returns the process exit code.
 pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
-    let result = match command {
+    // redb panics on some damaged files instead of returning an error: that is a store that cannot be
+    // used (exit 3, one line saying what to do), not a crash.
+    crate::diagnostics::catch_store_panics();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(ctx, command)));
+    match (result, crate::diagnostics::take_store_panic()) {
+        (Ok(Err(e)), _) if e.exit == Exit::Store => report(&e),
+        (_, Some(reason)) => {
+            report(&crate::store::StoreError::damaged_file(&ctx.data_dir, &reason).into())
+        }
+        (Ok(Ok(code)), None) => code,
+        (Ok(Err(e)), None) => report(&e),
+        // The panic hook has printed one line already.
+        (Err(_), None) => 101,
+    }
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, CliError> {
+    match command {
         Command::Gui(_) => Err(CliError::usage("the window is opened by `kata-cloud gui`")),
         Command::Space(cmd) => space_cmd::run(ctx, cmd),
         Command::Run(args) => run_cmd::run(ctx, args),
@@ -304,10 +322,6 @@ pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
         Command::Doctor => doctor::run(ctx),
         Command::Key(cmd) => key_cmd::run(ctx, cmd),
         Command::Models { provider } => models_cmd::run(ctx, provider.as_deref()),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => report(&e),
     }
 }
 

@@ -168,11 +168,53 @@ fn open_error(
     }
 }
 
+/// What to do about a store file that is not a Kata Cloud store or is damaged.
+fn damaged_file_remediation(path: &Path) -> String {
+    format!(
+        "The file is not a Kata Cloud store or is damaged. Move it aside (mv {} {}.damaged) to start \
+         with an empty store, or restore a backup; nothing is deleted for you.",
+        path.display(),
+        path.display()
+    )
+}
+
+impl StoreError {
+    /// The store file in `data_dir` turned out to be damaged while a command was using it (redb panicked
+    /// reading it): the store cannot be used, like a file that cannot be opened.
+    pub fn damaged_file(data_dir: &Path, reason: &str) -> StoreError {
+        let path = data_dir.join(STORE_FILE);
+        let remediation = damaged_file_remediation(&path);
+        open_error(
+            &path,
+            format!("the file is damaged ({reason})"),
+            remediation,
+        )
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path, clock: SharedClock) -> Result<Store, StoreError> {
         let now = clock.now();
         let path = data_dir.join(STORE_FILE);
+        if data_dir.exists() && !data_dir.is_dir() {
+            return Err(open_error(
+                &path,
+                format!("the data directory {} is a file", data_dir.display()),
+                "Pass a directory with --data-dir (or KATA_DATA_DIR), or move the file aside.",
+            ));
+        }
+        if path.is_dir() {
+            return Err(open_error(
+                &path,
+                "it is a directory, not a store file",
+                format!(
+                    "Move it aside (mv {} {}.moved), or pass another --data-dir.",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
         std::fs::create_dir_all(data_dir).map_err(|e| {
             open_error(
                 &path,
@@ -183,12 +225,7 @@ impl Store {
                 "Check the permissions of the directory, or pass another --data-dir.",
             )
         })?;
-        let moved_aside = format!("{}.damaged", path.display());
-        let garbage_fix = format!(
-            "The file is not a Kata Cloud store or is damaged. Move it aside (mv {} {moved_aside}) to start \
-             with an empty store, or restore a backup; nothing is deleted for you.",
-            path.display()
-        );
+        let garbage_fix = damaged_file_remediation(&path);
         let opened = std::panic::catch_unwind(|| {
             Builder::new()
                 .set_cache_size(CACHE_BYTES)

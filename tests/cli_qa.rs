@@ -1,0 +1,249 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+//! Bad input found by a QA pass over the headless CLI: damaged stores that make redb panic, a damaged spec,
+//! a data dir that is a file, non-UTF-8 paths, negative limits, applying a draft twice.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ok, run, sample_repo};
+use kata_cloud::store::tables;
+
+fn assert_one_line(r: &common::Ran) {
+    assert!(r.stdout.is_empty(), "stdout must be empty: {}", r.stdout);
+    assert_eq!(
+        r.stderr.trim_end().lines().count(),
+        1,
+        "one line on stderr:\n{}",
+        r.stderr
+    );
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+}
+
+/// A data dir with one completed run in `repo`.
+fn one_run(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf, serde_json::Value) {
+    let repo = tmp.join("repo");
+    sample_repo(&repo);
+    let data = tmp.join("data");
+    let lines = ok(
+        &data,
+        &[
+            "--json",
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--prompt",
+            "add retry",
+        ],
+    )
+    .json_lines();
+    let finished = lines.last().unwrap()["run"].clone();
+    (repo, data, finished)
+}
+
+fn write_raw(data: &Path, f: impl FnOnce(&redb::WriteTransaction)) {
+    let db = redb::Builder::new()
+        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+        .open(data.join("kata.redb"))
+        .unwrap();
+    let txn = db.begin_write().unwrap();
+    f(&txn);
+    txn.commit().unwrap();
+}
+
+#[test]
+fn a_store_whose_keys_redb_cannot_decode_exits_3_without_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, data, finished) = one_run(tmp.path());
+    // Make every copy of the space id (keys included) invalid UTF-8: redb unwraps the key decode and panics.
+    let space_id = finished["space_id"].as_str().unwrap().as_bytes().to_vec();
+    let store = data.join("kata.redb");
+    let mut bytes = std::fs::read(&store).unwrap();
+    let mut hits = 0;
+    let mut i = 0;
+    while i + space_id.len() <= bytes.len() {
+        if bytes[i..i + space_id.len()] == space_id[..] {
+            bytes[i + space_id.len() - 1] = 0xff;
+            hits += 1;
+        }
+        i += 1;
+    }
+    assert!(hits > 0, "the space id is in the file");
+    std::fs::write(&store, &bytes).unwrap();
+
+    for args in [
+        vec!["space", "list"],
+        vec!["--json", "runs", "list"],
+        vec!["doctor"],
+        vec!["run", "--space", repo.to_str().unwrap(), "--prompt", "x"],
+    ] {
+        let r = run(&data, &args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        // Values met before the panic may be quarantined first (a logged warning); one error line.
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+        assert_eq!(
+            r.stderr
+                .lines()
+                .filter(|l| l.starts_with("error: "))
+                .count(),
+            1,
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
+        assert!(r.stderr.contains("damaged"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("mv {}", store.display())),
+            "says what to do: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn a_damaged_spec_is_quarantined_and_the_history_still_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, data, finished) = one_run(tmp.path());
+    let run_id = finished["id"].as_str().unwrap();
+    let session = finished["session_id"].as_str().unwrap();
+    ok(&data, &["spec", "apply", run_id]);
+    write_raw(&data, |txn| {
+        txn.open_table(tables::SPECS)
+            .unwrap()
+            .insert(session, b"{\"content\": \"\x01".as_slice())
+            .unwrap();
+    });
+
+    let listed = ok(&data, &["--json", "runs", "list"]).json();
+    assert_eq!(listed[0]["id"], run_id);
+    let shown = ok(&data, &["--json", "runs", "show", run_id]).json();
+    assert_eq!(shown["status"], "completed");
+    let doctor = ok(&data, &["--json", "doctor"]).json();
+    assert!(
+        doctor
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "quarantine"
+                && c["status"] == "warn"
+                && c["detail"].as_str().unwrap().contains("specs_v1")),
+        "{doctor}"
+    );
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_or_a_store_that_is_a_directory_exits_3_saying_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("data-file");
+    std::fs::write(&file, "x").unwrap();
+    let r = run(&file, &["space", "list"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(r.stderr.contains("is a file"), "{}", r.stderr);
+    assert!(r.stderr.contains("--data-dir"), "{}", r.stderr);
+
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("kata.redb")).unwrap();
+    let r = run(&data, &["runs", "list"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(r.stderr.contains("is a directory"), "{}", r.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_whose_name_is_not_utf8_is_refused_as_input() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(std::ffi::OsStr::from_bytes(b"repo-\xff"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = tmp.path().join("data");
+    let r = common::ran(
+        common::kata(&data)
+            .arg("space")
+            .arg("add")
+            .arg(&dir)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(r.stderr.contains("not valid UTF-8"), "{}", r.stderr);
+    let spaces = ok(&data, &["--json", "space", "list"]).json();
+    assert_eq!(spaces.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_negative_limit_gets_the_range_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    for limit in ["-1", "0", "101"] {
+        let r = run(
+            &data,
+            &[
+                "context",
+                "query",
+                "--space",
+                repo.to_str().unwrap(),
+                "--prompt",
+                "retry",
+                "--limit",
+                limit,
+            ],
+        );
+        assert_eq!(r.code, 2, "{limit}: {}", r.stderr);
+        assert_one_line(&r);
+        assert!(
+            r.stderr.contains(&format!(
+                "--limit {limit} is out of range: pass a number from 1 to 100"
+            )),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn applying_the_same_draft_twice_makes_no_new_revision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, data, finished) = one_run(tmp.path());
+    let run_id = finished["id"].as_str().unwrap();
+    let first = ok(&data, &["--json", "spec", "apply", run_id]).json();
+    let second = ok(&data, &["--json", "spec", "apply", run_id]).json();
+    assert_eq!(first["revision"], 1);
+    assert_eq!(second, first);
+    let shown = ok(&data, &["--json", "runs", "show", run_id]).json();
+    assert_eq!(shown["draft"]["applied_at"], first["updated_at"]);
+    assert_eq!(shown["stale"]["is_stale"], false);
+}
+
+#[test]
+fn an_unknown_model_provider_is_named_once_with_a_next_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let r = run(
+        &data,
+        &[
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--prompt",
+            "x",
+            "--provider",
+            "bogus",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(r.stderr.contains("\"bogus\""), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("openai-compatible").count(),
+        1,
+        "the provider list once: {}",
+        r.stderr
+    );
+}
