@@ -26,6 +26,10 @@ pub enum SpaceError {
     McpCommandMissing,
     #[error("the MCP command is empty; pass --mcp-command \"CMD ARGS\"")]
     McpCommandEmpty,
+    #[error(
+        "{0}; quote it like a shell command line, e.g. --mcp-command \"server --root 'my dir'\""
+    )]
+    McpCommandInvalid(String),
     #[error("the space name is empty; pass a name or omit --name")]
     EmptyName,
     #[error("no space {0:?}: pass a space id from `kata-cloud space list` or a directory path")]
@@ -90,7 +94,12 @@ pub fn link(
     let root = canonical_dir(path)?;
     let mcp_command = match options.mcp_command {
         Some(cmd) if cmd.trim().is_empty() => return Err(SpaceError::McpCommandEmpty),
-        Some(cmd) => Some(cmd.trim().to_owned()),
+        Some(cmd) => {
+            // A command that cannot be split would only fail later, at every run: refuse it now.
+            crate::context::mcp::split_command(cmd.trim())
+                .map_err(|e| SpaceError::McpCommandInvalid(e.message))?;
+            Some(cmd.trim().to_owned())
+        }
         None => None,
     };
     let context_provider = match (options.context_provider, &mcp_command) {
@@ -138,7 +147,9 @@ pub fn find(store: &Store, id_or_path: &str) -> Result<Option<Space>, SpaceError
     if by_id.is_some() {
         return Ok(by_id);
     }
-    let Ok(root) = std::fs::canonicalize(id_or_path) else {
+    // A linked directory that is gone (or unreadable) is still found by the path it was linked with.
+    let root = std::fs::canonicalize(id_or_path).or_else(|_| std::path::absolute(id_or_path));
+    let Ok(root) = root else {
         return Ok(None);
     };
     Ok(store.read(|rx| Ok(rx.spaces()?.into_iter().find(|s| s.root_path == root)))?)

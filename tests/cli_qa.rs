@@ -33,11 +33,12 @@ fn one_run(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf, serde_json::V
             "--space",
             repo.to_str().unwrap(),
             "--prompt",
-            "add retry",
+            "add retry to the http client",
         ],
     )
     .json_lines();
     let finished = lines.last().unwrap()["run"].clone();
+    assert!(!finished["context"]["items"].as_array().unwrap().is_empty());
     (repo, data, finished)
 }
 
@@ -246,4 +247,51 @@ fn an_unknown_model_provider_is_named_once_with_a_next_step() {
         "the provider list once: {}",
         r.stderr
     );
+}
+
+#[test]
+fn an_mcp_command_that_cannot_be_split_is_refused_at_space_add() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let r = run(
+        &data,
+        &[
+            "space",
+            "add",
+            repo.to_str().unwrap(),
+            "--mcp-command",
+            "\"unterminated",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(r.stderr.contains("unterminated quote"), "{}", r.stderr);
+    assert!(r.stderr.contains("--mcp-command"), "{}", r.stderr);
+    let spaces = ok(&data, &["--json", "space", "list"]).json();
+    assert_eq!(spaces.as_array().unwrap().len(), 0, "nothing was linked");
+}
+
+#[test]
+fn a_space_whose_directory_is_gone_is_still_found_by_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, data, finished) = one_run(tmp.path());
+    std::fs::remove_dir_all(&repo).unwrap();
+    let path = repo.to_str().unwrap();
+
+    let listed = ok(&data, &["--json", "runs", "list", "--space", path]).json();
+    assert_eq!(listed[0]["id"], finished["id"]);
+    assert_eq!(
+        listed[0]["stale"]["reasons"][0]["kind"], "source_missing",
+        "{listed}"
+    );
+
+    // A run there fails with the context error that says what is wrong, instead of "no space".
+    let r = run(&data, &["--json", "run", "--space", path, "--prompt", "x"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let last = r.json_lines().pop().unwrap();
+    assert_eq!(last["run"]["status"], "failed");
+    assert_eq!(last["run"]["space_id"], finished["space_id"]);
+    assert_eq!(last["run"]["error"]["code"], "invalid_root_path");
 }
