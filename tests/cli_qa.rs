@@ -295,3 +295,24 @@ fn a_space_whose_directory_is_gone_is_still_found_by_its_path() {
     assert_eq!(last["run"]["space_id"], finished["space_id"]);
     assert_eq!(last["run"]["error"]["code"], "invalid_root_path");
 }
+
+#[test]
+fn runs_show_aligns_the_task_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, data, finished) = one_run(tmp.path());
+    let text = ok(&data, &["runs", "show", finished["id"].as_str().unwrap()]).stdout;
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "Tasks:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  t"))
+        .collect();
+    assert!(rows.len() >= 2, "{text}");
+    // Every row has its status (and so its title) in the same column, whatever the specialist's name.
+    let status_columns: Vec<usize> = rows.iter().map(|r| r.find("completed").unwrap()).collect();
+    assert!(
+        status_columns.iter().all(|c| *c == status_columns[0]),
+        "{rows:#?}"
+    );
+}

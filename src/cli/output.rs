@@ -160,7 +160,7 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
         for t in &view.tasks {
             let _ = writeln!(
                 s,
-                "  {} wave {} {:<9} {:<11} {}",
+                "  {} wave {}  {:<11}  {:<11}  {}",
                 t.id,
                 t.wave,
                 t.specialist,
