@@ -316,3 +316,43 @@ fn runs_show_aligns_the_task_columns() {
         "{rows:#?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_non_utf8_argument_is_named_with_its_flag() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = common::ran(
+        common::kata(&tmp.path().join("data"))
+            .args(["run", "--space", "/tmp", "--prompt"])
+            .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe retry"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(
+        r.stderr.contains("the value of --prompt") && r.stderr.contains("not valid UTF-8"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_empty_kata_data_dir_is_named() {
+    let r = common::ran(
+        std::process::Command::new(common::bin())
+            .args(["space", "list"])
+            .env("KATA_DATA_DIR", "")
+            .env("KATA_KEYRING", "off")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(
+        r.stderr.contains("KATA_DATA_DIR is set but empty"),
+        "{}",
+        r.stderr
+    );
+}

@@ -248,7 +248,8 @@ pub enum Parsed {
 
 /// Parses arguments; usage errors become one line on stderr and exit code 2.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliError> {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -263,6 +264,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
                 };
                 return Ok(Parsed::Done(code));
             }
+            if e.kind() == ErrorKind::InvalidUtf8 {
+                return Err(not_utf8_argument(&args));
+            }
             let rendered = e.render().to_string();
             let first = rendered
                 .lines()
@@ -271,6 +275,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
                 .trim()
                 .trim_start_matches("error: ")
                 .to_owned();
+            if first.contains("'--data-dir <DIR>'")
+                && std::env::var_os("KATA_DATA_DIR").is_some_and(|v| v.is_empty())
+            {
+                return Err(CliError::usage(
+                    "KATA_DATA_DIR is set but empty: set it to a directory, or unset it to use the default",
+                ));
+            }
             return Err(CliError::usage(format!(
                 "{first} (see `kata-cloud --help`)"
             )));
@@ -291,6 +302,24 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
         Some(Command::Gui(args)) => Parsed::Gui { ctx, args },
         Some(command) => Parsed::Headless { ctx, command },
     })
+}
+
+/// Names the first argument that is not valid UTF-8 (and the flag it belongs to), which clap does not.
+fn not_utf8_argument(args: &[OsString]) -> CliError {
+    let found = args
+        .windows(2)
+        .find(|pair| pair.get(1).is_some_and(|a| a.to_str().is_none()));
+    let Some((previous, bad)) = found.and_then(|pair| Some((pair.first()?, pair.get(1)?))) else {
+        return CliError::usage("an argument is not valid UTF-8: pass text arguments as UTF-8");
+    };
+    let shown = bad.to_string_lossy();
+    let message = match previous.to_str() {
+        Some(flag) if flag.starts_with("--") => {
+            format!("the value of {flag} ({shown:?}) is not valid UTF-8: pass it as UTF-8 text")
+        }
+        _ => format!("the argument {shown:?} is not valid UTF-8: pass it as UTF-8 text"),
+    };
+    CliError::usage(message)
 }
 
 /// Runs a headless command; returns the process exit code.
