@@ -356,3 +356,36 @@ fn an_empty_kata_data_dir_is_named() {
         r.stderr
     );
 }
+
+#[test]
+fn detach_without_a_writable_log_directory_names_it_and_leaves_no_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    ok(&data, &["space", "list"]);
+    // `logs` is a file, so the background run's log cannot be created.
+    std::fs::write(data.join("logs"), "not a directory").unwrap();
+    let r = run(
+        &data,
+        &[
+            "--json",
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--prompt",
+            "add retry",
+            "--detach",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(
+        r.stderr.contains(data.join("logs").to_str().unwrap()),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--data-dir"), "{}", r.stderr);
+    let runs = ok(&data, &["--json", "runs", "list"]).json();
+    assert_eq!(runs.as_array().unwrap().len(), 0, "no run left queued");
+}

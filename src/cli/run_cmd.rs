@@ -201,9 +201,16 @@ pub fn detach(
     let exe = std::env::current_exe()
         .map_err(|e| CliError::failed(format!("cannot find the kata-cloud executable: {e}")))?;
     let logs = engine.data_dir().join("logs");
-    std::fs::create_dir_all(&logs)?;
     let log_path = logs.join(format!("run-{run_id}.log"));
-    let log = File::create(&log_path)?;
+    let log = std::fs::create_dir_all(&logs)
+        .and_then(|()| File::create(&log_path))
+        .map_err(|e| {
+            CliError::failed(format!(
+                "cannot create the background run's log {}: {e}; make the data directory writable, \
+                 or pass another --data-dir",
+                log_path.display()
+            ))
+        })?;
     let mut child = std::process::Command::new(exe)
         .arg("--data-dir")
         .arg(engine.data_dir())
