@@ -32,9 +32,15 @@ pub enum SpaceError {
     McpCommandInvalid(String),
     #[error("the space name is empty; pass a name or omit --name")]
     EmptyName,
-    #[error("no space {0:?}: pass a space id from `kata-cloud space list` or a directory path")]
+    #[error(
+        "no space {0:?}{hint}: pass a space id from `kata-cloud space list` or a directory path",
+        hint = crate::model::ids::wrong_kind_hint(.0, "a space")
+    )]
     UnknownSpace(String),
-    #[error("no session {0:?} in this space: omit --session to use the latest one")]
+    #[error(
+        "no session {0:?} in this space{hint}: omit --session to use the latest one",
+        hint = crate::model::ids::wrong_kind_hint(.0, "a session")
+    )]
     UnknownSession(String),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -389,3 +389,48 @@ fn detach_without_a_writable_log_directory_names_it_and_leaves_no_run() {
     let runs = ok(&data, &["--json", "runs", "list"]).json();
     assert_eq!(runs.as_array().unwrap().len(), 0, "no run left queued");
 }
+
+#[test]
+fn an_id_of_the_wrong_kind_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, data, finished) = one_run(tmp.path());
+    let run_id = finished["id"].as_str().unwrap();
+    let space = finished["space_id"].as_str().unwrap();
+    let session = finished["session_id"].as_str().unwrap();
+    for (args, hint) in [
+        (vec!["runs", "show", space], "(that is a space id)"),
+        (vec!["runs", "cancel", session], "(that is a session id)"),
+        (vec!["spec", "apply", space], "(that is a space id)"),
+        (
+            vec!["run", "--space", run_id, "--prompt", "x"],
+            "(that is a run id)",
+        ),
+        (
+            vec![
+                "run",
+                "--space",
+                space,
+                "--session",
+                run_id,
+                "--prompt",
+                "x",
+            ],
+            "(that is a run id)",
+        ),
+        (
+            vec!["runs", "list", "--session", space],
+            "(that is a space id)",
+        ),
+        (
+            vec!["spec", "show", "--session", run_id],
+            "(that is a run id)",
+        ),
+    ] {
+        let r = run(&data, &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_one_line(&r);
+        assert!(r.stderr.contains(hint), "{args:?}: {}", r.stderr);
+    }
+    let r = run(&data, &["runs", "show", "nope"]);
+    assert!(!r.stderr.contains("(that is"), "{}", r.stderr);
+}

@@ -29,7 +29,8 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
                 let id = SessionId::new(session.as_str());
                 if engine.store.read(|rx| rx.session(&id))?.is_none() {
                     return Err(CliError::usage(format!(
-                        "no session {session:?}: `kata-cloud --json runs list` shows the session_id of each run"
+                        "no session {session:?}{}: `kata-cloud --json runs list` shows the session_id of each run",
+                        crate::model::ids::wrong_kind_hint(&session, "a session")
                     )));
                 }
                 filter.session = Some(id);

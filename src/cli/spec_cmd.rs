@@ -18,7 +18,8 @@ pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
                 .read(|rx| Ok((rx.session(&id)?, rx.spec(&id)?)))?;
             let Some(found) = found else {
                 return Err(CliError::usage(format!(
-                    "no session {session:?}: `kata-cloud --json runs list` shows the session_id of each run"
+                    "no session {session:?}{}: `kata-cloud --json runs list` shows the session_id of each run",
+                    crate::model::ids::wrong_kind_hint(&session, "a session")
                 )));
             };
             spec.unwrap_or(SpecRecord {
