@@ -434,3 +434,27 @@ fn an_id_of_the_wrong_kind_is_named_as_such() {
     let r = run(&data, &["runs", "show", "nope"]);
     assert!(!r.stderr.contains("(that is"), "{}", r.stderr);
 }
+
+#[test]
+fn the_internal_run_id_flag_never_touches_an_existing_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, data, finished) = one_run(tmp.path());
+    let run_id = finished["id"].as_str().unwrap();
+    let r = run(
+        &data,
+        &[
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--prompt",
+            "other",
+            "--run-id",
+            run_id,
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(r.stderr.contains("is an existing run"), "{}", r.stderr);
+    let shown = ok(&data, &["--json", "runs", "show", run_id]).json();
+    assert_eq!(shown["prompt"], finished["prompt"]);
+}

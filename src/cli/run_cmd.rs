@@ -67,6 +67,16 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         args.session.as_deref(),
     )?;
     let run_id = match &args.run_id {
+        Some(id)
+            if engine
+                .store
+                .read(|rx| rx.run(&RunId::new(id.as_str())))?
+                .is_some() =>
+        {
+            return Err(CliError::usage(format!(
+                "--run-id {id:?} is an existing run: omit --run-id to start a new one, or use `kata-cloud runs resume`"
+            )));
+        }
         Some(id) if valid_run_id(id) => RunId::new(id.as_str()),
         Some(id) => {
             return Err(CliError::usage(format!(
