@@ -458,3 +458,25 @@ fn the_internal_run_id_flag_never_touches_an_existing_run() {
     let shown = ok(&data, &["--json", "runs", "show", run_id]).json();
     assert_eq!(shown["prompt"], finished["prompt"]);
 }
+
+#[test]
+fn models_and_key_open_the_store_like_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("kata.redb"),
+        b"definitely not a redb file, just text",
+    )
+    .unwrap();
+    for args in [
+        vec!["models"],
+        vec!["--json", "models", "--provider", "offline"],
+        vec!["key", "delete", "--provider", "openai"],
+    ] {
+        let r = run(&data, &args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        assert_one_line(&r);
+        assert!(r.stderr.contains("Move it aside"), "{}", r.stderr);
+    }
+}
