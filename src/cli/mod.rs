@@ -357,6 +357,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, CliError> {
 /// Prints a failure as one line on stderr and returns its exit code.
 pub fn report(e: &CliError) -> i32 {
     let line = e.message.replace('\n', " ");
-    eprintln!("error: {line}");
+    eprintln!("error: {}", output::terminal_safe(&line));
     e.exit as i32
 }

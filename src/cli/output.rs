@@ -31,7 +31,7 @@ pub fn text(s: &str) {
     let _ = out.flush();
 }
 
-fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
     if !s.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
