@@ -118,11 +118,16 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
             } else {
                 output::text(&format!("run {} {}", view.run.id, view.run.status));
             }
-            Ok(if view.run.status == RunStatus::Cancelled {
-                0
+            if view.run.status == RunStatus::Cancelled {
+                Ok(0)
             } else {
-                1
-            })
+                // It ended on its own before the request reached it: say so (the Run is on stdout).
+                eprintln!(
+                    "error: run {run_id} ended {} before the cancel request reached it; nothing was cancelled",
+                    view.run.status
+                );
+                Ok(1)
+            }
         }
     }
 }
