@@ -480,3 +480,22 @@ fn models_and_key_open_the_store_like_every_command() {
         assert!(r.stderr.contains("Move it aside"), "{}", r.stderr);
     }
 }
+
+#[test]
+fn space_list_lines_up_the_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let short = tmp.path().join("a");
+    let long = tmp.path().join("a-much-longer-name");
+    for dir in [&short, &long] {
+        std::fs::create_dir_all(dir).unwrap();
+        ok(&data, &["space", "add", dir.to_str().unwrap()]);
+    }
+    let text = ok(&data, &["space", "list"]).stdout;
+    let columns: Vec<usize> = text
+        .lines()
+        .map(|l| l.find(tmp.path().to_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(columns.len(), 2, "{text}");
+    assert_eq!(columns[0], columns[1], "{text}");
+}

@@ -39,8 +39,20 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
             } else if spaces.is_empty() {
                 output::text("no spaces yet: link one with `kata-cloud space add PATH`");
             } else {
+                // Names vary in length: pad them so the paths line up.
+                let width = spaces
+                    .iter()
+                    .map(|s| s.name.chars().count())
+                    .max()
+                    .unwrap_or(0);
                 for space in &spaces {
-                    output::text(&output::space_line(space));
+                    output::text(&format!(
+                        "{}  {:<width$}  {}  context: {}",
+                        space.id,
+                        space.name,
+                        space.root_path.display(),
+                        space.context_provider
+                    ));
                 }
             }
         }
