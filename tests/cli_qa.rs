@@ -499,3 +499,41 @@ fn space_list_lines_up_the_paths() {
     assert_eq!(columns.len(), 2, "{text}");
     assert_eq!(columns[0], columns[1], "{text}");
 }
+
+#[test]
+fn relinking_with_other_options_warns_that_they_were_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let first = ok(&data, &["--json", "space", "add", repo.to_str().unwrap()]).json();
+    let again = ok(
+        &data,
+        &[
+            "--json",
+            "space",
+            "add",
+            repo.to_str().unwrap(),
+            "--context-provider",
+            "mcp",
+            "--mcp-command",
+            "server --stdio",
+        ],
+    );
+    assert_eq!(again.json(), first, "the space is unchanged");
+    assert!(
+        again.stderr.starts_with("warning: ")
+            && again
+                .stderr
+                .contains("--context-provider (it stays filesystem)")
+            && again.stderr.contains("--mcp-command"),
+        "{}",
+        again.stderr
+    );
+    // The same options again: nothing to warn about.
+    let same = ok(
+        &data,
+        &["space", "add", repo.to_str().unwrap(), "--name", "repo"],
+    );
+    assert!(same.stderr.is_empty(), "{}", same.stderr);
+}
