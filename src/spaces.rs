@@ -147,6 +147,40 @@ pub fn link(
     })?)
 }
 
+/// Applies the options given explicitly to `space add` on a directory that is already linked (they were
+/// validated by [`link`]): a new name, context provider or MCP command (which alone implies `mcp`).
+/// Returns the updated space, or `None` when nothing differs.
+pub fn update_linked(
+    store: &Store,
+    clock: &dyn Clock,
+    id: &SpaceId,
+    options: &LinkOptions,
+) -> Result<Option<Space>, SpaceError> {
+    let now = clock.now();
+    Ok(store.write(|tx| {
+        let Some(mut space) = tx.space(id)? else {
+            return Ok(None);
+        };
+        let before = space.clone();
+        if let Some(name) = options.name.as_deref().map(str::trim) {
+            space.name = name.to_owned();
+        }
+        if let Some(cmd) = options.mcp_command.as_deref().map(str::trim) {
+            space.mcp_command = Some(cmd.to_owned());
+            space.context_provider = ContextProviderKind::Mcp;
+        }
+        if let Some(kind) = options.context_provider {
+            space.context_provider = kind;
+        }
+        if space == before {
+            return Ok(None);
+        }
+        space.updated_at = now;
+        tx.put_space(&space)?;
+        Ok(Some(space))
+    })?)
+}
+
 /// Finds a space by id, or by the directory it links (without linking it).
 pub fn find(store: &Store, id_or_path: &str) -> Result<Option<Space>, SpaceError> {
     let by_id = store.read(|rx| rx.space(&SpaceId::new(id_or_path)))?;

@@ -501,39 +501,66 @@ fn space_list_lines_up_the_paths() {
 }
 
 #[test]
-fn relinking_with_other_options_warns_that_they_were_ignored() {
+fn relinking_with_other_options_updates_the_space() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     sample_repo(&repo);
     let data = tmp.path().join("data");
-    let first = ok(&data, &["--json", "space", "add", repo.to_str().unwrap()]).json();
-    let again = ok(
+    let path = repo.to_str().unwrap();
+    let first = ok(&data, &["--json", "space", "add", path]).json();
+    assert_eq!(first["context_provider"], "filesystem");
+
+    // The MCP command the context errors tell the user to set, on a space that exists.
+    let fixture = env!("CARGO_BIN_EXE_kata-mcp-fixture");
+    let command = format!("{fixture} --mode search");
+    let updated = ok(
+        &data,
+        &["--json", "space", "add", path, "--mcp-command", &command],
+    )
+    .json();
+    assert_eq!(updated["id"], first["id"]);
+    assert_eq!(updated["context_provider"], "mcp");
+    assert_eq!(updated["mcp_command"], command.as_str());
+    assert_eq!(updated["created_at"], first["created_at"]);
+    let listed = ok(&data, &["--json", "space", "list"]).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0], updated);
+    let answer = ok(
         &data,
         &[
             "--json",
+            "context",
+            "query",
+            "--space",
+            path,
+            "--prompt",
+            "http client",
+        ],
+    )
+    .json();
+    assert_eq!(answer["provider"], "mcp", "{answer}");
+
+    // Back to filesystem, and a new name; the same options again change nothing.
+    let back = ok(
+        &data,
+        &[
             "space",
             "add",
-            repo.to_str().unwrap(),
+            path,
             "--context-provider",
-            "mcp",
-            "--mcp-command",
-            "server --stdio",
+            "filesystem",
+            "--name",
+            "demo",
         ],
     );
-    assert_eq!(again.json(), first, "the space is unchanged");
+    assert!(back.stdout.starts_with("updated "), "{}", back.stdout);
+    let same = ok(&data, &["space", "add", path, "--name", "demo"]);
     assert!(
-        again.stderr.starts_with("warning: ")
-            && again
-                .stderr
-                .contains("--context-provider (it stays filesystem)")
-            && again.stderr.contains("--mcp-command"),
+        same.stdout.starts_with("already linked: "),
         "{}",
-        again.stderr
+        same.stdout
     );
-    // The same options again: nothing to warn about.
-    let same = ok(
-        &data,
-        &["space", "add", repo.to_str().unwrap(), "--name", "repo"],
-    );
-    assert!(same.stderr.is_empty(), "{}", same.stderr);
+    let listed = ok(&data, &["--json", "space", "list"]).json();
+    assert_eq!(listed[0]["name"], "demo");
+    assert_eq!(listed[0]["context_provider"], "filesystem");
 }

@@ -25,15 +25,22 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
                 &path,
                 options.clone(),
             )?;
-            if !created {
-                warn_ignored_options(&space, &options);
-            }
+            // Options given for a directory that is already linked change it (the way to set or fix the
+            // MCP command the context errors point to).
+            let updated = if created {
+                None
+            } else {
+                spaces::update_linked(&engine.store, engine.clock.as_ref(), &space.id, &options)?
+            };
+            let (space, verb) = match updated {
+                Some(space) => (space, "updated"),
+                None if created => (space, "linked"),
+                None => (space, "already linked:"),
+            };
             if ctx.json {
                 output::json(&space, false)?;
-            } else if created {
-                output::text(&format!("linked {}", output::space_line(&space)));
             } else {
-                output::text(&format!("already linked: {}", output::space_line(&space)));
+                output::text(&format!("{verb} {}", output::space_line(&space)));
             }
         }
         SpaceCommand::List => {
@@ -62,41 +69,4 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
         }
     }
     Ok(0)
-}
-
-/// Linking an already linked directory returns it unchanged: say which of the given options did not apply,
-/// so a user who meant to change them is not misled by exit 0 (a warning on stderr, stdout unchanged).
-fn warn_ignored_options(space: &crate::model::Space, options: &LinkOptions) {
-    let mut ignored = Vec::new();
-    if options
-        .name
-        .as_deref()
-        .is_some_and(|n| n.trim() != space.name)
-    {
-        ignored.push(format!("--name (it stays {:?})", space.name));
-    }
-    if options
-        .context_provider
-        .is_some_and(|c| c != space.context_provider)
-    {
-        ignored.push(format!(
-            "--context-provider (it stays {})",
-            space.context_provider
-        ));
-    }
-    if options
-        .mcp_command
-        .as_deref()
-        .is_some_and(|c| Some(c.trim()) != space.mcp_command.as_deref())
-    {
-        ignored.push("--mcp-command (the space keeps its own)".to_owned());
-    }
-    if !ignored.is_empty() {
-        eprintln!(
-            "warning: {} is already linked as {}; ignored {}. `run --context-provider` or `context query --provider` picks another provider for one request.",
-            space.root_path.display(),
-            space.id,
-            ignored.join(", ")
-        );
-    }
 }
