@@ -564,3 +564,49 @@ fn relinking_with_other_options_updates_the_space() {
     assert_eq!(listed[0]["name"], "demo");
     assert_eq!(listed[0]["context_provider"], "filesystem");
 }
+
+#[test]
+fn a_failed_run_also_says_so_in_one_line_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    // Connection refused: a port with nothing listening.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    for json in [false, true] {
+        let mut cmd = common::kata(&data);
+        if json {
+            cmd.arg("--json");
+        }
+        let r = common::ran(
+            cmd.args([
+                "run",
+                "--space",
+                repo.to_str().unwrap(),
+                "--prompt",
+                "add retry",
+            ])
+            .env("ANTHROPIC_API_KEY", "sk-qa-test")
+            .env("ANTHROPIC_BASE_URL", &base)
+            .env("KATA_PROVIDER_BACKOFF_MS", "1")
+            .output()
+            .unwrap(),
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(!r.stdout.is_empty(), "the run is still shown on stdout");
+        let errors: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", r.stderr);
+        assert!(
+            errors[0].contains("ended failed: unavailable"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("sk-qa-test"));
+    }
+}

@@ -197,7 +197,20 @@ pub fn follow(
     } else {
         output::text(&output::run_text(&view, engine.clock.now()));
     }
-    Ok(output::run_exit(status))
+    let code = output::run_exit(status);
+    if code != 0 {
+        // The run is on stdout; stderr gets the one line scripts look for.
+        let reason = view.run.error.as_ref().map_or_else(String::new, |e| {
+            format!(": {} — {} ({})", e.code, e.message, e.remediation)
+        });
+        eprintln!(
+            "error: run {} ended {}{}",
+            view.run.id,
+            view.run.status,
+            output::terminal_safe(&reason.replace('\n', " "))
+        );
+    }
+    Ok(code)
 }
 
 /// Hands the run to a background `kata-cloud` process and returns once that process has picked it up.
