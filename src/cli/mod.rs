@@ -335,8 +335,8 @@ pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
         }
         (Ok(Ok(code)), None) => code,
         (Ok(Err(e)), None) => report(&e),
-        // The panic hook has printed one line already.
-        (Err(_), None) => 101,
+        // A bug: the panic hook has printed one line already; keep to the contract's exit codes.
+        (Err(_), None) => Exit::Failed as i32,
     }
 }
 
