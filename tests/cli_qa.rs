@@ -610,3 +610,69 @@ fn a_failed_run_also_says_so_in_one_line_on_stderr() {
         assert!(!r.stderr.contains("sk-qa-test"));
     }
 }
+
+/// The pid of the background `kata-cloud` whose command line names `needle`.
+#[cfg(target_os = "linux")]
+fn worker_pid(needle: &str) -> Option<i32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (cmdline.contains("kata-cloud") && cmdline.contains(needle)).then_some(pid)
+        })
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn resuming_in_the_background_keeps_the_first_attempts_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let started = common::ran(
+        common::kata(&data)
+            .args(["--json", "run", "--space", repo.to_str().unwrap()])
+            .args(["--prompt", "add retry to the http client", "--detach"])
+            .env("KATA_OFFLINE_STEP_MS", "400")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let run_id = started.json()["id"].as_str().unwrap().to_owned();
+    let pid = worker_pid(&run_id).expect("the background process is running");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    // The lock on its lease goes when the kernel closes its files, a moment after the signal.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let shown = ok(&data, &["--json", "runs", "show", &run_id]).json();
+        if shown["status"] == "interrupted" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{shown}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    ok(&data, &["runs", "resume", &run_id, "--detach"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let shown = ok(&data, &["--json", "runs", "show", &run_id]).json();
+        if shown["status"] == "completed" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{shown}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let log = std::fs::read_to_string(data.join("logs").join(format!("run-{run_id}.log"))).unwrap();
+    assert!(
+        log.contains("\"run_created\""),
+        "the first attempt's events stay: {log}"
+    );
+    assert!(log.contains("\"run_finished\""), "{log}");
+}

@@ -1,7 +1,6 @@
 //! `run` (and the following of a run shared with `runs resume`): start the orchestrator, send the command,
 //! print the run's events as they are committed, and end with the run in full.
 
-use std::fs::File;
 use std::os::unix::process::CommandExt as _;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -226,7 +225,13 @@ pub fn detach(
     let logs = engine.data_dir().join("logs");
     let log_path = logs.join(format!("run-{run_id}.log"));
     let log = std::fs::create_dir_all(&logs)
-        .and_then(|()| File::create(&log_path))
+        // Appended to: resuming a run in the background keeps the log of its first attempt.
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+        })
         .map_err(|e| {
             CliError::failed(format!(
                 "cannot create the background run's log {}: {e}; make the data directory writable, \
