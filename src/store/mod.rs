@@ -178,6 +178,14 @@ fn damaged_file_remediation(path: &Path) -> String {
     )
 }
 
+/// "the file is damaged", with what redb said when it panicked on it (headless commands record that).
+fn damaged_reason() -> String {
+    match crate::diagnostics::take_store_panic() {
+        Some(detail) => format!("the file is damaged ({detail})"),
+        None => "the file is damaged".to_owned(),
+    }
+}
+
 impl StoreError {
     /// The store file in `data_dir` turned out to be damaged while a command was using it (redb panicked
     /// reading it): the store cannot be used, like a file that cannot be opened.
@@ -261,7 +269,7 @@ impl Store {
                 ));
             }
             Ok(Err(e)) => return Err(open_error(&path, e.to_string(), garbage_fix)),
-            Err(_) => return Err(open_error(&path, "the file is damaged", garbage_fix)),
+            Err(_) => return Err(open_error(&path, damaged_reason(), garbage_fix)),
         };
         let migration = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             migrations::migrate(&db, now)
@@ -269,7 +277,7 @@ impl Store {
             Ok(Ok(report)) => report,
             Ok(Err(e @ StoreError::NewerSchema { .. })) => return Err(e),
             Ok(Err(e)) => return Err(open_error(&path, e.to_string(), garbage_fix)),
-            Err(_) => return Err(open_error(&path, "the file is damaged", garbage_fix)),
+            Err(_) => return Err(open_error(&path, damaged_reason(), garbage_fix)),
         };
         Ok(Store {
             inner: Arc::new(Inner {
