@@ -35,6 +35,11 @@ pub fn take_store_panic() -> Option<String> {
     STORE_PANIC.lock().ok().and_then(|mut p| p.take())
 }
 
+/// Whether redb has panicked since the last [`take_store_panic`] (without taking it).
+pub fn store_panicked() -> bool {
+    STORE_PANIC.lock().is_ok_and(|p| p.is_some())
+}
+
 /// Whether a panic location is inside the redb crate's sources.
 fn in_storage_engine(file: &str) -> bool {
     file.replace('\\', "/")

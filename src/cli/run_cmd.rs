@@ -197,7 +197,8 @@ pub fn follow(
         output::text(&output::run_text(&view, engine.clock.now()));
     }
     let code = output::run_exit(status);
-    if code != 0 {
+    // (A damaged store file is reported instead, by `run_headless`.)
+    if code != 0 && !crate::diagnostics::store_panicked() {
         // The run is on stdout; stderr gets the one line scripts look for.
         let reason = view.run.error.as_ref().map_or_else(String::new, |e| {
             format!(": {} — {} ({})", e.code, e.message, e.remediation)
