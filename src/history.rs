@@ -68,7 +68,12 @@ impl<'a> World<'a> {
             }
         }
         for session in sessions {
-            let spec = rx.spec(&session)?;
+            // A damaged spec is quarantined by the read; staleness then ignores it like a missing one
+            // rather than failing the whole history.
+            let spec = match rx.spec(&session) {
+                Err(StoreError::Damaged { .. }) => None,
+                other => other?,
+            };
             specs.insert(session, spec);
         }
         Ok(Self {

@@ -14,6 +14,10 @@ pub enum SpaceError {
     Missing { path: PathBuf },
     #[error("{path:?} is not a directory; pass the directory of a repository")]
     NotADirectory { path: PathBuf },
+    #[error(
+        "{path:?} is not valid UTF-8, which a space's path must be; rename the directory or link another one"
+    )]
+    NotUtf8 { path: PathBuf },
     #[error("{path:?} cannot be read ({reason}); check its permissions")]
     Unreadable { path: PathBuf, reason: String },
     #[error(
@@ -22,11 +26,21 @@ pub enum SpaceError {
     McpCommandMissing,
     #[error("the MCP command is empty; pass --mcp-command \"CMD ARGS\"")]
     McpCommandEmpty,
+    #[error(
+        "{0}; quote it like a shell command line, e.g. --mcp-command \"server --root 'my dir'\""
+    )]
+    McpCommandInvalid(String),
     #[error("the space name is empty; pass a name or omit --name")]
     EmptyName,
-    #[error("no space {0:?}: pass a space id from `kata-cloud space list` or a directory path")]
+    #[error(
+        "no space {0:?}{hint}: pass a space id from `kata-cloud space list` or a directory path",
+        hint = crate::model::ids::wrong_kind_hint(.0, "a space")
+    )]
     UnknownSpace(String),
-    #[error("no session {0:?} in this space: omit --session to use the latest one")]
+    #[error(
+        "no session {0:?} in this space{hint}: omit --session to use the latest one",
+        hint = crate::model::ids::wrong_kind_hint(.0, "a session")
+    )]
     UnknownSession(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -56,6 +70,11 @@ pub fn canonical_dir(path: &Path) -> Result<PathBuf, SpaceError> {
             });
         }
     };
+    if canonical.to_str().is_none() {
+        return Err(SpaceError::NotUtf8 {
+            path: path.to_path_buf(),
+        });
+    }
     if !canonical.is_dir() {
         return Err(SpaceError::NotADirectory {
             path: path.to_path_buf(),
@@ -81,7 +100,12 @@ pub fn link(
     let root = canonical_dir(path)?;
     let mcp_command = match options.mcp_command {
         Some(cmd) if cmd.trim().is_empty() => return Err(SpaceError::McpCommandEmpty),
-        Some(cmd) => Some(cmd.trim().to_owned()),
+        Some(cmd) => {
+            // A command that cannot be split would only fail later, at every run: refuse it now.
+            crate::context::mcp::split_command(cmd.trim())
+                .map_err(|e| SpaceError::McpCommandInvalid(e.message))?;
+            Some(cmd.trim().to_owned())
+        }
         None => None,
     };
     let context_provider = match (options.context_provider, &mcp_command) {
@@ -123,13 +147,49 @@ pub fn link(
     })?)
 }
 
+/// Applies the options given explicitly to `space add` on a directory that is already linked (they were
+/// validated by [`link`]): a new name, context provider or MCP command (which alone implies `mcp`).
+/// Returns the updated space, or `None` when nothing differs.
+pub fn update_linked(
+    store: &Store,
+    clock: &dyn Clock,
+    id: &SpaceId,
+    options: &LinkOptions,
+) -> Result<Option<Space>, SpaceError> {
+    let now = clock.now();
+    Ok(store.write(|tx| {
+        let Some(mut space) = tx.space(id)? else {
+            return Ok(None);
+        };
+        let before = space.clone();
+        if let Some(name) = options.name.as_deref().map(str::trim) {
+            space.name = name.to_owned();
+        }
+        if let Some(cmd) = options.mcp_command.as_deref().map(str::trim) {
+            space.mcp_command = Some(cmd.to_owned());
+            space.context_provider = ContextProviderKind::Mcp;
+        }
+        if let Some(kind) = options.context_provider {
+            space.context_provider = kind;
+        }
+        if space == before {
+            return Ok(None);
+        }
+        space.updated_at = now;
+        tx.put_space(&space)?;
+        Ok(Some(space))
+    })?)
+}
+
 /// Finds a space by id, or by the directory it links (without linking it).
 pub fn find(store: &Store, id_or_path: &str) -> Result<Option<Space>, SpaceError> {
     let by_id = store.read(|rx| rx.space(&SpaceId::new(id_or_path)))?;
     if by_id.is_some() {
         return Ok(by_id);
     }
-    let Ok(root) = std::fs::canonicalize(id_or_path) else {
+    // A linked directory that is gone (or unreadable) is still found by the path it was linked with.
+    let root = std::fs::canonicalize(id_or_path).or_else(|_| std::path::absolute(id_or_path));
+    let Ok(root) = root else {
         return Ok(None);
     };
     Ok(store.read(|rx| Ok(rx.spaces()?.into_iter().find(|s| s.root_path == root)))?)

@@ -16,11 +16,14 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
         limit,
         provider,
     } = command;
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(CliError::usage(format!(
-            "--limit {limit} is out of range: pass a number from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = match usize::try_from(limit) {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+        _ => {
+            return Err(CliError::usage(format!(
+                "--limit {limit} is out of range: pass a number from 1 to {MAX_LIMIT}"
+            )));
+        }
+    };
     if crate::context::tokenize::query_terms(&prompt).is_empty() {
         return Err(CliError::usage(
             "--prompt has no words to search for: name functions, files or behaviour",

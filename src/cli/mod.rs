@@ -178,8 +178,9 @@ pub enum ContextCommand {
         space: String,
         #[arg(long)]
         prompt: String,
-        #[arg(long, default_value_t = crate::context::DEFAULT_LIMIT)]
-        limit: usize,
+        /// 1 to 100. Signed so that a negative value gets the same range message as 0.
+        #[arg(long, default_value_t = crate::context::DEFAULT_LIMIT as i64, allow_negative_numbers = true)]
+        limit: i64,
         #[arg(long, value_parser = parse_context_provider)]
         provider: Option<ContextProviderKind>,
     },
@@ -247,7 +248,8 @@ pub enum Parsed {
 
 /// Parses arguments; usage errors become one line on stderr and exit code 2.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliError> {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -262,6 +264,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
                 };
                 return Ok(Parsed::Done(code));
             }
+            if e.kind() == ErrorKind::InvalidUtf8 {
+                return Err(not_utf8_argument(&args));
+            }
             let rendered = e.render().to_string();
             let first = rendered
                 .lines()
@@ -270,6 +275,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
                 .trim()
                 .trim_start_matches("error: ")
                 .to_owned();
+            if first.contains("'--data-dir <DIR>'")
+                && std::env::var_os("KATA_DATA_DIR").is_some_and(|v| v.is_empty())
+            {
+                return Err(CliError::usage(
+                    "KATA_DATA_DIR is set but empty: set it to a directory, or unset it to use the default",
+                ));
+            }
             return Err(CliError::usage(format!(
                 "{first} (see `kata-cloud --help`)"
             )));
@@ -292,9 +304,44 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
     })
 }
 
+/// Names the first argument that is not valid UTF-8 (and the flag it belongs to), which clap does not.
+fn not_utf8_argument(args: &[OsString]) -> CliError {
+    let found = args
+        .windows(2)
+        .find(|pair| pair.get(1).is_some_and(|a| a.to_str().is_none()));
+    let Some((previous, bad)) = found.and_then(|pair| Some((pair.first()?, pair.get(1)?))) else {
+        return CliError::usage("an argument is not valid UTF-8: pass text arguments as UTF-8");
+    };
+    let shown = bad.to_string_lossy();
+    let message = match previous.to_str() {
+        Some(flag) if flag.starts_with("--") => {
+            format!("the value of {flag} ({shown:?}) is not valid UTF-8: pass it as UTF-8 text")
+        }
+        _ => format!("the argument {shown:?} is not valid UTF-8: pass it as UTF-8 text"),
+    };
+    CliError::usage(message)
+}
+
 /// Runs a headless command; returns the process exit code.
 pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
-    let result = match command {
+    // redb panics on some damaged files instead of returning an error: that is a store that cannot be
+    // used (exit 3, one line saying what to do), not a crash.
+    crate::diagnostics::catch_store_panics();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(ctx, command)));
+    match (result, crate::diagnostics::take_store_panic()) {
+        (Ok(Err(e)), _) if e.exit == Exit::Store => report(&e),
+        (_, Some(reason)) => {
+            report(&crate::store::StoreError::damaged_file(&ctx.data_dir, &reason).into())
+        }
+        (Ok(Ok(code)), None) => code,
+        (Ok(Err(e)), None) => report(&e),
+        // A bug: the panic hook has printed one line already; keep to the contract's exit codes.
+        (Err(_), None) => Exit::Failed as i32,
+    }
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, CliError> {
+    match command {
         Command::Gui(_) => Err(CliError::usage("the window is opened by `kata-cloud gui`")),
         Command::Space(cmd) => space_cmd::run(ctx, cmd),
         Command::Run(args) => run_cmd::run(ctx, args),
@@ -304,16 +351,12 @@ pub fn run_headless(ctx: &Ctx, command: Command) -> i32 {
         Command::Doctor => doctor::run(ctx),
         Command::Key(cmd) => key_cmd::run(ctx, cmd),
         Command::Models { provider } => models_cmd::run(ctx, provider.as_deref()),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => report(&e),
     }
 }
 
 /// Prints a failure as one line on stderr and returns its exit code.
 pub fn report(e: &CliError) -> i32 {
     let line = e.message.replace('\n', " ");
-    eprintln!("error: {line}");
+    eprintln!("error: {}", output::terminal_safe(&line));
     e.exit as i32
 }

@@ -23,11 +23,28 @@ pub fn json<T: Serialize>(value: &T, line: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes text to stdout.
+/// Writes text to stdout. Control characters other than newline and tab (an escape sequence in a prompt,
+/// a file excerpt or a model's draft) are shown escaped, so they cannot drive the terminal.
 pub fn text(s: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{s}");
+    let _ = writeln!(out, "{}", terminal_safe(s));
     let _ = out.flush();
+}
+
+pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut safe = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            safe.extend(c.escape_default());
+        } else {
+            safe.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(safe)
 }
 
 pub fn space_line(space: &Space) -> String {
@@ -160,7 +177,7 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
         for t in &view.tasks {
             let _ = writeln!(
                 s,
-                "  {} wave {} {:<9} {:<11} {}",
+                "  {} wave {}  {:<11}  {:<11}  {}",
                 t.id,
                 t.wave,
                 t.specialist,
@@ -261,4 +278,19 @@ pub fn event_text(event: &Event) -> Option<String> {
 /// Exit code for a run's final status.
 pub fn run_exit(status: RunStatus) -> i32 {
     if status == RunStatus::Completed { 0 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_characters_are_escaped_but_newlines_and_tabs_stay() {
+        assert_eq!(terminal_safe("plain\ttext\nnext"), "plain\ttext\nnext");
+        assert_eq!(
+            terminal_safe("a \u{1b}[31mred\u{7}"),
+            "a \\u{1b}[31mred\\u{7}"
+        );
+        assert_eq!(terminal_safe("cr\rlf"), "cr\\rlf");
+    }
 }

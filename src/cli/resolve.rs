@@ -18,8 +18,9 @@ impl From<SpaceError> for CliError {
 
 /// A run id that does not exist is a usage error naming it.
 pub fn unknown_run(id: &str) -> CliError {
+    let hint = crate::model::ids::wrong_kind_hint(id, "a run");
     CliError::usage(format!(
-        "no run {id:?}: list run ids with `kata-cloud runs list`"
+        "no run {id:?}{hint}: list run ids with `kata-cloud runs list`"
     ))
 }
 

@@ -1,7 +1,6 @@
 //! `run` (and the following of a run shared with `runs resume`): start the orchestrator, send the command,
 //! print the run's events as they are committed, and end with the run in full.
 
-use std::fs::File;
 use std::os::unix::process::CommandExt as _;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -67,6 +66,16 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         args.session.as_deref(),
     )?;
     let run_id = match &args.run_id {
+        Some(id)
+            if engine
+                .store
+                .read(|rx| rx.run(&RunId::new(id.as_str())))?
+                .is_some() =>
+        {
+            return Err(CliError::usage(format!(
+                "--run-id {id:?} is an existing run: omit --run-id to start a new one, or use `kata-cloud runs resume`"
+            )));
+        }
         Some(id) if valid_run_id(id) => RunId::new(id.as_str()),
         Some(id) => {
             return Err(CliError::usage(format!(
@@ -187,7 +196,21 @@ pub fn follow(
     } else {
         output::text(&output::run_text(&view, engine.clock.now()));
     }
-    Ok(output::run_exit(status))
+    let code = output::run_exit(status);
+    // (A damaged store file is reported instead, by `run_headless`.)
+    if code != 0 && !crate::diagnostics::store_panicked() {
+        // The run is on stdout; stderr gets the one line scripts look for.
+        let reason = view.run.error.as_ref().map_or_else(String::new, |e| {
+            format!(": {} — {} ({})", e.code, e.message, e.remediation)
+        });
+        eprintln!(
+            "error: run {} ended {}{}",
+            view.run.id,
+            view.run.status,
+            output::terminal_safe(&reason.replace('\n', " "))
+        );
+    }
+    Ok(code)
 }
 
 /// Hands the run to a background `kata-cloud` process and returns once that process has picked it up.
@@ -201,9 +224,22 @@ pub fn detach(
     let exe = std::env::current_exe()
         .map_err(|e| CliError::failed(format!("cannot find the kata-cloud executable: {e}")))?;
     let logs = engine.data_dir().join("logs");
-    std::fs::create_dir_all(&logs)?;
     let log_path = logs.join(format!("run-{run_id}.log"));
-    let log = File::create(&log_path)?;
+    let log = std::fs::create_dir_all(&logs)
+        // Appended to: resuming a run in the background keeps the log of its first attempt.
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+        })
+        .map_err(|e| {
+            CliError::failed(format!(
+                "cannot create the background run's log {}: {e}; make the data directory writable, \
+                 or pass another --data-dir",
+                log_path.display()
+            ))
+        })?;
     let mut child = std::process::Command::new(exe)
         .arg("--data-dir")
         .arg(engine.data_dir())

@@ -29,7 +29,8 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
                 let id = SessionId::new(session.as_str());
                 if engine.store.read(|rx| rx.session(&id))?.is_none() {
                     return Err(CliError::usage(format!(
-                        "no session {session:?}: `kata-cloud --json runs list` shows the session_id of each run"
+                        "no session {session:?}{}: `kata-cloud --json runs list` shows the session_id of each run",
+                        crate::model::ids::wrong_kind_hint(&session, "a session")
                     )));
                 }
                 filter.session = Some(id);
@@ -117,11 +118,16 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
             } else {
                 output::text(&format!("run {} {}", view.run.id, view.run.status));
             }
-            Ok(if view.run.status == RunStatus::Cancelled {
-                0
+            if view.run.status == RunStatus::Cancelled {
+                Ok(0)
             } else {
-                1
-            })
+                // It ended on its own before the request reached it: say so (the Run is on stdout).
+                eprintln!(
+                    "error: run {run_id} ended {} before the cancel request reached it; nothing was cancelled",
+                    view.run.status
+                );
+                Ok(1)
+            }
         }
     }
 }

@@ -18,7 +18,8 @@ pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
                 .read(|rx| Ok((rx.session(&id)?, rx.spec(&id)?)))?;
             let Some(found) = found else {
                 return Err(CliError::usage(format!(
-                    "no session {session:?}: `kata-cloud --json runs list` shows the session_id of each run"
+                    "no session {session:?}{}: `kata-cloud --json runs list` shows the session_id of each run",
+                    crate::model::ids::wrong_kind_hint(&session, "a session")
                 )));
             };
             spec.unwrap_or(SpecRecord {
@@ -60,10 +61,17 @@ pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
                         id: id.to_string(),
                     });
                 };
+                let current = tx.spec(&run.session_id)?;
+                // Applying the draft that is already the spec changes nothing (no new revision).
+                if let Some(spec) = current.as_ref().filter(|s| {
+                    s.applied_from_run.as_ref() == Some(&id) && s.content == draft.content
+                }) {
+                    return Ok(spec.clone());
+                }
                 draft.applied_at = Some(now);
                 draft.apply_error = None;
                 let content = draft.content.clone();
-                let revision = tx.spec(&run.session_id)?.map_or(0, |s| s.revision) + 1;
+                let revision = current.map_or(0, |s| s.revision) + 1;
                 let spec = SpecRecord {
                     session_id: run.session_id.clone(),
                     content,

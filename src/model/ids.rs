@@ -150,6 +150,31 @@ impl IdGenerator {
     }
 }
 
+/// What kind of record `id` names when it has the shape of an id this program generates ("a space", "a
+/// session", "a run", "a context snapshot"), so an id used in the wrong place gets a precise hint.
+pub fn kind_of(id: &str) -> Option<&'static str> {
+    [
+        (SpaceId::PREFIX, "a space"),
+        (SessionId::PREFIX, "a session"),
+        (SnapshotId::PREFIX, "a context snapshot"),
+        (RunId::PREFIX, "a run"),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| {
+        id.strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() == 16 && rest.bytes().all(|b| CROCKFORD.contains(&b)))
+    })
+    .map(|(_, kind)| kind)
+}
+
+/// " (that is a session id)" when `id` is a well-formed id of another kind than `expected`, else "".
+pub fn wrong_kind_hint(id: &str, expected: &str) -> String {
+    match kind_of(id) {
+        Some(kind) if kind != expected => format!(" (that is {kind} id)"),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +196,25 @@ mod tests {
     #[test]
     fn task_ids_are_numbered() {
         assert_eq!(TaskId::numbered(3).as_str(), "t3");
+    }
+
+    #[test]
+    fn ids_of_the_wrong_kind_are_named() {
+        let ids = IdGenerator::new();
+        let at = Timestamp::from_unix_millis(1_764_000_000_000);
+        let space = SpaceId::generate(&ids, at);
+        let session = SessionId::generate(&ids, at);
+        let run = RunId::generate(&ids, at);
+        assert_eq!(kind_of(space.as_str()), Some("a space"));
+        assert_eq!(kind_of(session.as_str()), Some("a session"));
+        assert_eq!(kind_of(run.as_str()), Some("a run"));
+        assert_eq!(kind_of("nope"), None);
+        assert_eq!(kind_of("r-v1-bad"), None);
+        assert_eq!(
+            wrong_kind_hint(space.as_str(), "a run"),
+            " (that is a space id)"
+        );
+        assert_eq!(wrong_kind_hint(run.as_str(), "a run"), "");
+        assert_eq!(wrong_kind_hint("nope", "a run"), "");
     }
 }

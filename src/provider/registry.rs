@@ -323,9 +323,8 @@ impl ProviderRegistry {
                 name.parse::<ProviderChoice>()
                     .map_err(|message| ProviderError::NotConfigured {
                         message,
-                        remediation:
-                            "Pass --provider offline, anthropic, openai or openai-compatible."
-                                .to_owned(),
+                        remediation: "`kata-cloud doctor` shows which providers are configured."
+                            .to_owned(),
                     })?
             }
         };

@@ -168,11 +168,61 @@ fn open_error(
     }
 }
 
+/// What to do about a store file that is not a Kata Cloud store or is damaged.
+fn damaged_file_remediation(path: &Path) -> String {
+    format!(
+        "The file is not a Kata Cloud store or is damaged. Move it aside (mv {} {}.damaged) to start \
+         with an empty store, or restore a backup; nothing is deleted for you.",
+        path.display(),
+        path.display()
+    )
+}
+
+/// "the file is damaged", with what redb said when it panicked on it (headless commands record that).
+fn damaged_reason() -> String {
+    match crate::diagnostics::take_store_panic() {
+        Some(detail) => format!("the file is damaged ({detail})"),
+        None => "the file is damaged".to_owned(),
+    }
+}
+
+impl StoreError {
+    /// The store file in `data_dir` turned out to be damaged while a command was using it (redb panicked
+    /// reading it): the store cannot be used, like a file that cannot be opened.
+    pub fn damaged_file(data_dir: &Path, reason: &str) -> StoreError {
+        let path = data_dir.join(STORE_FILE);
+        let remediation = damaged_file_remediation(&path);
+        open_error(
+            &path,
+            format!("the file is damaged ({reason})"),
+            remediation,
+        )
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path, clock: SharedClock) -> Result<Store, StoreError> {
         let now = clock.now();
         let path = data_dir.join(STORE_FILE);
+        if data_dir.exists() && !data_dir.is_dir() {
+            return Err(open_error(
+                &path,
+                format!("the data directory {} is a file", data_dir.display()),
+                "Pass a directory with --data-dir (or KATA_DATA_DIR), or move the file aside.",
+            ));
+        }
+        if path.is_dir() {
+            return Err(open_error(
+                &path,
+                "it is a directory, not a store file",
+                format!(
+                    "Move it aside (mv {} {}.moved), or pass another --data-dir.",
+                    path.display(),
+                    path.display()
+                ),
+            ));
+        }
         std::fs::create_dir_all(data_dir).map_err(|e| {
             open_error(
                 &path,
@@ -183,12 +233,7 @@ impl Store {
                 "Check the permissions of the directory, or pass another --data-dir.",
             )
         })?;
-        let moved_aside = format!("{}.damaged", path.display());
-        let garbage_fix = format!(
-            "The file is not a Kata Cloud store or is damaged. Move it aside (mv {} {moved_aside}) to start \
-             with an empty store, or restore a backup; nothing is deleted for you.",
-            path.display()
-        );
+        let garbage_fix = damaged_file_remediation(&path);
         let opened = std::panic::catch_unwind(|| {
             Builder::new()
                 .set_cache_size(CACHE_BYTES)
@@ -224,7 +269,7 @@ impl Store {
                 ));
             }
             Ok(Err(e)) => return Err(open_error(&path, e.to_string(), garbage_fix)),
-            Err(_) => return Err(open_error(&path, "the file is damaged", garbage_fix)),
+            Err(_) => return Err(open_error(&path, damaged_reason(), garbage_fix)),
         };
         let migration = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             migrations::migrate(&db, now)
@@ -232,7 +277,7 @@ impl Store {
             Ok(Ok(report)) => report,
             Ok(Err(e @ StoreError::NewerSchema { .. })) => return Err(e),
             Ok(Err(e)) => return Err(open_error(&path, e.to_string(), garbage_fix)),
-            Err(_) => return Err(open_error(&path, "the file is damaged", garbage_fix)),
+            Err(_) => return Err(open_error(&path, damaged_reason(), garbage_fix)),
         };
         Ok(Store {
             inner: Arc::new(Inner {
