@@ -62,7 +62,11 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
     if ctx.json {
         output::json(&result, false)?;
     } else {
-        let mut header = format!("{} items from {}", result.items.len(), result.provider);
+        let mut header = format!(
+            "{} from {}",
+            output::count(result.items.len(), "item"),
+            result.provider
+        );
         if let Some(f) = result.fallback_from {
             header.push_str(&format!(" (fallback from {f})"));
         }

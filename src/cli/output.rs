@@ -77,6 +77,15 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
+/// `1 snippet`, `3 snippets`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn summary_line(run: &RunSummary, now: Timestamp) -> String {
     let stale = if run.stale.is_stale {
         let kinds: Vec<String> = run
@@ -124,10 +133,10 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
     let ctx = &run.context;
     let _ = write!(
         s,
-        "Context: {} ({} snippets)",
+        "Context: {} ({})",
         ctx.resolved_provider
             .map_or("not retrieved", |p| p.as_str()),
-        view.items().len()
+        count(view.items().len(), "snippet")
     );
     if let Some(f) = ctx.fallback_from {
         let _ = write!(s, " (fallback from {f})");
@@ -229,8 +238,8 @@ pub fn event_text(event: &Event) -> Option<String> {
             ..
         } => {
             let mut line = format!(
-                "context: {} snippets from {}",
-                item_count,
+                "context: {} from {}",
+                count(*item_count, "snippet"),
                 context.resolved_provider.map_or("nothing", |p| p.as_str())
             );
             if let Some(f) = context.fallback_from {
