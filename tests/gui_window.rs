@@ -576,3 +576,55 @@ fn a_new_session_starts_with_an_empty_thread() {
     h.get_by_label("Start with a prompt");
     assert_eq!(h.state().model.session.as_ref().unwrap().sessions.len(), 2);
 }
+
+#[test]
+fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 0));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        assert_eq!(h.state().layout.sidebar_width, 250.0);
+        // Drag the sidebar's edge (x = 250) 90 points to the right, in small moves like a real pointer.
+        let y = 400.0;
+        h.hover_at(egui::pos2(250.0, y));
+        h.run_steps(2);
+        h.drag_at(egui::pos2(250.0, y));
+        h.step();
+        for x in (260..=340).step_by(10) {
+            h.hover_at(egui::pos2(x as f32, y));
+            h.step();
+        }
+        h.drop_at(egui::pos2(340.0, y));
+        h.run_steps(3);
+        let width = h.state().layout.sidebar_width;
+        assert!((335.0..=345.0).contains(&width), "sidebar width {width}");
+        h.get_by_label("Toggle spec pane").click();
+        let store = h.state().engine.store.clone();
+        step_until(&mut h, "the layout to be saved", |_| {
+            store
+                .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
+                .unwrap()
+                .is_some_and(|l| l.sidebar_width == width && !l.spec_open)
+        });
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the session to come back", |h| {
+        h.state().model.session.is_some()
+    });
+    h.run_steps(3);
+    assert!(!h.state().layout.spec_open);
+    // The sidebar is drawn at the saved width: the separator sits where the drag left it.
+    let width = h.state().layout.sidebar_width;
+    assert!((335.0..=345.0).contains(&width), "restored width {width}");
+    let tab = h
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Coordinator")
+        .rect();
+    assert!(
+        tab.left() > width - 1.0,
+        "the center's tab strip starts after the restored sidebar: {tab:?}"
+    );
+}
