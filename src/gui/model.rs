@@ -169,6 +169,9 @@ pub enum AgentState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentRow {
     pub name: String,
+    /// Whose avatar (colour and letter) the row shows: the coordinator, or the specialist's name, so a
+    /// specialist looks the same in the sidebar and in the thread's wave rows.
+    pub avatar: String,
     pub delegated: bool,
     pub state: AgentState,
     pub since: Timestamp,
@@ -529,6 +532,7 @@ impl AppModel {
         let live = self.is_live(view);
         let coordinator = AgentRow {
             name: "Coordinator".to_owned(),
+            avatar: "Coordinator".to_owned(),
             delegated: false,
             state: run_agent_state(view.run.status, live),
             since: view.run.updated_at,
@@ -558,6 +562,7 @@ impl AppModel {
             };
             rows.push(AgentRow {
                 name: format!("{} · {}", capitalise(&task.specialist), task.title),
+                avatar: capitalise(&task.specialist),
                 delegated: true,
                 state,
                 since: task.updated_at,
@@ -640,7 +645,8 @@ pub fn first_line(text: &str) -> String {
     out
 }
 
-fn capitalise(s: &str) -> String {
+/// `implementor` → `Implementor` (specialist names as the window shows them).
+pub fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

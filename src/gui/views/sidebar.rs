@@ -173,7 +173,7 @@ fn agents_section(
                     if agent.delegated {
                         ui.add_space(10.0);
                     }
-                    let rect = widgets::avatar(ui, &agent.name);
+                    let rect = widgets::avatar(ui, &agent.avatar);
                     widgets::paint_state_dot(
                         ui,
                         pos2(rect.right() - 1.0, rect.top() + 1.0),

@@ -128,7 +128,9 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                     );
                     let mut send = enter;
                     ui.horizontal(|ui| {
-                        egui::ComboBox::new("provider_picker", widgets::muted("provider"))
+                        // Provider, then model: no trailing label (egui puts a combo's label after it, where
+                        // it read as the model field's name); the tooltips say what each one picks.
+                        egui::ComboBox::from_id_salt("provider_picker")
                             .selected_text(RichText::new(&app.view.provider).size(theme::META))
                             .width(130.0)
                             .show_ui(ui, |ui| {
@@ -136,7 +138,9 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                                     let name = p.as_str();
                                     ui.selectable_value(&mut app.view.provider, name.to_owned(), name);
                                 }
-                            });
+                            })
+                            .response
+                            .on_hover_text("Provider for the next run");
                         ui.add(
                             TextEdit::singleline(&mut app.view.model_name)
                                 .hint_text("default model")
@@ -308,12 +312,26 @@ fn history(app: &mut KataApp, ui: &mut Ui) {
                 let run = &entry.view.run;
                 ui.horizontal(|ui| {
                     ui.add_space(SIDE);
+                    // The same margin on the right as on the left, so long prompts end in an ellipsis
+                    // before the pane's edge.
+                    ui.set_max_width(ui.available_width() - SIDE);
                     ui.label(
                         RichText::new(run.id.short())
                             .font(theme::mono())
                             .color(theme::SECONDARY),
                     );
-                    ui.label(widgets::meta(run.status.as_str()));
+                    // A fixed-width status column, coloured like the run header's pill, so prompts align.
+                    ui.allocate_ui_with_layout(
+                        vec2(84.0, 18.0),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.label(
+                                RichText::new(run.status.as_str())
+                                    .size(theme::META)
+                                    .color(status_color(run.status)),
+                            )
+                        },
+                    );
                     ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
                     ui.add(
                         egui::Label::new(
@@ -324,4 +342,16 @@ fn history(app: &mut KataApp, ui: &mut Ui) {
                 });
             }
         });
+}
+
+/// The colour of a run status word (the same tokens as the run header's pill).
+fn status_color(status: crate::model::RunStatus) -> egui::Color32 {
+    use crate::model::RunStatus;
+    match status {
+        RunStatus::Queued | RunStatus::Running => theme::RUNNING,
+        RunStatus::Completed => theme::SUCCESS,
+        RunStatus::Failed => theme::DANGER,
+        RunStatus::Interrupted => theme::WARNING,
+        RunStatus::Cancelled => theme::MUTED,
+    }
 }

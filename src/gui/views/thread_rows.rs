@@ -142,8 +142,10 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
     match run.status {
         RunStatus::Interrupted => {
             let at = run.interrupted_at.unwrap_or(run.updated_at);
-            Frame::NONE
-                .stroke(Stroke::new(1.0, theme::WARNING.gamma_multiply(0.5)))
+            // One recovery action per run: with unfinished delegated tasks it sits on the wave barrier
+            // ("Resume unfinished"), otherwise here.
+            let wave_resumes = entry.view.tasks.iter().any(|t| !t.status.is_terminal());
+            let shown = Frame::NONE
                 .corner_radius(4)
                 .inner_margin(Margin::symmetric(10, 6))
                 .show(ui, |ui| {
@@ -158,12 +160,15 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
                             .color(theme::WARNING),
                         );
                         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                            if widgets::quiet_button(ui, "Resume").clicked() {
+                            if wave_resumes {
+                                ui.label(widgets::muted("Resume from the wave below"));
+                            } else if widgets::quiet_button(ui, "Resume").clicked() {
                                 app.actions.push(Action::Resume(run.id.clone()));
                             }
                         });
                     });
                 });
+            widgets::dashed_rect(ui, shown.response.rect, theme::WARNING.gamma_multiply(0.7));
         }
         RunStatus::Failed => {
             let (code, message, remediation) = run
@@ -373,16 +378,7 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
     let started = tasks
         .iter()
         .any(|t| t.times_started() > 0 || t.status.is_terminal());
-    let title = if finished == total {
-        format!("Wave {wave} finished ({done}/{total})")
-    } else if !started && (interrupted || live) {
-        format!("Wave {wave} waits for the wave before it")
-    } else if interrupted {
-        format!("Wave interrupted ({done}/{total} finished)")
-    } else {
-        format!("Waiting for all ({finished}/{total})")
-    };
-    // Exactly one recovery action per run: on its first unfinished wave.
+    // The recovery action goes on the run's first unfinished wave only (one action per run).
     let first_unfinished = entry
         .view
         .tasks
@@ -390,6 +386,19 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
         .filter(|t| !t.status.is_terminal())
         .map(|t| t.wave)
         .min();
+    let earlier_unfinished = first_unfinished.is_some_and(|w| w < wave);
+    let title = if finished == total {
+        format!("Wave {wave} finished ({done}/{total})")
+    } else if !started && earlier_unfinished && (interrupted || live) {
+        format!("Wave {wave} waits for the wave before it")
+    } else if interrupted {
+        // Started or not, this wave stopped with the run: say how far it got.
+        format!("Wave interrupted ({done}/{total} finished)")
+    } else if !started && live {
+        format!("Wave {wave} waits for the wave before it")
+    } else {
+        format!("Waiting for all ({finished}/{total})")
+    };
     let stale = interrupted && finished < total;
     let frame = Frame::NONE
         .fill(theme::CHROME)
@@ -418,7 +427,7 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
             ui.horizontal(|ui| {
                 ui.add_space(6.0);
                 widgets::task_glyph(ui, Some(task.status), live);
-                widgets::avatar(ui, &task.title);
+                widgets::avatar(ui, &crate::gui::model::capitalise(&task.specialist));
                 let color = if stale { theme::MUTED } else { theme::TEXT };
                 ui.add(
                     egui::Label::new(RichText::new(&task.title).size(13.0).color(color)).truncate(),
@@ -455,10 +464,15 @@ pub(super) fn event_bar(ui: &mut Ui, entry: &RunEntry, t: usize) {
                 let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
                 ui.painter()
                     .circle_filled(rect.center(), 3.0, theme::SUCCESS);
-                ui.label(
-                    RichText::new(format!("{} finished", task.title))
-                        .size(13.0)
-                        .color(theme::SECONDARY),
+                // UI.md: "<agent> finished"; the task title follows, cut with an ellipsis to the bar.
+                let agent = crate::gui::model::capitalise(&task.specialist);
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{agent} finished · {}", task.title))
+                            .size(13.0)
+                            .color(theme::SECONDARY),
+                    )
+                    .truncate(),
                 );
             });
         });
