@@ -76,19 +76,22 @@ fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
                 .inner_margin(Margin::symmetric(12, 0)),
         )
         .show(ui, |ui| {
+            // The breadcrumb names what the active tab shows.
+            let history = app.layout.tabs.get(app.layout.active_tab) == Some(&Tab::History);
+            let (section, item, note) = if history {
+                ("RUNS", "History", "this session, newest first")
+            } else {
+                ("AGENTS", "Coordinator", "Coordinator agent")
+            };
             ui.horizontal_centered(|ui| {
                 ui.label(
-                    RichText::new("AGENTS")
+                    RichText::new(section)
                         .size(theme::LABEL)
                         .color(theme::MUTED),
                 );
                 ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
-                ui.label(
-                    RichText::new("Coordinator")
-                        .size(theme::META)
-                        .color(theme::TEXT),
-                );
-                ui.label(widgets::muted("Coordinator agent"));
+                ui.label(RichText::new(item).size(theme::META).color(theme::TEXT));
+                ui.label(widgets::muted(note));
             });
         });
 }
@@ -310,35 +313,37 @@ fn history(app: &mut KataApp, ui: &mut Ui) {
                     continue;
                 };
                 let run = &entry.view.run;
+                // The same margin on the right as on the left, so long prompts end in an ellipsis
+                // before the pane's edge.
+                let width = (ui.available_width() - 2.0 * SIDE).max(0.0);
                 ui.horizontal(|ui| {
                     ui.add_space(SIDE);
-                    // The same margin on the right as on the left, so long prompts end in an ellipsis
-                    // before the pane's edge.
-                    ui.set_max_width(ui.available_width() - SIDE);
-                    ui.label(
-                        RichText::new(run.id.short())
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
-                    );
-                    // A fixed-width status column, coloured like the run header's pill, so prompts align.
-                    ui.allocate_ui_with_layout(
-                        vec2(84.0, 18.0),
-                        egui::Layout::left_to_right(egui::Align::Center),
-                        |ui| {
+                    let row = egui::Layout::left_to_right(egui::Align::Center);
+                    ui.allocate_ui_with_layout(vec2(width, 20.0), row, |ui| {
+                        ui.label(
+                            RichText::new(run.id.short())
+                                .font(theme::mono())
+                                .color(theme::SECONDARY),
+                        );
+                        // A fixed-width status column, coloured like the run header's pill, so the
+                        // prompts line up.
+                        ui.allocate_ui_with_layout(vec2(84.0, 20.0), row, |ui| {
+                            ui.set_min_width(84.0);
                             ui.label(
                                 RichText::new(run.status.as_str())
                                     .size(theme::META)
                                     .color(status_color(run.status)),
+                            );
+                        });
+                        ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(crate::gui::model::first_line(&run.prompt))
+                                    .size(13.0),
                             )
-                        },
-                    );
-                    ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
-                    ui.add(
-                        egui::Label::new(
-                            RichText::new(crate::gui::model::first_line(&run.prompt)).size(13.0),
-                        )
-                        .truncate(),
-                    );
+                            .truncate(),
+                        );
+                    });
                 });
             }
         });
