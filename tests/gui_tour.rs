@@ -74,10 +74,19 @@ fn tour() {
         .build_eframe(move |_cc| KataApp::new(engine, config).unwrap());
     step_until(&mut h, "the store", |h| h.state().model.started);
     shot(&mut h, &out, "01_home");
-    if h.state().model.session.is_none() {
-        h.get_all_by_label_contains("Open ").next().unwrap().click();
+    // KATA_TOUR_SPACE names the space to open (default: the one the layout restores, else the first).
+    match std::env::var("KATA_TOUR_SPACE") {
+        Ok(name) => h.get_by_label(&format!("Open {name}")).click(),
+        Err(_) if h.state().model.session.is_none() => {
+            h.get_all_by_label_contains("Open ").next().unwrap().click();
+        }
+        Err(_) => {}
     }
-    step_until(&mut h, "the session", |h| h.state().model.session.is_some());
+    step_until(&mut h, "the session", |h| {
+        h.state().model.session.as_ref().is_some_and(|s| {
+            std::env::var("KATA_TOUR_SPACE").map_or(true, |name| s.space.name == name)
+        })
+    });
     h.state_mut().actions.push(Action::SelectTab(0));
     h.run_steps(20);
     std::thread::sleep(Duration::from_millis(300));

@@ -284,9 +284,10 @@ impl KataApp {
         match follow {
             FollowUp::RefreshRun(run) => self.backend.send(Request::RefreshRun { run }),
             FollowUp::CheckStaleness => {
-                if let Some(session) = self.model.session_id() {
+                if let Some(s) = &self.model.session {
                     self.backend.send(Request::CheckStaleness {
-                        session: session.clone(),
+                        session: s.session.id.clone(),
+                        root: s.space.root_path.clone(),
                     });
                 }
             }
@@ -380,13 +381,14 @@ impl KataApp {
                 session,
                 runs,
                 spec,
+                root_missing,
             } => {
                 let current = self.model.session_id() == Some(&session);
                 if current && self.view.spec_dirty_at.is_none() {
                     self.view.spec_buffer =
                         spec.as_ref().map(|s| s.content.clone()).unwrap_or_default();
                 }
-                self.model.set_staleness(&session, runs, spec);
+                self.model.set_staleness(&session, runs, spec, root_missing);
             }
             Reply::Spec(spec) => {
                 if self.view.spec_dirty_at.is_none()

@@ -40,6 +40,8 @@ pub enum Request {
     /// Re-derives staleness of the session's runs and reloads its spec.
     CheckStaleness {
         session: SessionId,
+        /// The space's folder, checked for existence on this thread (never on the UI thread).
+        root: std::path::PathBuf,
     },
     ApplyDraft {
         run: RunId,
@@ -61,6 +63,8 @@ pub struct SessionData {
     /// Oldest first.
     pub runs: Vec<RunView>,
     pub spec: Option<SpecRecord>,
+    /// The space's folder is gone (deleted or moved since it was linked).
+    pub root_missing: bool,
 }
 
 /// What the I/O thread answers.
@@ -80,6 +84,7 @@ pub enum Reply {
         session: SessionId,
         runs: Vec<(RunId, Staleness)>,
         spec: Option<SpecRecord>,
+        root_missing: bool,
     },
     /// The spec changed (draft applied or edit saved).
     Spec(SpecRecord),
@@ -217,7 +222,7 @@ impl Worker {
                     Err(e) => failed("cannot reload the run", e),
                 }
             }
-            Request::CheckStaleness { session } => match self.staleness(&session) {
+            Request::CheckStaleness { session, root } => match self.staleness(&session, &root) {
                 Ok(reply) => reply,
                 Err(e) => failed("cannot check staleness", e),
             },
@@ -321,16 +326,18 @@ impl Worker {
             }
             Ok((rx.sessions(&space.id)?, runs, rx.spec(&session.id)?))
         })?;
+        let root_missing = !space.root_path.is_dir();
         Ok(SessionData {
             space,
             sessions,
             session,
             runs,
             spec,
+            root_missing,
         })
     }
 
-    fn staleness(&self, session: &SessionId) -> Result<Reply, StoreError> {
+    fn staleness(&self, session: &SessionId, root: &std::path::Path) -> Result<Reply, StoreError> {
         let runs = history::run_summaries(
             &self.store,
             &self.checker,
@@ -347,6 +354,7 @@ impl Worker {
             session: session.clone(),
             runs,
             spec,
+            root_missing: !root.is_dir(),
         })
     }
 

@@ -47,6 +47,8 @@ pub struct SessionState {
     pub runs: Vec<Arc<RunEntry>>,
     index: HashMap<RunId, usize>,
     pub spec: Option<SpecRecord>,
+    /// The space's folder is gone: the sidebar says so (runs there fail until it is back).
+    pub root_missing: bool,
 }
 
 impl SessionState {
@@ -68,6 +70,7 @@ impl SessionState {
             runs,
             index,
             spec: data.spec,
+            root_missing: data.root_missing,
         }
     }
 
@@ -297,6 +300,7 @@ impl AppModel {
         id: &SessionId,
         runs: Vec<(RunId, Staleness)>,
         spec: Option<SpecRecord>,
+        root_missing: bool,
     ) {
         let Some(session) = self.session.as_mut() else {
             return;
@@ -315,6 +319,10 @@ impl AppModel {
         }
         if session.spec != spec {
             session.spec = spec;
+            changed = true;
+        }
+        if session.root_missing != root_missing {
+            session.root_missing = root_missing;
             changed = true;
         }
         if changed {
@@ -737,6 +745,7 @@ mod tests {
             session,
             runs: Vec::new(),
             spec: None,
+            root_missing: false,
         });
         (model, run)
     }

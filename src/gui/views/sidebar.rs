@@ -16,6 +16,8 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         return;
     };
     let space_name = session.space.name.clone();
+    let root = session.space.root_path.display().to_string();
+    let root_missing = session.root_missing;
     let session_label = session.session.label.clone();
     let run_count = session.runs.len();
     let provider = session.space.context_provider;
@@ -43,6 +45,26 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     .color(theme::TEXT)
                     .strong(),
             );
+            // UI.md: space name + repo. A folder deleted or moved since linking is said here, once.
+            if root_missing {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("Folder missing: {root}"))
+                            .size(theme::META)
+                            .color(theme::WARNING),
+                    )
+                    .truncate(),
+                );
+                ui.add(
+                    egui::Label::new(widgets::muted(
+                        "Runs here fail until it is back; or link its new place from Home.",
+                    ))
+                    .wrap(),
+                );
+            } else {
+                ui.add(egui::Label::new(widgets::muted(&root)).truncate())
+                    .on_hover_text(&root);
+            }
             let plural = if run_count == 1 { "run" } else { "runs" };
             ui.label(widgets::muted(format!(
                 "{session_label} · {run_count} {plural}"
