@@ -628,3 +628,128 @@ fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
         "the center's tab strip starts after the restored sidebar: {tab:?}"
     );
 }
+
+fn provenance_of(h: &Harness<'_, KataApp>, id: &str) -> String {
+    let app = h.state();
+    let entry = app
+        .model
+        .session
+        .as_ref()
+        .unwrap()
+        .run(&RunId::new(id))
+        .unwrap();
+    kata_cloud::gui::views::thread_rows::provenance(entry, app.model.now)
+}
+
+#[test]
+fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        // A space whose MCP server cannot start: every run falls back to the filesystem with an error.
+        let engine = engine(&data, 0);
+        let (space, _) = spaces::link(
+            &engine.store,
+            engine.clock.as_ref(),
+            &engine.ids,
+            &repo,
+            spaces::LinkOptions {
+                mcp_command: Some("/nonexistent/mcp-server --stdio".into()),
+                ..spaces::LinkOptions::default()
+            },
+        )
+        .unwrap();
+        engine
+            .store
+            .write(|tx| {
+                tx.put_app_state(
+                    ui_state::KEY,
+                    &UiState {
+                        space: Some(space.id.clone()),
+                        ..UiState::default()
+                    },
+                )
+            })
+            .unwrap();
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the saved space to open", |h| {
+        h.state().model.session.is_some()
+    });
+
+    // A very long prompt: one unbroken 3,000-character word, many lines, a markdown table.
+    let long = format!(
+        "retry {}\n{}\n| a | b |\n|---|---|\n| 1 | 2 |",
+        "x".repeat(3_000),
+        "and again ".repeat(500)
+    );
+    send(&mut h, &long);
+    step_until(&mut h, "the long run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    let line = provenance_of(&h, "r1");
+    assert!(line.contains("(fallback from mcp)"), "{line}");
+    h.state_mut()
+        .actions
+        .push(kata_cloud::gui::app::Action::Toggle(
+            kata_cloud::gui::model::Expand::Inspector(RunId::new("r1")),
+        ));
+    h.step();
+    h.state_mut().view.scroll_to = Some(kata_cloud::gui::model::ThreadItem::Header(0));
+    step_until(&mut h, "the inspector", |h| {
+        h.query_by_label_contains("Run inspector · r1").is_some()
+    });
+    h.get_by_label_contains("provider_unavailable · cannot start the MCP server");
+    if let Ok(dir) = std::env::var("KATA_LOOK_DIR") {
+        h.render()
+            .unwrap()
+            .save(format!("{dir}/long_r1.png"))
+            .unwrap();
+    }
+
+    // A prompt that matches nothing: a run with 0 context items.
+    h.state_mut().view.composer.clear();
+    let before = h.state().sent.len();
+    h.state_mut().view.composer = "zzqqxx".into();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(&mut h, "the second prompt to be sent", |h| {
+        h.state().sent.len() > before
+    });
+    step_until(&mut h, "the empty-context run to complete", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    });
+    let line = provenance_of(&h, "r2");
+    assert!(line.contains("(0 snippets)"), "{line}");
+
+    // The space's folder is deleted: the window notices on its I/O thread and says so.
+    std::fs::remove_dir_all(&repo).unwrap();
+    step_until(&mut h, "the missing folder to be noticed", |h| {
+        h.state()
+            .model
+            .session
+            .as_ref()
+            .is_some_and(|s| s.root_missing)
+    });
+    h.get_by_label_contains("Folder missing: ");
+    if let Ok(dir) = std::env::var("KATA_LOOK_DIR") {
+        h.render()
+            .unwrap()
+            .save(format!("{dir}/missing.png"))
+            .unwrap();
+    }
+    // Sending there ends the run (it cannot read the folder) without taking the window down.
+    let before = h.state().sent.len();
+    h.state_mut().view.composer = "add retry to the http client".into();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(&mut h, "the third prompt to be sent", |h| {
+        h.state().sent.len() > before
+    });
+    step_until(&mut h, "the run in the missing folder to end", |h| {
+        run_status(h.state(), "r3").is_some_and(|s| s.is_terminal())
+    });
+    h.run_steps(10);
+}

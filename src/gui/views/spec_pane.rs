@@ -324,7 +324,8 @@ fn draft_card(app: &mut KataApp, ui: &mut Ui) {
             .filter(|l| !l.trim().is_empty())
             .take(3)
             .collect();
-        ui.label(widgets::muted(preview.join(" · ")));
+        // One line, cut with an ellipsis: a draft with a very long line must not grow the card.
+        ui.add(egui::Label::new(widgets::muted(preview.join(" · "))).truncate());
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             if confirming {

@@ -17,6 +17,8 @@ use super::widgets::{self, Icon};
 /// Estimated height of a row not measured yet.
 const ESTIMATE: f32 = 36.0;
 const SIDE: f32 = 20.0;
+/// The composer's text grows up to this height, then scrolls.
+const COMPOSER_MAX_HEIGHT: f32 = 180.0;
 
 pub fn show(app: &mut KataApp, ui: &mut Ui) {
     tab_strip(app, ui);
@@ -121,14 +123,21 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                         && ui.input_mut(|i| {
                             !i.modifiers.shift && i.consume_key(Modifiers::NONE, Key::Enter)
                         });
-                    ui.add(
-                        TextEdit::multiline(&mut app.view.composer)
-                            .id(id)
-                            .hint_text("Ask anything or describe a change (Enter sends, Shift+Enter for a new line)")
-                            .desired_rows(3)
-                            .desired_width(f32::INFINITY)
-                            .frame(Frame::NONE),
-                    );
+                    // A long prompt scrolls inside the composer instead of growing it past the window
+                    // (which pushed the Send row off screen).
+                    ScrollArea::vertical()
+                        .id_salt("composer_scroll")
+                        .max_height(COMPOSER_MAX_HEIGHT)
+                        .show(ui, |ui| {
+                            ui.add(
+                                TextEdit::multiline(&mut app.view.composer)
+                                    .id(id)
+                                    .hint_text("Ask anything or describe a change (Enter sends, Shift+Enter for a new line)")
+                                    .desired_rows(3)
+                                    .desired_width(f32::INFINITY)
+                                    .frame(Frame::NONE),
+                            );
+                        });
                     let mut send = enter;
                     ui.horizontal(|ui| {
                         // Provider, then model: no trailing label (egui puts a combo's label after it, where
