@@ -753,3 +753,45 @@ fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_p
     });
     h.run_steps(10);
 }
+
+#[test]
+fn closing_the_window_records_a_live_run_as_interrupted_before_any_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 1_500));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        send(&mut h, "add retry to the http client");
+        step_until(&mut h, "the run to be running", |h| {
+            run_status(h.state(), "r1") == Some(RunStatus::Running)
+        });
+        // Dropping the app is what closing the window does.
+    }
+    // Read the store as the closed window left it: no reconcile at start-up has run yet, so the
+    // interruption was recorded by the window's own shutdown.
+    let clock: kata_cloud::model::SharedClock =
+        Arc::new(ManualClock::new(Timestamp::from_unix_millis(NOW), 0));
+    let stored = {
+        let store = kata_cloud::store::Store::open(&data, clock).unwrap();
+        store.read(|rx| rx.run(&RunId::new("r1"))).unwrap().unwrap()
+    };
+    assert_eq!(stored.status, RunStatus::Interrupted, "{stored:?}");
+    assert!(stored.interrupted_at.is_some());
+    // And it is resumable from the reopened window.
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the interrupted run", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
+    });
+    h.get_by_label_contains("Interrupted · app exited at");
+    let resume = h
+        .query_by_label("Resume")
+        .or_else(|| h.query_by_label("Resume unfinished"))
+        .expect("one recovery action");
+    resume.click();
+    step_until(&mut h, "the resumed run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+}

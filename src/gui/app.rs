@@ -224,9 +224,12 @@ impl KataApp {
         }
         let time = ctx.input(|i| i.time);
         self.timers(time);
-        if self.layout != self.saved_layout && self.restored {
+        // A save the full I/O queue refused is tried again next frame (saved_layout stays behind).
+        if self.layout != self.saved_layout
+            && self.restored
+            && self.backend.try_send(Request::SaveUi(self.layout.clone()))
+        {
             self.saved_layout = self.layout.clone();
-            self.backend.send(Request::SaveUi(self.layout.clone()));
         }
         if self.model.any_live() && self.config.animate {
             ctx.request_repaint_after(std::time::Duration::from_millis(60));

@@ -149,16 +149,24 @@ impl Backend {
 
     /// Queues a request (never blocks; a full queue drops it with a warning).
     pub fn send(&self, request: Request) {
+        self.try_send(request);
+    }
+
+    /// Like `send`, and says whether the request was queued, so a caller that must not lose it (the
+    /// layout save) can try again next frame.
+    pub fn try_send(&self, request: Request) -> bool {
         let Some(requests) = &self.requests else {
-            return;
+            return false;
         };
         match requests.try_send(request) {
-            Ok(()) => {}
+            Ok(()) => true,
             Err(TrySendError::Full(request)) => {
                 tracing::warn!(?request, "the window's I/O queue is full; request dropped");
+                false
             }
             Err(TrySendError::Disconnected(_)) => {
                 tracing::warn!("the window's I/O thread is gone; request dropped");
+                false
             }
         }
     }
