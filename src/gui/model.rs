@@ -653,6 +653,30 @@ pub fn first_line(text: &str) -> String {
     out
 }
 
+/// The sidebar's repository line under the space name (mock 04: `owner/name`): the origin's last two
+/// path segments, else the local branch, else "plain folder". Never the absolute path (that is the
+/// hover text), so the line is short and the same on every machine.
+pub fn repo_line(space: &crate::model::Space) -> String {
+    let Some(repo) = &space.repo else {
+        return "plain folder".to_owned();
+    };
+    if let Some(origin) = repo
+        .origin
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        let origin = origin.trim_end_matches('/').trim_end_matches(".git");
+        let parts: Vec<&str> = origin.split(['/', ':']).filter(|p| !p.is_empty()).collect();
+        let tail = parts.len().saturating_sub(2);
+        return parts.get(tail..).unwrap_or_default().join("/");
+    }
+    match &repo.default_branch {
+        Some(branch) => format!("local repository · {branch}"),
+        None => "local repository".to_owned(),
+    }
+}
+
 /// `implementor` → `Implementor` (specialist names as the window shows them).
 pub fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
@@ -853,5 +877,26 @@ mod tests {
             "11:06 UTC"
         );
         assert_eq!(first_line("\n# Goal\nmore"), "Goal");
+    }
+
+    #[test]
+    fn the_repo_line_is_short_and_machine_independent() {
+        let (model, _) = model_with_session();
+        let mut space = model.session.as_ref().unwrap().space.clone();
+        assert_eq!(repo_line(&space), "plain folder");
+        let repo = |origin: Option<&str>, branch: Option<&str>| {
+            Some(crate::model::RepoInfo {
+                origin: origin.map(str::to_owned),
+                default_branch: branch.map(str::to_owned),
+            })
+        };
+        space.repo = repo(None, Some("main"));
+        assert_eq!(repo_line(&space), "local repository · main");
+        space.repo = repo(Some("git@github.com:gannonh/kata-cloud.git"), Some("main"));
+        assert_eq!(repo_line(&space), "gannonh/kata-cloud");
+        space.repo = repo(Some("https://github.com/gannonh/kata-cloud/"), None);
+        assert_eq!(repo_line(&space), "gannonh/kata-cloud");
+        space.repo = repo(Some("   "), None);
+        assert_eq!(repo_line(&space), "local repository");
     }
 }

@@ -17,6 +17,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
     };
     let space_name = session.space.name.clone();
     let root = session.space.root_path.display().to_string();
+    let repo_line = crate::gui::model::repo_line(&session.space);
     let root_missing = session.root_missing;
     let session_label = session.session.label.clone();
     let run_count = session.runs.len();
@@ -62,7 +63,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     .wrap(),
                 );
             } else {
-                ui.add(egui::Label::new(widgets::muted(&root)).truncate())
+                ui.add(egui::Label::new(widgets::muted(&repo_line)).truncate())
                     .on_hover_text(&root);
             }
             let plural = if run_count == 1 { "run" } else { "runs" };
