@@ -153,11 +153,13 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                             })
                             .response
                             .on_hover_text("Provider for the next run");
+                        // Leave room for Send/Stop (~60 px) so a narrow pane does not overlap them.
+                        let model_width = (ui.available_width() - 70.0).clamp(40.0, 120.0);
                         ui.add(
                             TextEdit::singleline(&mut app.view.model_name)
                                 .hint_text("default model")
                                 .font(egui::FontId::proportional(theme::META))
-                                .desired_width(120.0),
+                                .desired_width(model_width),
                         );
                         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                             match &live_run {

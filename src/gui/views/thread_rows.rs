@@ -1,7 +1,7 @@
 //! The rows of the conversation thread: user turns, run headers (live / interrupted / failed), prose, step
 //! rows that expand, delegation blocks, wave barriers, event bars and the activity line of a live run.
 
-use egui::{Align, Frame, Layout, Margin, RichText, Sense, Stroke, Ui, vec2};
+use egui::{Frame, Margin, RichText, Sense, Stroke, Ui, vec2};
 use egui_commonmark::CommonMarkViewer;
 
 use crate::gui::app::{Action, KataApp};
@@ -151,17 +151,15 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
                 .show(ui, |ui| {
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
-                        ui.label(
-                            RichText::new(format!(
-                                "Interrupted · app exited at {}",
-                                clock_time(at)
-                            ))
-                            .size(theme::META)
-                            .color(theme::WARNING),
-                        );
-                        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        let label = RichText::new(format!(
+                            "Interrupted · app exited at {}",
+                            clock_time(at)
+                        ))
+                        .size(theme::META)
+                        .color(theme::WARNING);
+                        widgets::label_with_action(ui, label, |ui| {
                             if wave_resumes {
-                                ui.label(widgets::muted("Resume from the wave below"));
+                                ui.label(widgets::muted("Resume below"));
                             } else if widgets::quiet_button(ui, "Resume").clicked() {
                                 app.actions.push(Action::Resume(run.id.clone()));
                             }
@@ -184,12 +182,10 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
                 .show(ui, |ui| {
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
-                        ui.label(
-                            RichText::new(format!("Failed · {code}"))
-                                .size(theme::META)
-                                .color(theme::DANGER),
-                        );
-                        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        let label = RichText::new(format!("Failed · {code}"))
+                            .size(theme::META)
+                            .color(theme::DANGER);
+                        widgets::label_with_action(ui, label, |ui| {
                             if widgets::quiet_button(ui, "Retry").clicked() {
                                 app.actions.push(Action::Retry(run.id.clone()));
                             }
@@ -414,14 +410,15 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
             } else {
                 theme::SECONDARY
             };
-            ui.label(RichText::new(title).size(13.0).color(color));
-            if stale && first_unfinished == Some(wave) {
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    if widgets::quiet_button(ui, "Resume unfinished").clicked() {
-                        app.actions.push(Action::Resume(entry.id().clone()));
-                    }
-                });
-            }
+            let title = RichText::new(title).size(13.0).color(color);
+            widgets::label_with_action(ui, title, |ui| {
+                if stale
+                    && first_unfinished == Some(wave)
+                    && widgets::quiet_button(ui, "Resume unfinished").clicked()
+                {
+                    app.actions.push(Action::Resume(entry.id().clone()));
+                }
+            });
         });
         for task in &tasks {
             ui.horizontal(|ui| {
