@@ -795,3 +795,43 @@ fn closing_the_window_records_a_live_run_as_interrupted_before_any_restart() {
         run_status(h.state(), "r1") == Some(RunStatus::Completed)
     });
 }
+
+#[test]
+fn at_the_smallest_window_size_recovery_labels_do_not_run_under_their_buttons() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 1_500));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        send(&mut h, "add retry to the http client");
+        step_until(&mut h, "the delegated tasks", |h| {
+            h.state()
+                .model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&RunId::new("r1")))
+                .is_some_and(|r| !r.view.tasks.is_empty())
+        });
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the interrupted run", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
+    });
+    // The window's minimum size (`gui` sets 900 × 560): the center pane is at its narrowest.
+    h.set_size(egui::vec2(900.0, 560.0));
+    h.run_steps(5);
+    let wave = h.get_by_label_contains("Wave interrupted (");
+    wave.scroll_to_me();
+    h.run_steps(5);
+    let title = h.get_by_label_contains("Wave interrupted (").rect();
+    let resume = h.get_by_label("Resume unfinished").rect();
+    assert!(
+        title.right() <= resume.left(),
+        "the wave title {title:?} runs under its button {resume:?}"
+    );
+    let send = h.get_by_label("Send").rect();
+    assert!(send.right() <= 900.0, "Send is cut off: {send:?}");
+}
