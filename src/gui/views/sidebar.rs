@@ -139,9 +139,10 @@ fn progress(ui: &mut Ui, tasks: &[crate::gui::model::SpecTaskRow]) {
     if tasks.is_empty() {
         p.rect_filled(rect, 2.0, theme::RAISED);
     } else {
-        let gap = 2.0;
         let n = tasks.len() as f32;
-        let seg = (width - gap * (n - 1.0)) / n;
+        // Segments stay at least ~2 px wide: with many tasks the gaps go before the segments do.
+        let gap = if width / n >= 6.0 { 2.0 } else { 0.0 };
+        let seg = ((width - gap * (n - 1.0)) / n).max(0.5);
         for (i, task) in tasks.iter().enumerate() {
             let x = rect.left() + i as f32 * (seg + gap);
             let r = egui::Rect::from_min_size(pos2(x, rect.top()), vec2(seg, rect.height()));
@@ -155,17 +156,7 @@ fn progress(ui: &mut Ui, tasks: &[crate::gui::model::SpecTaskRow]) {
             p.rect_filled(r, 1.5, color);
         }
     }
-    let done = tasks
-        .iter()
-        .filter(|t| t.status == Some(TaskStatus::Completed))
-        .count();
-    let caption = if tasks.is_empty() {
-        "No spec tasks yet".to_owned()
-    } else if done == tasks.len() {
-        format!("All {done} tasks done")
-    } else {
-        format!("{done}/{} tasks done", tasks.len())
-    };
+    let caption = progress_caption(tasks);
     ui.label(widgets::muted(caption));
 }
 
@@ -294,5 +285,68 @@ fn context_section(
                     .color(theme::WARNING),
             );
         }
+    }
+}
+
+/// "3/5 tasks done · 1 running · 1 failed": what the bar's colours mean, in words.
+fn progress_caption(tasks: &[crate::gui::model::SpecTaskRow]) -> String {
+    let count = |status: TaskStatus| tasks.iter().filter(|t| t.status == Some(status)).count();
+    let done = count(TaskStatus::Completed);
+    let mut caption = match tasks.len() {
+        0 => return "No spec tasks yet".to_owned(),
+        1 if done == 1 => "The task is done".to_owned(),
+        n if done == n => format!("All {n} tasks done"),
+        1 => "0/1 task done".to_owned(),
+        n => format!("{done}/{n} tasks done"),
+    };
+    for (status, word) in [
+        (TaskStatus::Running, "running"),
+        (TaskStatus::Failed, "failed"),
+        (TaskStatus::Interrupted, "interrupted"),
+    ] {
+        let n = count(status);
+        if n > 0 {
+            caption.push_str(&format!(" · {n} {word}"));
+        }
+    }
+    caption
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::model::SpecTaskRow;
+
+    fn rows(statuses: &[Option<TaskStatus>]) -> Vec<SpecTaskRow> {
+        statuses
+            .iter()
+            .map(|s| SpecTaskRow {
+                title: "t".into(),
+                status: *s,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_progress_caption_names_what_the_colours_mean() {
+        assert_eq!(progress_caption(&[]), "No spec tasks yet");
+        assert_eq!(
+            progress_caption(&rows(&[Some(TaskStatus::Completed)])),
+            "The task is done"
+        );
+        assert_eq!(progress_caption(&rows(&[None])), "0/1 task done");
+        assert_eq!(
+            progress_caption(&rows(&[
+                Some(TaskStatus::Completed),
+                Some(TaskStatus::Running),
+                Some(TaskStatus::Failed),
+                None,
+            ])),
+            "1/4 tasks done · 1 running · 1 failed"
+        );
+        assert_eq!(
+            progress_caption(&rows(&[Some(TaskStatus::Completed); 3])),
+            "All 3 tasks done"
+        );
     }
 }
