@@ -127,4 +127,31 @@ fn tour() {
         h.run_steps(5);
         shot(&mut h, &out, "05_history");
     }
+    // KATA_TOUR_LIVE=1 (with KATA_OFFLINE_STEP_MS=400): a live run, pictured every half second.
+    if std::env::var("KATA_TOUR_LIVE").is_ok() {
+        h.state_mut().actions.push(Action::SelectTab(0));
+        h.state_mut().view.composer = "add retry with backoff to the http client".into();
+        h.run_steps(2);
+        h.get_by_label("Send").click();
+        let started = Instant::now();
+        let mut n = 0;
+        while started.elapsed() < Duration::from_secs(20) {
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while Instant::now() < deadline {
+                h.step();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            n += 1;
+            shot(&mut h, &out, &format!("06_live_{n:02}"));
+            if h.state()
+                .model
+                .session
+                .as_ref()
+                .is_some_and(|s| !s.runs.iter().any(|r| h.state().model.is_live(&r.view)))
+                && n > 2
+            {
+                break;
+            }
+        }
+    }
 }

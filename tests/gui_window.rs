@@ -835,3 +835,43 @@ fn at_the_smallest_window_size_recovery_labels_do_not_run_under_their_buttons() 
     let send = h.get_by_label("Send").rect();
     assert!(send.right() <= 900.0, "Send is cut off: {send:?}");
 }
+
+#[test]
+fn sending_while_scrolled_up_brings_the_new_run_into_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the first run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    // Open the first run's inspector and scroll up to it: the end of the thread is far below.
+    h.state_mut()
+        .actions
+        .push(kata_cloud::gui::app::Action::Toggle(
+            kata_cloud::gui::model::Expand::Inspector(RunId::new("r1")),
+        ));
+    h.step();
+    h.state_mut().view.scroll_to = Some(kata_cloud::gui::model::ThreadItem::Header(0));
+    h.run_steps(10);
+    assert!(
+        !h.state().view.stick_to_bottom,
+        "the thread should be scrolled up"
+    );
+    h.state_mut().view.composer = "and document the retry policy".into();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(&mut h, "the second run to complete", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    });
+    h.run_steps(10);
+    let line = provenance_of(&h, "r2");
+    let header = h.get_by_label(&line).rect();
+    assert!(
+        header.top() >= 0.0 && header.bottom() <= 800.0,
+        "the new run's header is off screen: {header:?}"
+    );
+}

@@ -87,6 +87,9 @@ pub struct ViewState {
     /// Measured heights of thread rows, for the virtualised thread.
     pub heights: std::collections::HashMap<super::model::ThreadItem, f32>,
     pub stick_to_bottom: bool,
+    /// Scroll the thread to its end on the next frame (after sending: the new run is where the user looks,
+    /// even if they had scrolled up; `stick_to_bottom` alone only keeps an end that was already shown).
+    pub scroll_to_end: bool,
     /// A thread row to bring to the top of the view on the next frame.
     pub scroll_to: Option<super::model::ThreadItem>,
 }
@@ -111,6 +114,7 @@ impl Default for ViewState {
             markdown: CommonMarkCache::default(),
             heights: std::collections::HashMap::new(),
             stick_to_bottom: true,
+            scroll_to_end: false,
             scroll_to: None,
         }
     }
@@ -505,6 +509,8 @@ impl KataApp {
                     model,
                     context_provider: None,
                 }));
+                // Scrolled up, the thread is brought down to the new run; at the end it stays there.
+                self.view.scroll_to_end = !self.view.stick_to_bottom;
                 self.view.stick_to_bottom = true;
             }
             Action::Stop(run_id) => self.send_command(Command::CancelRun { run_id }),
@@ -533,6 +539,8 @@ impl KataApp {
                     model: failed.options.model,
                     context_provider: failed.options.context_provider,
                 }));
+                // Scrolled up, the thread is brought down to the new run; at the end it stays there.
+                self.view.scroll_to_end = !self.view.stick_to_bottom;
                 self.view.stick_to_bottom = true;
             }
             Action::ApplyDraft { run, force } => {

@@ -210,10 +210,18 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
     if scroll_to.is_some() {
         app.view.stick_to_bottom = false;
     }
+    // At the end, the area's own stickiness keeps new rows in view. Scrolled up when the user sent, it
+    // is brought down with a scroll request, repeated until the end is reached (rows measured meanwhile
+    // move it).
+    if scroll_to.is_some() {
+        app.view.scroll_to_end = false;
+    }
+    let to_end = app.view.scroll_to_end;
     let stick = app.view.stick_to_bottom;
-    let output = ScrollArea::vertical()
+    let area = ScrollArea::vertical()
         .id_salt("thread_scroll")
-        .auto_shrink([false, false])
+        .auto_shrink([false, false]);
+    let output = area
         .stick_to_bottom(stick)
         .show_viewport(ui, |ui, viewport| {
             let width = ui.available_width();
@@ -261,6 +269,12 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
                 Rect::from_min_size(origin, vec2(width, y + 24.0)),
                 Sense::hover(),
             );
+            if to_end {
+                ui.scroll_to_rect(
+                    Rect::from_min_size(pos2(origin.x, origin.y + y + 23.0), vec2(width, 1.0)),
+                    Some(Align::BOTTOM),
+                );
+            }
             if remeasured {
                 ui.ctx().request_discard("thread rows measured");
             }
@@ -268,6 +282,9 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
     let at_bottom =
         output.state.clamped_offset().y + output.inner_rect.height() >= output.content_size.y - 4.0;
     app.view.stick_to_bottom = at_bottom;
+    if at_bottom {
+        app.view.scroll_to_end = false;
+    }
 }
 
 fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
