@@ -576,3 +576,302 @@ fn a_new_session_starts_with_an_empty_thread() {
     h.get_by_label("Start with a prompt");
     assert_eq!(h.state().model.session.as_ref().unwrap().sessions.len(), 2);
 }
+
+#[test]
+fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 0));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        assert_eq!(h.state().layout.sidebar_width, 250.0);
+        // Drag the sidebar's edge (x = 250) 90 points to the right, in small moves like a real pointer.
+        let y = 400.0;
+        h.hover_at(egui::pos2(250.0, y));
+        h.run_steps(2);
+        h.drag_at(egui::pos2(250.0, y));
+        h.step();
+        for x in (260..=340).step_by(10) {
+            h.hover_at(egui::pos2(x as f32, y));
+            h.step();
+        }
+        h.drop_at(egui::pos2(340.0, y));
+        h.run_steps(3);
+        let width = h.state().layout.sidebar_width;
+        assert!((335.0..=345.0).contains(&width), "sidebar width {width}");
+        h.get_by_label("Toggle spec pane").click();
+        let store = h.state().engine.store.clone();
+        step_until(&mut h, "the layout to be saved", |_| {
+            store
+                .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
+                .unwrap()
+                .is_some_and(|l| l.sidebar_width == width && !l.spec_open)
+        });
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the session to come back", |h| {
+        h.state().model.session.is_some()
+    });
+    h.run_steps(3);
+    assert!(!h.state().layout.spec_open);
+    // The sidebar is drawn at the saved width: the separator sits where the drag left it.
+    let width = h.state().layout.sidebar_width;
+    assert!((335.0..=345.0).contains(&width), "restored width {width}");
+    let tab = h
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Coordinator")
+        .rect();
+    assert!(
+        tab.left() > width - 1.0,
+        "the center's tab strip starts after the restored sidebar: {tab:?}"
+    );
+}
+
+fn provenance_of(h: &Harness<'_, KataApp>, id: &str) -> String {
+    let app = h.state();
+    let entry = app
+        .model
+        .session
+        .as_ref()
+        .unwrap()
+        .run(&RunId::new(id))
+        .unwrap();
+    kata_cloud::gui::views::thread_rows::provenance(entry, app.model.now)
+}
+
+#[test]
+fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        // A space whose MCP server cannot start: every run falls back to the filesystem with an error.
+        let engine = engine(&data, 0);
+        let (space, _) = spaces::link(
+            &engine.store,
+            engine.clock.as_ref(),
+            &engine.ids,
+            &repo,
+            spaces::LinkOptions {
+                mcp_command: Some("/nonexistent/mcp-server --stdio".into()),
+                ..spaces::LinkOptions::default()
+            },
+        )
+        .unwrap();
+        engine
+            .store
+            .write(|tx| {
+                tx.put_app_state(
+                    ui_state::KEY,
+                    &UiState {
+                        space: Some(space.id.clone()),
+                        ..UiState::default()
+                    },
+                )
+            })
+            .unwrap();
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the saved space to open", |h| {
+        h.state().model.session.is_some()
+    });
+
+    // A very long prompt: one unbroken 3,000-character word, many lines, a markdown table.
+    let long = format!(
+        "retry {}\n{}\n| a | b |\n|---|---|\n| 1 | 2 |",
+        "x".repeat(3_000),
+        "and again ".repeat(500)
+    );
+    send(&mut h, &long);
+    step_until(&mut h, "the long run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    let line = provenance_of(&h, "r1");
+    assert!(line.contains("(fallback from mcp)"), "{line}");
+    h.state_mut()
+        .actions
+        .push(kata_cloud::gui::app::Action::Toggle(
+            kata_cloud::gui::model::Expand::Inspector(RunId::new("r1")),
+        ));
+    h.step();
+    h.state_mut().view.scroll_to = Some(kata_cloud::gui::model::ThreadItem::Header(0));
+    step_until(&mut h, "the inspector", |h| {
+        h.query_by_label_contains("Run inspector · r1").is_some()
+    });
+    h.get_by_label_contains("provider_unavailable · cannot start the MCP server");
+    if let Ok(dir) = std::env::var("KATA_LOOK_DIR") {
+        h.render()
+            .unwrap()
+            .save(format!("{dir}/long_r1.png"))
+            .unwrap();
+    }
+
+    // A prompt that matches nothing: a run with 0 context items.
+    h.state_mut().view.composer.clear();
+    let before = h.state().sent.len();
+    h.state_mut().view.composer = "zzqqxx".into();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(&mut h, "the second prompt to be sent", |h| {
+        h.state().sent.len() > before
+    });
+    step_until(&mut h, "the empty-context run to complete", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    });
+    let line = provenance_of(&h, "r2");
+    assert!(line.contains("(0 snippets)"), "{line}");
+
+    // The space's folder is deleted: the window notices on its I/O thread and says so.
+    std::fs::remove_dir_all(&repo).unwrap();
+    step_until(&mut h, "the missing folder to be noticed", |h| {
+        h.state()
+            .model
+            .session
+            .as_ref()
+            .is_some_and(|s| s.root_missing)
+    });
+    h.get_by_label_contains("Folder missing: ");
+    if let Ok(dir) = std::env::var("KATA_LOOK_DIR") {
+        h.render()
+            .unwrap()
+            .save(format!("{dir}/missing.png"))
+            .unwrap();
+    }
+    // Sending there ends the run (it cannot read the folder) without taking the window down.
+    let before = h.state().sent.len();
+    h.state_mut().view.composer = "add retry to the http client".into();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(&mut h, "the third prompt to be sent", |h| {
+        h.state().sent.len() > before
+    });
+    step_until(&mut h, "the run in the missing folder to end", |h| {
+        run_status(h.state(), "r3").is_some_and(|s| s.is_terminal())
+    });
+    h.run_steps(10);
+}
+
+#[test]
+fn closing_the_window_records_a_live_run_as_interrupted_before_any_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 1_500));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        send(&mut h, "add retry to the http client");
+        step_until(&mut h, "the run to be running", |h| {
+            run_status(h.state(), "r1") == Some(RunStatus::Running)
+        });
+        // Dropping the app is what closing the window does.
+    }
+    // Read the store as the closed window left it: no reconcile at start-up has run yet, so the
+    // interruption was recorded by the window's own shutdown.
+    let clock: kata_cloud::model::SharedClock =
+        Arc::new(ManualClock::new(Timestamp::from_unix_millis(NOW), 0));
+    let stored = {
+        let store = kata_cloud::store::Store::open(&data, clock).unwrap();
+        store.read(|rx| rx.run(&RunId::new("r1"))).unwrap().unwrap()
+    };
+    assert_eq!(stored.status, RunStatus::Interrupted, "{stored:?}");
+    assert!(stored.interrupted_at.is_some());
+    // And it is resumable from the reopened window.
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the interrupted run", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
+    });
+    h.get_by_label_contains("Interrupted · app exited at");
+    let resume = h
+        .query_by_label("Resume")
+        .or_else(|| h.query_by_label("Resume unfinished"))
+        .expect("one recovery action");
+    resume.click();
+    step_until(&mut h, "the resumed run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+}
+
+#[test]
+fn at_the_smallest_window_size_recovery_labels_do_not_run_under_their_buttons() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    {
+        let mut h = harness(engine(&data, 1_500));
+        step_until(&mut h, "the store to be read", |h| h.state().model.started);
+        open_space(&mut h, &repo);
+        send(&mut h, "add retry to the http client");
+        step_until(&mut h, "the delegated tasks", |h| {
+            h.state()
+                .model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&RunId::new("r1")))
+                .is_some_and(|r| !r.view.tasks.is_empty())
+        });
+    }
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the interrupted run", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
+    });
+    // The window's minimum size (`gui` sets 900 × 560): the center pane is at its narrowest.
+    h.set_size(egui::vec2(900.0, 560.0));
+    h.run_steps(5);
+    let wave = h.get_by_label_contains("Wave interrupted (");
+    wave.scroll_to_me();
+    h.run_steps(5);
+    let title = h.get_by_label_contains("Wave interrupted (").rect();
+    let resume = h.get_by_label("Resume unfinished").rect();
+    assert!(
+        title.right() <= resume.left(),
+        "the wave title {title:?} runs under its button {resume:?}"
+    );
+    let send = h.get_by_label("Send").rect();
+    assert!(send.right() <= 900.0, "Send is cut off: {send:?}");
+}
+
+#[test]
+fn sending_while_scrolled_up_brings_the_new_run_into_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
+    send(&mut h, "add retry to the http client");
+    step_until(&mut h, "the first run to complete", |h| {
+        run_status(h.state(), "r1") == Some(RunStatus::Completed)
+    });
+    // Open the first run's inspector and scroll up to it: the end of the thread is far below.
+    h.state_mut()
+        .actions
+        .push(kata_cloud::gui::app::Action::Toggle(
+            kata_cloud::gui::model::Expand::Inspector(RunId::new("r1")),
+        ));
+    h.step();
+    h.state_mut().view.scroll_to = Some(kata_cloud::gui::model::ThreadItem::Header(0));
+    h.run_steps(10);
+    assert!(
+        !h.state().view.stick_to_bottom,
+        "the thread should be scrolled up"
+    );
+    h.state_mut().view.composer = "and document the retry policy".into();
+    h.step();
+    h.get_by_label("Send").click();
+    step_until(&mut h, "the second run to complete", |h| {
+        run_status(h.state(), "r2") == Some(RunStatus::Completed)
+    });
+    h.run_steps(10);
+    let line = provenance_of(&h, "r2");
+    let header = h.get_by_label(&line).rect();
+    assert!(
+        header.top() >= 0.0 && header.bottom() <= 800.0,
+        "the new run's header is off screen: {header:?}"
+    );
+}

@@ -87,6 +87,9 @@ pub struct ViewState {
     /// Measured heights of thread rows, for the virtualised thread.
     pub heights: std::collections::HashMap<super::model::ThreadItem, f32>,
     pub stick_to_bottom: bool,
+    /// Scroll the thread to its end on the next frame (after sending: the new run is where the user looks,
+    /// even if they had scrolled up; `stick_to_bottom` alone only keeps an end that was already shown).
+    pub scroll_to_end: bool,
     /// A thread row to bring to the top of the view on the next frame.
     pub scroll_to: Option<super::model::ThreadItem>,
 }
@@ -111,6 +114,7 @@ impl Default for ViewState {
             markdown: CommonMarkCache::default(),
             heights: std::collections::HashMap::new(),
             stick_to_bottom: true,
+            scroll_to_end: false,
             scroll_to: None,
         }
     }
@@ -224,9 +228,12 @@ impl KataApp {
         }
         let time = ctx.input(|i| i.time);
         self.timers(time);
-        if self.layout != self.saved_layout && self.restored {
+        // A save the full I/O queue refused is tried again next frame (saved_layout stays behind).
+        if self.layout != self.saved_layout
+            && self.restored
+            && self.backend.try_send(Request::SaveUi(self.layout.clone()))
+        {
             self.saved_layout = self.layout.clone();
-            self.backend.send(Request::SaveUi(self.layout.clone()));
         }
         if self.model.any_live() && self.config.animate {
             ctx.request_repaint_after(std::time::Duration::from_millis(60));
@@ -284,9 +291,10 @@ impl KataApp {
         match follow {
             FollowUp::RefreshRun(run) => self.backend.send(Request::RefreshRun { run }),
             FollowUp::CheckStaleness => {
-                if let Some(session) = self.model.session_id() {
+                if let Some(s) = &self.model.session {
                     self.backend.send(Request::CheckStaleness {
-                        session: session.clone(),
+                        session: s.session.id.clone(),
+                        root: s.space.root_path.clone(),
                     });
                 }
             }
@@ -380,13 +388,14 @@ impl KataApp {
                 session,
                 runs,
                 spec,
+                root_missing,
             } => {
                 let current = self.model.session_id() == Some(&session);
                 if current && self.view.spec_dirty_at.is_none() {
                     self.view.spec_buffer =
                         spec.as_ref().map(|s| s.content.clone()).unwrap_or_default();
                 }
-                self.model.set_staleness(&session, runs, spec);
+                self.model.set_staleness(&session, runs, spec, root_missing);
             }
             Reply::Spec(spec) => {
                 if self.view.spec_dirty_at.is_none()
@@ -500,6 +509,8 @@ impl KataApp {
                     model,
                     context_provider: None,
                 }));
+                // Scrolled up, the thread is brought down to the new run; at the end it stays there.
+                self.view.scroll_to_end = !self.view.stick_to_bottom;
                 self.view.stick_to_bottom = true;
             }
             Action::Stop(run_id) => self.send_command(Command::CancelRun { run_id }),
@@ -528,6 +539,8 @@ impl KataApp {
                     model: failed.options.model,
                     context_provider: failed.options.context_provider,
                 }));
+                // Scrolled up, the thread is brought down to the new run; at the end it stays there.
+                self.view.scroll_to_end = !self.view.stick_to_bottom;
                 self.view.stick_to_bottom = true;
             }
             Action::ApplyDraft { run, force } => {

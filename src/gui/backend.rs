@@ -40,6 +40,8 @@ pub enum Request {
     /// Re-derives staleness of the session's runs and reloads its spec.
     CheckStaleness {
         session: SessionId,
+        /// The space's folder, checked for existence on this thread (never on the UI thread).
+        root: std::path::PathBuf,
     },
     ApplyDraft {
         run: RunId,
@@ -61,6 +63,8 @@ pub struct SessionData {
     /// Oldest first.
     pub runs: Vec<RunView>,
     pub spec: Option<SpecRecord>,
+    /// The space's folder is gone (deleted or moved since it was linked).
+    pub root_missing: bool,
 }
 
 /// What the I/O thread answers.
@@ -80,6 +84,7 @@ pub enum Reply {
         session: SessionId,
         runs: Vec<(RunId, Staleness)>,
         spec: Option<SpecRecord>,
+        root_missing: bool,
     },
     /// The spec changed (draft applied or edit saved).
     Spec(SpecRecord),
@@ -144,16 +149,24 @@ impl Backend {
 
     /// Queues a request (never blocks; a full queue drops it with a warning).
     pub fn send(&self, request: Request) {
+        self.try_send(request);
+    }
+
+    /// Like `send`, and says whether the request was queued, so a caller that must not lose it (the
+    /// layout save) can try again next frame.
+    pub fn try_send(&self, request: Request) -> bool {
         let Some(requests) = &self.requests else {
-            return;
+            return false;
         };
         match requests.try_send(request) {
-            Ok(()) => {}
+            Ok(()) => true,
             Err(TrySendError::Full(request)) => {
                 tracing::warn!(?request, "the window's I/O queue is full; request dropped");
+                false
             }
             Err(TrySendError::Disconnected(_)) => {
                 tracing::warn!("the window's I/O thread is gone; request dropped");
+                false
             }
         }
     }
@@ -217,7 +230,7 @@ impl Worker {
                     Err(e) => failed("cannot reload the run", e),
                 }
             }
-            Request::CheckStaleness { session } => match self.staleness(&session) {
+            Request::CheckStaleness { session, root } => match self.staleness(&session, &root) {
                 Ok(reply) => reply,
                 Err(e) => failed("cannot check staleness", e),
             },
@@ -321,16 +334,18 @@ impl Worker {
             }
             Ok((rx.sessions(&space.id)?, runs, rx.spec(&session.id)?))
         })?;
+        let root_missing = !space.root_path.is_dir();
         Ok(SessionData {
             space,
             sessions,
             session,
             runs,
             spec,
+            root_missing,
         })
     }
 
-    fn staleness(&self, session: &SessionId) -> Result<Reply, StoreError> {
+    fn staleness(&self, session: &SessionId, root: &std::path::Path) -> Result<Reply, StoreError> {
         let runs = history::run_summaries(
             &self.store,
             &self.checker,
@@ -347,6 +362,7 @@ impl Worker {
             session: session.clone(),
             runs,
             spec,
+            root_missing: !root.is_dir(),
         })
     }
 

@@ -47,6 +47,8 @@ pub struct SessionState {
     pub runs: Vec<Arc<RunEntry>>,
     index: HashMap<RunId, usize>,
     pub spec: Option<SpecRecord>,
+    /// The space's folder is gone: the sidebar says so (runs there fail until it is back).
+    pub root_missing: bool,
 }
 
 impl SessionState {
@@ -68,6 +70,7 @@ impl SessionState {
             runs,
             index,
             spec: data.spec,
+            root_missing: data.root_missing,
         }
     }
 
@@ -169,6 +172,9 @@ pub enum AgentState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentRow {
     pub name: String,
+    /// Whose avatar (colour and letter) the row shows: the coordinator, or the specialist's name, so a
+    /// specialist looks the same in the sidebar and in the thread's wave rows.
+    pub avatar: String,
     pub delegated: bool,
     pub state: AgentState,
     pub since: Timestamp,
@@ -294,6 +300,7 @@ impl AppModel {
         id: &SessionId,
         runs: Vec<(RunId, Staleness)>,
         spec: Option<SpecRecord>,
+        root_missing: bool,
     ) {
         let Some(session) = self.session.as_mut() else {
             return;
@@ -312,6 +319,10 @@ impl AppModel {
         }
         if session.spec != spec {
             session.spec = spec;
+            changed = true;
+        }
+        if session.root_missing != root_missing {
+            session.root_missing = root_missing;
             changed = true;
         }
         if changed {
@@ -529,6 +540,7 @@ impl AppModel {
         let live = self.is_live(view);
         let coordinator = AgentRow {
             name: "Coordinator".to_owned(),
+            avatar: "Coordinator".to_owned(),
             delegated: false,
             state: run_agent_state(view.run.status, live),
             since: view.run.updated_at,
@@ -558,6 +570,7 @@ impl AppModel {
             };
             rows.push(AgentRow {
                 name: format!("{} · {}", capitalise(&task.specialist), task.title),
+                avatar: capitalise(&task.specialist),
                 delegated: true,
                 state,
                 since: task.updated_at,
@@ -640,7 +653,32 @@ pub fn first_line(text: &str) -> String {
     out
 }
 
-fn capitalise(s: &str) -> String {
+/// The sidebar's repository line under the space name (mock 04: `owner/name`): the origin's last two
+/// path segments, else the local branch, else "plain folder". Never the absolute path (that is the
+/// hover text), so the line is short and the same on every machine.
+pub fn repo_line(space: &crate::model::Space) -> String {
+    let Some(repo) = &space.repo else {
+        return "plain folder".to_owned();
+    };
+    if let Some(origin) = repo
+        .origin
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        let origin = origin.trim_end_matches('/').trim_end_matches(".git");
+        let parts: Vec<&str> = origin.split(['/', ':']).filter(|p| !p.is_empty()).collect();
+        let tail = parts.len().saturating_sub(2);
+        return parts.get(tail..).unwrap_or_default().join("/");
+    }
+    match &repo.default_branch {
+        Some(branch) => format!("local repository · {branch}"),
+        None => "local repository".to_owned(),
+    }
+}
+
+/// `implementor` → `Implementor` (specialist names as the window shows them).
+pub fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
@@ -731,6 +769,7 @@ mod tests {
             session,
             runs: Vec::new(),
             spec: None,
+            root_missing: false,
         });
         (model, run)
     }
@@ -838,5 +877,26 @@ mod tests {
             "11:06 UTC"
         );
         assert_eq!(first_line("\n# Goal\nmore"), "Goal");
+    }
+
+    #[test]
+    fn the_repo_line_is_short_and_machine_independent() {
+        let (model, _) = model_with_session();
+        let mut space = model.session.as_ref().unwrap().space.clone();
+        assert_eq!(repo_line(&space), "plain folder");
+        let repo = |origin: Option<&str>, branch: Option<&str>| {
+            Some(crate::model::RepoInfo {
+                origin: origin.map(str::to_owned),
+                default_branch: branch.map(str::to_owned),
+            })
+        };
+        space.repo = repo(None, Some("main"));
+        assert_eq!(repo_line(&space), "local repository · main");
+        space.repo = repo(Some("git@github.com:gannonh/kata-cloud.git"), Some("main"));
+        assert_eq!(repo_line(&space), "gannonh/kata-cloud");
+        space.repo = repo(Some("https://github.com/gannonh/kata-cloud/"), None);
+        assert_eq!(repo_line(&space), "gannonh/kata-cloud");
+        space.repo = repo(Some("   "), None);
+        assert_eq!(repo_line(&space), "local repository");
     }
 }

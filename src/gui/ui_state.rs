@@ -34,6 +34,11 @@ pub struct UiState {
     pub active_tab: usize,
     pub sidebar_open: bool,
     pub spec_open: bool,
+    /// Width of the left sidebar in whole points (UI.md: 220–480, default 250).
+    pub sidebar_width: f32,
+    /// Width of the right spec pane in whole points; `None` until the user resizes it (then it opens at
+    /// half of the remaining width).
+    pub spec_width: Option<f32>,
     /// Drafts the user dismissed (their cards stay hidden).
     pub dismissed_drafts: Vec<RunId>,
 }
@@ -47,6 +52,8 @@ impl Default for UiState {
             active_tab: 0,
             sidebar_open: true,
             spec_open: true,
+            sidebar_width: crate::gui::theme::SIDEBAR_DEFAULT,
+            spec_width: None,
             dismissed_drafts: Vec::new(),
         }
     }

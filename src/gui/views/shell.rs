@@ -19,25 +19,49 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         return;
     }
     if app.layout.sidebar_open {
-        Panel::left("sidebar")
+        // The panel remembers its width in egui memory for this process; the layout carries it across
+        // restarts (egui memory is not persisted), so the saved width is the default on the first frame.
+        let width = app
+            .layout
+            .sidebar_width
+            .clamp(theme::SIDEBAR_MIN, theme::SIDEBAR_MAX);
+        let shown = Panel::left("sidebar")
             .resizable(true)
-            .default_size(theme::SIDEBAR_DEFAULT)
+            .default_size(width)
             .size_range(theme::SIDEBAR_MIN..=theme::SIDEBAR_MAX)
             .frame(Frame::NONE.fill(theme::CHROME))
             .show(ui, |ui| sidebar::show(app, ui));
+        let width = shown.response.rect.width();
+        remember_width(ui, width, app.layout.sidebar_width, |w| {
+            app.layout.sidebar_width = w;
+        });
     }
     if app.layout.spec_open {
+        let max = (ui.available_width() - 320.0).max(280.0);
         let half = (ui.available_width() * 0.5).max(280.0);
-        Panel::right("spec_pane")
+        let default = app.layout.spec_width.unwrap_or(half).clamp(260.0, max);
+        let shown = Panel::right("spec_pane")
             .resizable(true)
-            .default_size(half)
-            .size_range(260.0..=(ui.available_width() - 320.0).max(280.0))
+            .default_size(default)
+            .size_range(260.0..=max)
             .frame(Frame::NONE.fill(theme::PANE))
             .show(ui, |ui| spec_pane::show(app, ui));
+        let width = shown.response.rect.width();
+        remember_width(ui, width, default, |w| app.layout.spec_width = Some(w));
     }
     CentralPanel::default()
         .frame(Frame::NONE.fill(theme::PANE))
         .show(ui, |ui| thread::show(app, ui));
+}
+
+/// Records a pane width the user dragged to, once the pointer is released (so a drag is saved once, and a
+/// window resize that squeezes a pane does not overwrite the width the user chose).
+fn remember_width(ui: &Ui, width: f32, saved: f32, set: impl FnOnce(f32)) {
+    let width = width.round();
+    let released = ui.input(|i| i.pointer.any_released() && !i.pointer.any_down());
+    if released && (width - saved).abs() >= 1.0 {
+        set(width);
+    }
 }
 
 fn title_bar(app: &mut KataApp, ui: &mut Ui) {

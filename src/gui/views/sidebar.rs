@@ -16,6 +16,9 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         return;
     };
     let space_name = session.space.name.clone();
+    let root = session.space.root_path.display().to_string();
+    let repo_line = crate::gui::model::repo_line(&session.space);
+    let root_missing = session.root_missing;
     let session_label = session.session.label.clone();
     let run_count = session.runs.len();
     let provider = session.space.context_provider;
@@ -43,6 +46,26 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     .color(theme::TEXT)
                     .strong(),
             );
+            // UI.md: space name + repo. A folder deleted or moved since linking is said here, once.
+            if root_missing {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("Folder missing: {root}"))
+                            .size(theme::META)
+                            .color(theme::WARNING),
+                    )
+                    .truncate(),
+                );
+                ui.add(
+                    egui::Label::new(widgets::muted(
+                        "Runs here fail until it is back; or link its new place from Home.",
+                    ))
+                    .wrap(),
+                );
+            } else {
+                ui.add(egui::Label::new(widgets::muted(&repo_line)).truncate())
+                    .on_hover_text(&root);
+            }
             let plural = if run_count == 1 { "run" } else { "runs" };
             ui.label(widgets::muted(format!(
                 "{session_label} · {run_count} {plural}"
@@ -116,9 +139,10 @@ fn progress(ui: &mut Ui, tasks: &[crate::gui::model::SpecTaskRow]) {
     if tasks.is_empty() {
         p.rect_filled(rect, 2.0, theme::RAISED);
     } else {
-        let gap = 2.0;
         let n = tasks.len() as f32;
-        let seg = (width - gap * (n - 1.0)) / n;
+        // Segments stay at least ~2 px wide: with many tasks the gaps go before the segments do.
+        let gap = if width / n >= 6.0 { 2.0 } else { 0.0 };
+        let seg = ((width - gap * (n - 1.0)) / n).max(0.5);
         for (i, task) in tasks.iter().enumerate() {
             let x = rect.left() + i as f32 * (seg + gap);
             let r = egui::Rect::from_min_size(pos2(x, rect.top()), vec2(seg, rect.height()));
@@ -132,17 +156,7 @@ fn progress(ui: &mut Ui, tasks: &[crate::gui::model::SpecTaskRow]) {
             p.rect_filled(r, 1.5, color);
         }
     }
-    let done = tasks
-        .iter()
-        .filter(|t| t.status == Some(TaskStatus::Completed))
-        .count();
-    let caption = if tasks.is_empty() {
-        "No spec tasks yet".to_owned()
-    } else if done == tasks.len() {
-        format!("All {done} tasks done")
-    } else {
-        format!("{done}/{} tasks done", tasks.len())
-    };
+    let caption = progress_caption(tasks);
     ui.label(widgets::muted(caption));
 }
 
@@ -173,7 +187,7 @@ fn agents_section(
                     if agent.delegated {
                         ui.add_space(10.0);
                     }
-                    let rect = widgets::avatar(ui, &agent.name);
+                    let rect = widgets::avatar(ui, &agent.avatar);
                     widgets::paint_state_dot(
                         ui,
                         pos2(rect.right() - 1.0, rect.top() + 1.0),
@@ -271,5 +285,68 @@ fn context_section(
                     .color(theme::WARNING),
             );
         }
+    }
+}
+
+/// "3/5 tasks done · 1 running · 1 failed": what the bar's colours mean, in words.
+fn progress_caption(tasks: &[crate::gui::model::SpecTaskRow]) -> String {
+    let count = |status: TaskStatus| tasks.iter().filter(|t| t.status == Some(status)).count();
+    let done = count(TaskStatus::Completed);
+    let mut caption = match tasks.len() {
+        0 => return "No spec tasks yet".to_owned(),
+        1 if done == 1 => "The task is done".to_owned(),
+        n if done == n => format!("All {n} tasks done"),
+        1 => "0/1 task done".to_owned(),
+        n => format!("{done}/{n} tasks done"),
+    };
+    for (status, word) in [
+        (TaskStatus::Running, "running"),
+        (TaskStatus::Failed, "failed"),
+        (TaskStatus::Interrupted, "interrupted"),
+    ] {
+        let n = count(status);
+        if n > 0 {
+            caption.push_str(&format!(" · {n} {word}"));
+        }
+    }
+    caption
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::model::SpecTaskRow;
+
+    fn rows(statuses: &[Option<TaskStatus>]) -> Vec<SpecTaskRow> {
+        statuses
+            .iter()
+            .map(|s| SpecTaskRow {
+                title: "t".into(),
+                status: *s,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_progress_caption_names_what_the_colours_mean() {
+        assert_eq!(progress_caption(&[]), "No spec tasks yet");
+        assert_eq!(
+            progress_caption(&rows(&[Some(TaskStatus::Completed)])),
+            "The task is done"
+        );
+        assert_eq!(progress_caption(&rows(&[None])), "0/1 task done");
+        assert_eq!(
+            progress_caption(&rows(&[
+                Some(TaskStatus::Completed),
+                Some(TaskStatus::Running),
+                Some(TaskStatus::Failed),
+                None,
+            ])),
+            "1/4 tasks done · 1 running · 1 failed"
+        );
+        assert_eq!(
+            progress_caption(&rows(&[Some(TaskStatus::Completed); 3])),
+            "All 3 tasks done"
+        );
     }
 }

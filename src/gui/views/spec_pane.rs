@@ -307,10 +307,15 @@ fn draft_card(app: &mut KataApp, ui: &mut Ui) {
             .color(text_color),
         );
         if let Some(reason) = entry.view.stale.reasons.first() {
-            ui.label(
-                RichText::new(stale_reason(reason.kind, &reason.detail))
-                    .size(theme::META)
-                    .color(theme::WARNING),
+            // One reason label; how many more there are (the run inspector lists them all).
+            let more = entry.view.stale.reasons.len() - 1;
+            let mut text = stale_reason(reason.kind, &reason.detail);
+            if more > 0 {
+                text.push_str(&format!(" (+{more} more)"));
+            }
+            ui.add(
+                egui::Label::new(RichText::new(text).size(theme::META).color(theme::WARNING))
+                    .truncate(),
             );
         }
         let preview: Vec<&str> = draft
@@ -319,7 +324,8 @@ fn draft_card(app: &mut KataApp, ui: &mut Ui) {
             .filter(|l| !l.trim().is_empty())
             .take(3)
             .collect();
-        ui.label(widgets::muted(preview.join(" · ")));
+        // One line, cut with an ellipsis: a draft with a very long line must not grow the card.
+        ui.add(egui::Label::new(widgets::muted(preview.join(" · "))).truncate());
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             if confirming {

@@ -17,6 +17,8 @@ use super::widgets::{self, Icon};
 /// Estimated height of a row not measured yet.
 const ESTIMATE: f32 = 36.0;
 const SIDE: f32 = 20.0;
+/// The composer's text grows up to this height, then scrolls.
+const COMPOSER_MAX_HEIGHT: f32 = 180.0;
 
 pub fn show(app: &mut KataApp, ui: &mut Ui) {
     tab_strip(app, ui);
@@ -76,19 +78,22 @@ fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
                 .inner_margin(Margin::symmetric(12, 0)),
         )
         .show(ui, |ui| {
+            // The breadcrumb names what the active tab shows.
+            let history = app.layout.tabs.get(app.layout.active_tab) == Some(&Tab::History);
+            let (section, item, note) = if history {
+                ("RUNS", "History", "this session, newest first")
+            } else {
+                ("AGENTS", "Coordinator", "Coordinator agent")
+            };
             ui.horizontal_centered(|ui| {
                 ui.label(
-                    RichText::new("AGENTS")
+                    RichText::new(section)
                         .size(theme::LABEL)
                         .color(theme::MUTED),
                 );
                 ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
-                ui.label(
-                    RichText::new("Coordinator")
-                        .size(theme::META)
-                        .color(theme::TEXT),
-                );
-                ui.label(widgets::muted("Coordinator agent"));
+                ui.label(RichText::new(item).size(theme::META).color(theme::TEXT));
+                ui.label(widgets::muted(note));
             });
         });
 }
@@ -118,17 +123,26 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                         && ui.input_mut(|i| {
                             !i.modifiers.shift && i.consume_key(Modifiers::NONE, Key::Enter)
                         });
-                    ui.add(
-                        TextEdit::multiline(&mut app.view.composer)
-                            .id(id)
-                            .hint_text("Ask anything or describe a change (Enter sends, Shift+Enter for a new line)")
-                            .desired_rows(3)
-                            .desired_width(f32::INFINITY)
-                            .frame(Frame::NONE),
-                    );
+                    // A long prompt scrolls inside the composer instead of growing it past the window
+                    // (which pushed the Send row off screen).
+                    ScrollArea::vertical()
+                        .id_salt("composer_scroll")
+                        .max_height(COMPOSER_MAX_HEIGHT)
+                        .show(ui, |ui| {
+                            ui.add(
+                                TextEdit::multiline(&mut app.view.composer)
+                                    .id(id)
+                                    .hint_text("Ask anything or describe a change (Enter sends, Shift+Enter for a new line)")
+                                    .desired_rows(3)
+                                    .desired_width(f32::INFINITY)
+                                    .frame(Frame::NONE),
+                            );
+                        });
                     let mut send = enter;
                     ui.horizontal(|ui| {
-                        egui::ComboBox::new("provider_picker", widgets::muted("provider"))
+                        // Provider, then model: no trailing label (egui puts a combo's label after it, where
+                        // it read as the model field's name); the tooltips say what each one picks.
+                        egui::ComboBox::from_id_salt("provider_picker")
                             .selected_text(RichText::new(&app.view.provider).size(theme::META))
                             .width(130.0)
                             .show_ui(ui, |ui| {
@@ -136,12 +150,16 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
                                     let name = p.as_str();
                                     ui.selectable_value(&mut app.view.provider, name.to_owned(), name);
                                 }
-                            });
+                            })
+                            .response
+                            .on_hover_text("Provider for the next run");
+                        // Leave room for Send/Stop (~60 px) so a narrow pane does not overlap them.
+                        let model_width = (ui.available_width() - 70.0).clamp(40.0, 120.0);
                         ui.add(
                             TextEdit::singleline(&mut app.view.model_name)
                                 .hint_text("default model")
                                 .font(egui::FontId::proportional(theme::META))
-                                .desired_width(120.0),
+                                .desired_width(model_width),
                         );
                         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                             match &live_run {
@@ -192,10 +210,18 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
     if scroll_to.is_some() {
         app.view.stick_to_bottom = false;
     }
+    // At the end, the area's own stickiness keeps new rows in view. Scrolled up when the user sent, it
+    // is brought down with a scroll request, repeated until the end is reached (rows measured meanwhile
+    // move it).
+    if scroll_to.is_some() {
+        app.view.scroll_to_end = false;
+    }
+    let to_end = app.view.scroll_to_end;
     let stick = app.view.stick_to_bottom;
-    let output = ScrollArea::vertical()
+    let area = ScrollArea::vertical()
         .id_salt("thread_scroll")
-        .auto_shrink([false, false])
+        .auto_shrink([false, false]);
+    let output = area
         .stick_to_bottom(stick)
         .show_viewport(ui, |ui, viewport| {
             let width = ui.available_width();
@@ -243,6 +269,12 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
                 Rect::from_min_size(origin, vec2(width, y + 24.0)),
                 Sense::hover(),
             );
+            if to_end {
+                ui.scroll_to_rect(
+                    Rect::from_min_size(pos2(origin.x, origin.y + y + 23.0), vec2(width, 1.0)),
+                    Some(Align::BOTTOM),
+                );
+            }
             if remeasured {
                 ui.ctx().request_discard("thread rows measured");
             }
@@ -250,6 +282,9 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
     let at_bottom =
         output.state.clamped_offset().y + output.inner_rect.height() >= output.content_size.y - 4.0;
     app.view.stick_to_bottom = at_bottom;
+    if at_bottom {
+        app.view.scroll_to_end = false;
+    }
 }
 
 fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
@@ -306,22 +341,50 @@ fn history(app: &mut KataApp, ui: &mut Ui) {
                     continue;
                 };
                 let run = &entry.view.run;
+                // The same margin on the right as on the left, so long prompts end in an ellipsis
+                // before the pane's edge.
+                let width = (ui.available_width() - 2.0 * SIDE).max(0.0);
                 ui.horizontal(|ui| {
                     ui.add_space(SIDE);
-                    ui.label(
-                        RichText::new(run.id.short())
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
-                    );
-                    ui.label(widgets::meta(run.status.as_str()));
-                    ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
-                    ui.add(
-                        egui::Label::new(
-                            RichText::new(crate::gui::model::first_line(&run.prompt)).size(13.0),
-                        )
-                        .truncate(),
-                    );
+                    let row = egui::Layout::left_to_right(egui::Align::Center);
+                    ui.allocate_ui_with_layout(vec2(width, 20.0), row, |ui| {
+                        ui.label(
+                            RichText::new(run.id.short())
+                                .font(theme::mono())
+                                .color(theme::SECONDARY),
+                        );
+                        // A fixed-width status column, coloured like the run header's pill, so the
+                        // prompts line up.
+                        ui.allocate_ui_with_layout(vec2(84.0, 20.0), row, |ui| {
+                            ui.set_min_width(84.0);
+                            ui.label(
+                                RichText::new(run.status.as_str())
+                                    .size(theme::META)
+                                    .color(status_color(run.status)),
+                            );
+                        });
+                        ui.label(widgets::muted(crate::gui::model::age(now, run.created_at)));
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(crate::gui::model::first_line(&run.prompt))
+                                    .size(13.0),
+                            )
+                            .truncate(),
+                        );
+                    });
                 });
             }
         });
+}
+
+/// The colour of a run status word (the same tokens as the run header's pill).
+fn status_color(status: crate::model::RunStatus) -> egui::Color32 {
+    use crate::model::RunStatus;
+    match status {
+        RunStatus::Queued | RunStatus::Running => theme::RUNNING,
+        RunStatus::Completed => theme::SUCCESS,
+        RunStatus::Failed => theme::DANGER,
+        RunStatus::Interrupted => theme::WARNING,
+        RunStatus::Cancelled => theme::MUTED,
+    }
 }

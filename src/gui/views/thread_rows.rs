@@ -1,7 +1,7 @@
 //! The rows of the conversation thread: user turns, run headers (live / interrupted / failed), prose, step
 //! rows that expand, delegation blocks, wave barriers, event bars and the activity line of a live run.
 
-use egui::{Align, Frame, Layout, Margin, RichText, Sense, Stroke, Ui, vec2};
+use egui::{Frame, Margin, RichText, Sense, Stroke, Ui, vec2};
 use egui_commonmark::CommonMarkViewer;
 
 use crate::gui::app::{Action, KataApp};
@@ -142,28 +142,31 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
     match run.status {
         RunStatus::Interrupted => {
             let at = run.interrupted_at.unwrap_or(run.updated_at);
-            Frame::NONE
-                .stroke(Stroke::new(1.0, theme::WARNING.gamma_multiply(0.5)))
+            // One recovery action per run: with unfinished delegated tasks it sits on the wave barrier
+            // ("Resume unfinished"), otherwise here.
+            let wave_resumes = entry.view.tasks.iter().any(|t| !t.status.is_terminal());
+            let shown = Frame::NONE
                 .corner_radius(4)
                 .inner_margin(Margin::symmetric(10, 6))
                 .show(ui, |ui| {
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
-                        ui.label(
-                            RichText::new(format!(
-                                "Interrupted · app exited at {}",
-                                clock_time(at)
-                            ))
-                            .size(theme::META)
-                            .color(theme::WARNING),
-                        );
-                        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                            if widgets::quiet_button(ui, "Resume").clicked() {
+                        let label = RichText::new(format!(
+                            "Interrupted · app exited at {}",
+                            clock_time(at)
+                        ))
+                        .size(theme::META)
+                        .color(theme::WARNING);
+                        widgets::label_with_action(ui, label, |ui| {
+                            if wave_resumes {
+                                ui.label(widgets::muted("Resume below"));
+                            } else if widgets::quiet_button(ui, "Resume").clicked() {
                                 app.actions.push(Action::Resume(run.id.clone()));
                             }
                         });
                     });
                 });
+            widgets::dashed_rect(ui, shown.response.rect, theme::WARNING.gamma_multiply(0.7));
         }
         RunStatus::Failed => {
             let (code, message, remediation) = run
@@ -179,12 +182,10 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
                 .show(ui, |ui| {
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
-                        ui.label(
-                            RichText::new(format!("Failed · {code}"))
-                                .size(theme::META)
-                                .color(theme::DANGER),
-                        );
-                        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        let label = RichText::new(format!("Failed · {code}"))
+                            .size(theme::META)
+                            .color(theme::DANGER);
+                        widgets::label_with_action(ui, label, |ui| {
                             if widgets::quiet_button(ui, "Retry").clicked() {
                                 app.actions.push(Action::Retry(run.id.clone()));
                             }
@@ -373,16 +374,7 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
     let started = tasks
         .iter()
         .any(|t| t.times_started() > 0 || t.status.is_terminal());
-    let title = if finished == total {
-        format!("Wave {wave} finished ({done}/{total})")
-    } else if !started && (interrupted || live) {
-        format!("Wave {wave} waits for the wave before it")
-    } else if interrupted {
-        format!("Wave interrupted ({done}/{total} finished)")
-    } else {
-        format!("Waiting for all ({finished}/{total})")
-    };
-    // Exactly one recovery action per run: on its first unfinished wave.
+    // The recovery action goes on the run's first unfinished wave only (one action per run).
     let first_unfinished = entry
         .view
         .tasks
@@ -390,6 +382,19 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
         .filter(|t| !t.status.is_terminal())
         .map(|t| t.wave)
         .min();
+    let earlier_unfinished = first_unfinished.is_some_and(|w| w < wave);
+    let title = if finished == total {
+        format!("Wave {wave} finished ({done}/{total})")
+    } else if !started && earlier_unfinished && (interrupted || live) {
+        format!("Wave {wave} waits for the wave before it")
+    } else if interrupted {
+        // Started or not, this wave stopped with the run: say how far it got.
+        format!("Wave interrupted ({done}/{total} finished)")
+    } else if !started && live {
+        format!("Wave {wave} waits for the wave before it")
+    } else {
+        format!("Waiting for all ({finished}/{total})")
+    };
     let stale = interrupted && finished < total;
     let frame = Frame::NONE
         .fill(theme::CHROME)
@@ -405,20 +410,21 @@ pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u3
             } else {
                 theme::SECONDARY
             };
-            ui.label(RichText::new(title).size(13.0).color(color));
-            if stale && first_unfinished == Some(wave) {
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    if widgets::quiet_button(ui, "Resume unfinished").clicked() {
-                        app.actions.push(Action::Resume(entry.id().clone()));
-                    }
-                });
-            }
+            let title = RichText::new(title).size(13.0).color(color);
+            widgets::label_with_action(ui, title, |ui| {
+                if stale
+                    && first_unfinished == Some(wave)
+                    && widgets::quiet_button(ui, "Resume unfinished").clicked()
+                {
+                    app.actions.push(Action::Resume(entry.id().clone()));
+                }
+            });
         });
         for task in &tasks {
             ui.horizontal(|ui| {
                 ui.add_space(6.0);
                 widgets::task_glyph(ui, Some(task.status), live);
-                widgets::avatar(ui, &task.title);
+                widgets::avatar(ui, &crate::gui::model::capitalise(&task.specialist));
                 let color = if stale { theme::MUTED } else { theme::TEXT };
                 ui.add(
                     egui::Label::new(RichText::new(&task.title).size(13.0).color(color)).truncate(),
@@ -455,10 +461,15 @@ pub(super) fn event_bar(ui: &mut Ui, entry: &RunEntry, t: usize) {
                 let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
                 ui.painter()
                     .circle_filled(rect.center(), 3.0, theme::SUCCESS);
-                ui.label(
-                    RichText::new(format!("{} finished", task.title))
-                        .size(13.0)
-                        .color(theme::SECONDARY),
+                // UI.md: "<agent> finished"; the task title follows, cut with an ellipsis to the bar.
+                let agent = crate::gui::model::capitalise(&task.specialist);
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{agent} finished · {}", task.title))
+                            .size(13.0)
+                            .color(theme::SECONDARY),
+                    )
+                    .truncate(),
                 );
             });
         });

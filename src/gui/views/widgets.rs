@@ -308,3 +308,16 @@ pub fn pulse(ui: &Ui, animate: bool) -> f32 {
     let t = ui.input(|i| i.time) as f32;
     0.5 + 0.5 * (t * 4.0).sin()
 }
+
+/// A row with a label on the left and an action on the right. The action is laid out first so the label
+/// gets only the room left and ends in an ellipsis instead of running under the button in a narrow pane.
+pub fn label_with_action<R>(ui: &mut Ui, label: RichText, action: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        let result = action(ui);
+        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+            ui.add(egui::Label::new(label).truncate());
+        });
+        result
+    })
+    .inner
+}
