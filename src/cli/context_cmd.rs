@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
     } else {
         let mut header = format!(
             "{} from {}",
-            output::count(result.items.len(), "item"),
+            crate::model::view::count(result.items.len(), "item"),
             result.provider
         );
         if let Some(f) = result.fallback_from {

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use serde::Serialize;
 
 use super::CliError;
+use crate::model::view::count;
 use crate::model::{RunStatus, RunSummary, RunView, Space, Timestamp};
 use crate::protocol::Event;
 
@@ -74,15 +75,6 @@ fn one_line(s: &str, max: usize) -> String {
     } else {
         let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
-    }
-}
-
-/// `1 snippet`, `3 snippets`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

@@ -61,3 +61,12 @@ impl RunSummary {
         }
     }
 }
+
+/// A count with its noun, as every client phrases it: `1 snippet`, `3 snippets`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

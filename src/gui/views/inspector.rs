@@ -1,6 +1,7 @@
 //! The run inspector: everything recorded about one run — prompt, lifecycle timeline, provider execution,
 //! context items and diagnostics, delegated tasks with their timelines and errors, and the draft's state.
 
+use crate::model::view::count;
 use egui::{Frame, Margin, RichText, Stroke, Ui};
 
 use crate::gui::model::{RunEntry, clock_time, duration};
@@ -97,7 +98,7 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
             if let Some(from) = ctx.fallback_from {
                 line.push_str(&format!(" (fallback from {from})"));
             }
-            line.push_str(&format!(" · {} snippets", ctx.items.len()));
+            line.push_str(&format!(" · {}", count(ctx.items.len(), "snippet")));
             ui.label(widgets::meta(line));
             for item in ctx.items.iter().take(ITEMS_SHOWN) {
                 ui.label(

@@ -1,5 +1,6 @@
 //! Left sidebar: space name, task progress bar with caption, and the Agents / Context sections.
 
+use crate::model::view::count;
 use egui::{Frame, Margin, RichText, ScrollArea, Sense, Ui, pos2, vec2};
 
 use crate::gui::app::{Action, KataApp, SidebarSection};
@@ -271,7 +272,7 @@ fn context_section(
     }) = last
     {
         let mut line = match resolved {
-            Some(p) => format!("Last run: {p} ({n} snippets)"),
+            Some(p) => format!("Last run: {p} ({})", count(n, "snippet")),
             None => "Last run: no context yet".to_owned(),
         };
         if let Some(from) = fallback {

@@ -2,6 +2,7 @@
 //! draft card (fresh: Apply / Dismiss; stale: dashed, a reason, Apply anyway with confirmation); an edit
 //! mode whose text autosaves off the UI thread.
 
+use crate::model::view::count;
 use egui::{
     Align, Frame, Layout, Margin, Panel, RichText, ScrollArea, Sense, Stroke, TextEdit, Ui, vec2,
 };
@@ -253,7 +254,7 @@ fn footer(app: &KataApp, ui: &mut Ui, run: &crate::model::RunId, at: crate::mode
                 .run
                 .context
                 .resolved_provider
-                .map(|p| format!("{p} ({} snippets)", r.view.run.context.items.len()))
+                .map(|p| format!("{p} ({})", count(r.view.run.context.items.len(), "snippet")))
         })
         .unwrap_or_else(|| "unknown".to_owned());
     ui.separator();
@@ -281,7 +282,7 @@ fn draft_card(app: &mut KataApp, ui: &mut Ui) {
     };
     let stale = entry.view.stale.is_stale;
     let context = match run.context.resolved_provider {
-        Some(p) => format!("{p} ({} snippets)", run.context.items.len()),
+        Some(p) => format!("{p} ({})", count(run.context.items.len(), "snippet")),
         None => "none".to_owned(),
     };
     let text_color = if stale { theme::SECONDARY } else { theme::TEXT };

@@ -1,6 +1,7 @@
 //! The rows of the conversation thread: user turns, run headers (live / interrupted / failed), prose, step
 //! rows that expand, delegation blocks, wave barriers, event bars and the activity line of a live run.
 
+use crate::model::view::count;
 use egui::{Frame, Margin, RichText, Sense, Stroke, Ui, vec2};
 use egui_commonmark::CommonMarkViewer;
 
@@ -53,7 +54,7 @@ pub fn provenance(entry: &RunEntry, now: crate::model::Timestamp) -> String {
     let status = capitalised(run.status.as_str());
     let context = match run.context.resolved_provider {
         Some(p) => {
-            let mut c = format!("{p} ({} snippets)", run.context.items.len());
+            let mut c = format!("{p} ({})", count(run.context.items.len(), "snippet"));
             if let Some(from) = run.context.fallback_from {
                 c.push_str(&format!(" (fallback from {from})"));
             }
@@ -224,7 +225,7 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
         Step::Context => (
             "Retrieve context",
             match (run.context.resolved_provider, &run.context.error) {
-                (Some(p), _) => format!("{p} · {} snippets", run.context.items.len()),
+                (Some(p), _) => format!("{p} · {}", count(run.context.items.len(), "snippet")),
                 (None, Some(e)) => format!("failed: {}", e.code),
                 (None, None) => "pending".to_owned(),
             },
