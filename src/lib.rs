@@ -14,4 +14,5 @@ pub mod orchestrator;
 pub mod protocol;
 pub mod provider;
 pub mod spaces;
+pub mod specs;
 pub mod store;

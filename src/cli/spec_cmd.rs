@@ -6,7 +6,6 @@ use crate::cli::CliError;
 use crate::context::SourceChecker;
 use crate::history;
 use crate::model::{RunId, SessionId, SpecRecord};
-use crate::store::StoreError;
 
 pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
     let engine = ctx.engine()?;
@@ -52,37 +51,7 @@ pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
                     reasons.join("; ")
                 )));
             }
-            let now = engine.clock.now();
-            engine.store.write(|tx| {
-                let mut run = tx.existing_run(&id)?;
-                let Some(draft) = run.draft.as_mut() else {
-                    return Err(StoreError::NotFound {
-                        kind: "draft",
-                        id: id.to_string(),
-                    });
-                };
-                let current = tx.spec(&run.session_id)?;
-                // Applying the draft that is already the spec changes nothing (no new revision).
-                if let Some(spec) = current.as_ref().filter(|s| {
-                    s.applied_from_run.as_ref() == Some(&id) && s.content == draft.content
-                }) {
-                    return Ok(spec.clone());
-                }
-                draft.applied_at = Some(now);
-                draft.apply_error = None;
-                let content = draft.content.clone();
-                let revision = current.map_or(0, |s| s.revision) + 1;
-                let spec = SpecRecord {
-                    session_id: run.session_id.clone(),
-                    content,
-                    revision,
-                    applied_from_run: Some(id.clone()),
-                    updated_at: now,
-                };
-                tx.put_spec(&spec)?;
-                tx.put_run(&run)?;
-                Ok(spec)
-            })?
+            crate::specs::apply_draft(&engine.store, &id, engine.clock.now())?
         }
     };
     if ctx.json {

@@ -379,48 +379,12 @@ impl Worker {
                 id.short()
             ));
         }
-        let now = self.clock.now();
-        self.store
-            .write(|tx| {
-                let mut run = tx.existing_run(id)?;
-                let Some(draft) = run.draft.as_mut() else {
-                    return Err(StoreError::NotFound {
-                        kind: "draft",
-                        id: id.to_string(),
-                    });
-                };
-                draft.applied_at = Some(now);
-                draft.apply_error = None;
-                let content = draft.content.clone();
-                let revision = tx.spec(&run.session_id)?.map_or(0, |s| s.revision) + 1;
-                let spec = SpecRecord {
-                    session_id: run.session_id.clone(),
-                    content,
-                    revision,
-                    applied_from_run: Some(id.clone()),
-                    updated_at: now,
-                };
-                tx.put_spec(&spec)?;
-                tx.put_run(&run)?;
-                Ok(spec)
-            })
+        crate::specs::apply_draft(&self.store, id, self.clock.now())
             .map_err(|e| format!("cannot apply the draft of run {id}: {e}"))
     }
 
     fn save_spec(&self, session: SessionId, content: String) -> Result<SpecRecord, StoreError> {
-        let now = self.clock.now();
-        self.store.write(|tx| {
-            let revision = tx.spec(&session)?.map_or(0, |s| s.revision) + 1;
-            let spec = SpecRecord {
-                session_id: session,
-                content,
-                revision,
-                applied_from_run: None,
-                updated_at: now,
-            };
-            tx.put_spec(&spec)?;
-            Ok(spec)
-        })
+        crate::specs::save_edit(&self.store, session, content, self.clock.now())
     }
 }
 

@@ -309,6 +309,16 @@ async fn provider_failed(
         ..execution.clone()
     };
     usage_into(&mut failed, coordinator.take_failed_usage());
+    record_failure(deps, run_id, failed, error).await
+}
+
+/// Records the failed provider execution, then fails the run with `error`.
+async fn record_failure(
+    deps: &RunDeps,
+    run_id: &RunId,
+    failed: ProviderExecution,
+    error: ProviderError,
+) -> Halt {
     let id = run_id.clone();
     if let Err(e) = deps
         .persist
@@ -344,15 +354,7 @@ async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError
         retries: 0,
         error_code: Some(error.code().to_owned()),
     };
-    let id = run.id.clone();
-    if let Err(e) = deps
-        .persist
-        .commit(move |tx, _| persist::record_provider(tx, &id, failed))
-        .await
-    {
-        return Halt::Store(e);
-    }
-    Halt::Failed(error.info())
+    record_failure(deps, &run.id, failed, error).await
 }
 
 /// Drafts the spec (or reuses the draft and tasks of an earlier attempt).
