@@ -305,6 +305,29 @@ fn split_dependencies(text: &str) -> (Vec<usize>, String) {
     (Vec::new(), text.trim().to_owned())
 }
 
+/// The plan's line for each wave, in wave order: `Wave W[, in parallel]: t1 (implementor): title; ...`.
+pub fn wave_lines(tasks: &[PlannedTask]) -> Vec<String> {
+    let mut waves: std::collections::BTreeMap<u32, Vec<&PlannedTask>> = Default::default();
+    for task in tasks {
+        waves.entry(task.wave).or_default().push(task);
+    }
+    waves
+        .iter()
+        .map(|(wave, members)| {
+            let list: Vec<String> = members
+                .iter()
+                .map(|t| format!("{} ({}): {}", t.id, t.kind.specialist(), t.title))
+                .collect();
+            let parallel = if members.len() > 1 {
+                ", in parallel"
+            } else {
+                ""
+            };
+            format!("Wave {wave}{parallel}: {}", list.join("; "))
+        })
+        .collect()
+}
+
 /// Extracts the delegated tasks from a spec's Tasks section, with waves and dependencies resolved.
 pub fn planned_tasks(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> {
     let body = section_body(markdown, "Tasks").ok_or(TaskListError::NoTasksSection)?;

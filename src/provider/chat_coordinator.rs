@@ -6,7 +6,6 @@
 //! offline text). Each delegated task is one more call with the draft and the task; its answer is the
 //! task's summary. The plan is derived from the draft's Goal and its task waves.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
@@ -18,7 +17,7 @@ use super::{
     Coordinator, CoordinatorInput, CoordinatorOutput, DeltaSink, ProviderError, TaskInput,
     TaskOutput, Usage,
 };
-use crate::model::spec::{planned_tasks, section_body};
+use crate::model::spec::{planned_tasks, section_body, wave_lines};
 use crate::model::{ContextItem, PlannedTask};
 
 /// The longest excerpt sent per context item, and all excerpts together (characters).
@@ -273,16 +272,8 @@ fn plan(draft: &str, tasks: &[PlannedTask], input: &CoordinatorInput) -> String 
         input.items.len(),
         if input.items.len() == 1 { "" } else { "s" }
     );
-    let mut waves: BTreeMap<u32, Vec<&PlannedTask>> = BTreeMap::new();
-    for task in tasks {
-        waves.entry(task.wave).or_default().push(task);
-    }
-    for (n, (wave, members)) in waves.iter().enumerate() {
-        let list: Vec<String> = members
-            .iter()
-            .map(|t| format!("{} ({}): {}", t.id, t.kind.specialist(), t.title))
-            .collect();
-        let _ = writeln!(plan, "{}. Wave {wave}: {}.", n + 3, list.join("; "));
+    for (n, line) in wave_lines(tasks).iter().enumerate() {
+        let _ = writeln!(plan, "{}. {line}.", n + 3);
     }
     plan
 }

@@ -17,8 +17,8 @@ use super::{
     Coordinator, CoordinatorInput, CoordinatorOutput, DeltaSink, ProviderError, TaskInput,
     TaskOutput, Usage, cancellable_sleep,
 };
-use crate::model::spec::{missing_sections, planned_tasks};
-use crate::model::{ContextItem, PlannedTask, TaskKind};
+use crate::model::spec::{missing_sections, planned_tasks, wave_lines};
+use crate::model::{ContextItem, TaskKind};
 
 /// Model name recorded for offline runs.
 pub const OFFLINE_MODEL: &str = "offline-deterministic-1";
@@ -419,26 +419,8 @@ fn plan_from_draft(input: &CoordinatorInput, draft: &str) -> Result<String, Prov
         plan,
         "2. Draft the spec: goal, tasks, acceptance criteria, non-goals, assumptions, verification plan."
     );
-    let mut waves: BTreeMap<u32, Vec<&PlannedTask>> = BTreeMap::new();
-    for task in &tasks {
-        waves.entry(task.wave).or_default().push(task);
-    }
-    for (n, (wave, members)) in waves.iter().enumerate() {
-        let list: Vec<String> = members
-            .iter()
-            .map(|t| format!("{} ({}): {}", t.id, t.kind.specialist(), t.title))
-            .collect();
-        let _ = writeln!(
-            plan,
-            "{}. Wave {wave}{}: {}.",
-            n + 3,
-            if members.len() > 1 {
-                ", in parallel"
-            } else {
-                ""
-            },
-            list.join("; ")
-        );
+    for (n, line) in wave_lines(&tasks).iter().enumerate() {
+        let _ = writeln!(plan, "{}. {line}.", n + 3);
     }
     Ok(plan)
 }
