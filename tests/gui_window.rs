@@ -752,6 +752,13 @@ fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_p
         run_status(h.state(), "r3").is_some_and(|s| s.is_terminal())
     });
     h.run_steps(10);
+
+    // Home marks the space whose folder is gone.
+    h.get_by_label("Home").click();
+    step_until(&mut h, "Home to list the space as missing", |h| {
+        !h.state().model.missing_folders.is_empty()
+    });
+    h.get_by_label_contains("Folder missing: move it back");
 }
 
 #[test]

@@ -324,10 +324,12 @@ impl KataApp {
         match reply {
             Reply::Startup {
                 spaces,
+                missing,
                 ui,
                 total_runs,
             } => {
                 self.model.spaces = spaces;
+                self.model.missing_folders = missing.into_iter().collect();
                 self.model.total_runs = total_runs;
                 self.model.started = true;
                 let ui = ui.unwrap_or_default();
@@ -344,8 +346,9 @@ impl KataApp {
                 }
                 self.model.bump();
             }
-            Reply::Spaces(spaces) => {
+            Reply::Spaces(spaces, missing) => {
                 self.model.spaces = spaces;
+                self.model.missing_folders = missing.into_iter().collect();
                 self.model.bump();
             }
             Reply::Linked(Ok(space)) => {
@@ -470,6 +473,8 @@ impl KataApp {
         match action {
             Action::GoHome => {
                 self.view.screen = Screen::Home;
+                // Re-list on the I/O thread: a folder may have gone (or come back) since.
+                self.backend.send(Request::Spaces);
                 self.model.bump();
             }
             Action::LinkSpace(path) => {

@@ -72,10 +72,13 @@ pub struct SessionData {
 pub enum Reply {
     Startup {
         spaces: Vec<Space>,
+        /// Spaces whose folder is gone (checked here, off the UI thread).
+        missing: Vec<SpaceId>,
         ui: Option<UiState>,
         total_runs: usize,
     },
-    Spaces(Vec<Space>),
+    /// All spaces, and those whose folder is gone.
+    Spaces(Vec<Space>, Vec<SpaceId>),
     /// The result of linking the folder typed on the home screen.
     Linked(Result<Space, String>),
     Session(Box<SessionData>),
@@ -209,7 +212,10 @@ impl Worker {
                 Err(e) => failed("cannot read the store", e),
             },
             Request::Spaces => match self.store.read(|rx| rx.spaces()) {
-                Ok(spaces) => Reply::Spaces(sorted(spaces)),
+                Ok(spaces) => {
+                    let missing = missing_folders(&spaces);
+                    Reply::Spaces(sorted(spaces), missing)
+                }
                 Err(e) => failed("cannot list spaces", e),
             },
             Request::LinkSpace { path } => Reply::Linked(self.link(&path)),
@@ -263,8 +269,10 @@ impl Worker {
                     None
                 }
             };
+            let spaces = sorted(rx.spaces()?);
             Ok(Reply::Startup {
-                spaces: sorted(rx.spaces()?),
+                missing: missing_folders(&spaces),
+                spaces,
                 ui,
                 total_runs: rx.runs()?.len(),
             })
@@ -395,6 +403,15 @@ fn fill_items(rx: &Rx, run: &mut crate::model::RunRecord) {
     {
         run.context.items = snapshot.items;
     }
+}
+
+/// The spaces whose linked folder is no longer a directory.
+fn missing_folders(spaces: &[Space]) -> Vec<SpaceId> {
+    spaces
+        .iter()
+        .filter(|s| !s.root_path.is_dir())
+        .map(|s| s.id.clone())
+        .collect()
 }
 
 fn sorted(mut spaces: Vec<Space>) -> Vec<Space> {

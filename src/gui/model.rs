@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::model::{
-    ErrorInfo, RunId, RunStatus, RunView, Session, SessionId, Space, SpecRecord, Staleness, TaskId,
-    TaskRecord, TaskStatus, TimelineEntry, Timestamp,
+    ErrorInfo, RunId, RunStatus, RunView, Session, SessionId, Space, SpaceId, SpecRecord,
+    Staleness, TaskId, TaskRecord, TaskStatus, TimelineEntry, Timestamp,
 };
 use crate::protocol::Event;
 
@@ -206,6 +206,8 @@ pub struct AppModel {
     /// The store has been read once (spaces and saved layout are known).
     pub started: bool,
     pub spaces: Vec<Space>,
+    /// Spaces whose linked folder is gone (Home marks them).
+    pub missing_folders: HashSet<SpaceId>,
     pub total_runs: usize,
     pub session: Option<SessionState>,
     /// Runs this process's orchestrator created or resumed: the only ones that animate.
@@ -222,6 +224,7 @@ impl AppModel {
             now,
             started: false,
             spaces: Vec::new(),
+            missing_folders: HashSet::new(),
             total_runs: 0,
             session: None,
             owned: HashSet::new(),

@@ -151,6 +151,15 @@ fn space_list(app: &mut KataApp, ui: &mut Ui) {
                     ui.vertical(|ui| {
                         ui.label(RichText::new(&space.name).color(theme::TEXT));
                         ui.label(widgets::muted(space.root_path.display().to_string()));
+                        if app.model.missing_folders.contains(&space.id) {
+                            ui.label(
+                                RichText::new(
+                                    "Folder missing: move it back, or create a space for its new place",
+                                )
+                                .size(theme::META)
+                                .color(theme::WARNING),
+                            );
+                        }
                     });
                     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                         if widgets::quiet_button(ui, &format!("Open {}", space.name)).clicked() {
