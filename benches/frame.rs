@@ -317,8 +317,14 @@ fn main() {
         ms(seeded),
         ms(loaded)
     );
+    // The target is for the optimised build (`cargo bench`); `cargo test --all-targets` runs this unoptimised.
+    let target = if cfg!(debug_assertions) {
+        "target p99 < 4 ms applies to the release build: run `cargo bench --bench frame`"
+    } else {
+        "target p99 < 4 ms"
+    };
     println!(
-        "frame: {FRAMES} frames, CPU time  median {cpu_median:.3} ms  p99 {cpu_p99:.3} ms  max {cpu_max:.3} ms  (target p99 < 4 ms)"
+        "frame: {FRAMES} frames, CPU time  median {cpu_median:.3} ms  p99 {cpu_p99:.3} ms  max {cpu_max:.3} ms  ({target})"
     );
     println!(
         "frame: wall time  median {wall_median:.3} ms  p99 {wall_p99:.3} ms (includes other load on the machine)"
