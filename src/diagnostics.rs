@@ -10,13 +10,18 @@ static CATCH_STORE_PANICS: AtomicBool = AtomicBool::new(false);
 /// The last panic raised inside the storage engine (message and location), for the command to report.
 static STORE_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
-/// Logs at `KATA_LOG` (or `RUST_LOG`) level, default `warn`, to stderr.
+/// Our warnings, and only errors from the windowing and GPU stacks: their warnings ("software rasterizer
+/// detected", X11 settings) describe the machine, not something the user must act on.
+const DEFAULT_FILTER: &str =
+    "warn,winit=error,wgpu_core=error,wgpu_hal=error,egui_wgpu=error,eframe=error,naga=error";
+
+/// Logs at `KATA_LOG` (or `RUST_LOG`) level, default [`DEFAULT_FILTER`], to stderr.
 pub fn init_logging() {
     let filter = std::env::var("KATA_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new("warn"));
+        .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
