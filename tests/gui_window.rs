@@ -882,3 +882,50 @@ fn sending_while_scrolled_up_brings_the_new_run_into_view() {
         "the new run's header is off screen: {header:?}"
     );
 }
+
+#[test]
+fn a_store_redb_cannot_read_is_reported_in_the_window_not_waited_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let out = common::ran(
+        common::kata(&data)
+            .args(["--json", "run", "--space"])
+            .arg(&repo)
+            .args(["--prompt", "add retry to the http client"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let space_id = out.json_lines().last().unwrap()["run"]["space_id"]
+        .as_str()
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    // Break every copy of the space id (keys included): redb panics decoding such a key.
+    let store = data.join("kata.redb");
+    let mut bytes = std::fs::read(&store).unwrap();
+    let mut at = 0;
+    while let Some(i) = bytes[at..]
+        .windows(space_id.len())
+        .position(|w| w == space_id.as_slice())
+    {
+        bytes[at + i + space_id.len() - 1] = 0xff;
+        at += i + 1;
+    }
+    assert!(at > 0, "the space id is in the store file");
+    std::fs::write(&store, &bytes).unwrap();
+
+    kata_cloud::diagnostics::catch_store_panics();
+    let mut h = harness(engine(&data, 0));
+    step_until(&mut h, "the window to say the store is unreadable", |h| {
+        h.state().model.store_error.is_some()
+    });
+    let error = h.state().model.store_error.clone().unwrap();
+    assert!(error.contains("the file is damaged"), "{error}");
+    assert!(error.contains("Move it aside"), "{error}");
+    assert!(!h.state().model.started, "nothing is shown as read");
+    // On Home and in the status bar.
+    assert!(h.query_all_by_label_contains("the file is damaged").count() >= 1);
+}

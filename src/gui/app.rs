@@ -410,6 +410,10 @@ impl KataApp {
                 self.follow_up(FollowUp::CheckStaleness);
             }
             Reply::Failed(message) => self.model.notice(message, true),
+            Reply::StoreUnreadable(message) => {
+                self.model.store_error = Some(message.clone());
+                self.model.notice(message, true);
+            }
         }
     }
 

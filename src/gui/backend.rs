@@ -77,6 +77,8 @@ pub enum Reply {
         ui: Option<UiState>,
         total_runs: usize,
     },
+    /// The store cannot be read at all (damaged): the window says so instead of waiting.
+    StoreUnreadable(String),
     /// All spaces, and those whose folder is gone.
     Spaces(Vec<Space>, Vec<SpaceId>),
     /// The result of linking the folder typed on the home screen.
@@ -126,7 +128,20 @@ impl Backend {
                     checker: SourceChecker::new(),
                 };
                 while let Ok(request) = inbox.recv() {
-                    let reply = worker.handle(request);
+                    // redb panics on some damaged files instead of returning an error: the window says the
+                    // store is unreadable and keeps running, rather than waiting forever for a reply.
+                    let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        worker.handle(request)
+                    }))
+                    .unwrap_or_else(|_| {
+                        let reason = crate::diagnostics::take_store_panic()
+                            .unwrap_or_else(|| "an internal error".to_owned());
+                        let e = StoreError::damaged_file(worker.store.data_dir(), &reason);
+                        Some(Reply::StoreUnreadable(format!(
+                            "{e}. Close the window first. {}",
+                            e.remediation()
+                        )))
+                    });
                     if let Some(reply) = reply {
                         if outbox.send(reply).is_err() {
                             break;
@@ -209,7 +224,10 @@ impl Worker {
         Some(match request {
             Request::Startup => match self.startup() {
                 Ok(reply) => reply,
-                Err(e) => failed("cannot read the store", e),
+                Err(e) => Reply::StoreUnreadable(format!(
+                    "cannot read the store ({e}). Close the window, then run `kata-cloud doctor`. {}",
+                    e.remediation()
+                )),
             },
             Request::Spaces => match self.store.read(|rx| rx.spaces()) {
                 Ok(spaces) => {

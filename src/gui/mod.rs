@@ -23,6 +23,8 @@ const SCREENSHOT_FRAMES: u64 = 10;
 
 /// Opens the window; returns the exit code.
 pub fn run(ctx: &Ctx, args: &GuiArgs) -> i32 {
+    // A redb panic on a damaged file is reported in the window (see `backend`), not as a crash line.
+    crate::diagnostics::catch_store_panics();
     let engine = match ctx.engine() {
         Ok(engine) => engine,
         Err(e) => return crate::cli::report(&e),

@@ -208,6 +208,8 @@ pub struct AppModel {
     pub spaces: Vec<Space>,
     /// Spaces whose linked folder is gone (Home marks them).
     pub missing_folders: HashSet<SpaceId>,
+    /// Why the store cannot be read, when it cannot (Home shows it instead of "Reading the store…").
+    pub store_error: Option<String>,
     pub total_runs: usize,
     pub session: Option<SessionState>,
     /// Runs this process's orchestrator created or resumed: the only ones that animate.
@@ -225,6 +227,7 @@ impl AppModel {
             started: false,
             spaces: Vec::new(),
             missing_folders: HashSet::new(),
+            store_error: None,
             total_runs: 0,
             session: None,
             owned: HashSet::new(),

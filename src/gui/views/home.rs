@@ -114,6 +114,10 @@ fn space_list(app: &mut KataApp, ui: &mut Ui) {
     ui.add_space(6.0);
     widgets::section_label(ui, "Spaces");
     ui.add_space(4.0);
+    if let Some(error) = &app.model.store_error {
+        ui.label(RichText::new(error).color(theme::DANGER));
+        return;
+    }
     if !app.model.started {
         ui.label(widgets::muted("Reading the store…"));
         return;

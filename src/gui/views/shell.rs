@@ -161,11 +161,19 @@ fn status_bar(app: &mut KataApp, ui: &mut Ui) {
                     } else {
                         theme::SECONDARY
                     };
-                    ui.label(
-                        RichText::new(&notice.message)
-                            .size(theme::META)
-                            .color(color),
-                    );
+                    // One line, cut before the right-hand label; the whole message on hover.
+                    let room = (ui.available_width() - 90.0).max(0.0);
+                    ui.allocate_ui(vec2(room, ui.available_height()), |ui| {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(&notice.message)
+                                    .size(theme::META)
+                                    .color(color),
+                            )
+                            .truncate(),
+                        )
+                        .on_hover_text(&notice.message);
+                    });
                 }
             });
             let r = ui.max_rect();
