@@ -147,13 +147,14 @@ pub fn follow(
                         if event.run_id() != Some(&followed) {
                             continue;
                         }
+                        // Our start/resume was refused: an input error (stderr, exit 2), not part of a run's stream.
+                        if let Event::CommandRejected { error, .. } = &event {
+                            return Err(CliError::usage(format!("{} ({})", error.message, error.remediation)));
+                        }
                         if json {
                             output::json(&event, true)?;
                         } else if let Some(line) = output::event_text(&event) {
                             output::text(&line);
-                        }
-                        if let Event::CommandRejected { error, .. } = &event {
-                            return Err(CliError::usage(format!("{} ({})", error.message, error.remediation)));
                         }
                         if let Some(status) = event.run_status()
                             && !status.is_active()
