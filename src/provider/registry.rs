@@ -141,9 +141,17 @@ impl ProviderSettings {
                 .filter(|v| !v.is_empty())
         };
         let millis = |name: &str| {
-            text(name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .map(Duration::from_millis)
+            let value = text(name)?;
+            match value.parse::<u64>() {
+                Ok(ms) => Some(Duration::from_millis(ms)),
+                Err(_) => {
+                    // These are timings, not secrets, so the value can be named.
+                    tracing::warn!(
+                        "{name}={value:?} is not a whole number of milliseconds; using the default"
+                    );
+                    None
+                }
+            }
         };
         let endpoint = |key: &str, base: &str| EndpointSettings {
             key: var(key).and_then(ApiKey::new),
