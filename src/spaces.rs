@@ -42,6 +42,16 @@ pub enum SpaceError {
         hint = crate::model::ids::wrong_kind_hint(.0, "a session")
     )]
     UnknownSession(String),
+    #[error(
+        "session {session:?} belongs to space {other_name:?} ({other}), not {this:?}: omit --session to use \
+         this space's latest session, or pass --space {other}"
+    )]
+    SessionOfOtherSpace {
+        session: String,
+        other: String,
+        other_name: String,
+        this: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -241,9 +251,22 @@ pub fn session_for(
     requested: Option<&str>,
 ) -> Result<Session, SpaceError> {
     if let Some(id) = requested {
-        let found = store.read(|rx| rx.session(&SessionId::new(id)))?;
-        return match found {
-            Some(session) if session.space_id == space.id => Ok(session),
+        let (found, owner) = store.read(|rx| {
+            let found = rx.session(&SessionId::new(id))?;
+            let owner = match &found {
+                Some(session) if session.space_id != space.id => rx.space(&session.space_id)?,
+                _ => None,
+            };
+            Ok((found, owner))
+        })?;
+        return match (found, owner) {
+            (Some(session), _) if session.space_id == space.id => Ok(session),
+            (Some(_), Some(other)) => Err(SpaceError::SessionOfOtherSpace {
+                session: id.to_owned(),
+                other: other.id.to_string(),
+                other_name: other.name,
+                this: space.name.clone(),
+            }),
             _ => Err(SpaceError::UnknownSession(id.to_owned())),
         };
     }

@@ -436,6 +436,40 @@ fn an_id_of_the_wrong_kind_is_named_as_such() {
 }
 
 #[test]
+fn a_session_of_another_space_is_named_with_its_space() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, data, finished) = one_run(tmp.path());
+    let session = finished["session_id"].as_str().unwrap();
+    let space = finished["space_id"].as_str().unwrap();
+    let other = tmp.path().join("other");
+    sample_repo(&other);
+    let r = run(
+        &data,
+        &[
+            "run",
+            "--space",
+            other.to_str().unwrap(),
+            "--session",
+            session,
+            "--prompt",
+            "x",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_one_line(&r);
+    assert!(
+        r.stderr.contains("belongs to space \"repo\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("--space {space}")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn the_internal_run_id_flag_never_touches_an_existing_run() {
     let tmp = tempfile::tempdir().unwrap();
     let (repo, data, finished) = one_run(tmp.path());

@@ -333,7 +333,10 @@ impl Worker {
             let wanted = session.map(SessionId::as_str);
             match spaces::session_for(&self.store, self.clock.as_ref(), &self.ids, &space, wanted) {
                 Ok(s) => s,
-                Err(spaces::SpaceError::UnknownSession(_)) => {
+                Err(
+                    spaces::SpaceError::UnknownSession(_)
+                    | spaces::SpaceError::SessionOfOtherSpace { .. },
+                ) => {
                     spaces::session_for(&self.store, self.clock.as_ref(), &self.ids, &space, None)?
                 }
                 Err(e) => return Err(e),
