@@ -1226,6 +1226,60 @@ mod tests {
     }
 
     #[test]
+    fn packed_postings_round_trip() {
+        let postings = [
+            Posting {
+                term: 0,
+                block: 0,
+                count: 1,
+            },
+            Posting {
+                term: 0,
+                block: 300,
+                count: 2,
+            },
+            Posting {
+                term: 200,
+                block: 1,
+                count: 70_000,
+            },
+            Posting {
+                term: u32::MAX,
+                block: u32::MAX,
+                count: u32::MAX,
+            },
+        ];
+        let packed = PackedPostings::pack(&postings);
+        assert_eq!(packed.len, 4);
+        assert_eq!(packed.iter().collect::<Vec<_>>(), postings);
+    }
+
+    #[test]
+    fn files_ending_at_every_block_boundary_rank_like_a_full_scan() {
+        // A file's last block may start past its last chunk (its hits then count in one chunk only).
+        let dir = tempfile::tempdir().unwrap();
+        for lines in [1, 19, 20, 21, 39, 40, 41, 59, 60, 61, 80, 81] {
+            let mut text = String::new();
+            for i in 0..lines {
+                let word = if i % 7 == 0 { "marker" } else { "filler" };
+                text.push_str(&format!("{word} line_{} value\n", i % 3));
+            }
+            write(dir.path(), &format!("f{lines:03}.txt"), &text);
+        }
+        let mut index = Index::new(dir.path());
+        index.refresh().unwrap();
+        for query in ["marker", "marker value", "line_1 filler", "value"] {
+            for limit in [1, 5, 30] {
+                assert_eq!(
+                    index.search(query, limit),
+                    full_scan(dir.path(), query, limit),
+                    "{query} / {limit}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn incremental_update_reads_only_changed_files_and_drops_deleted_ones() {
         let dir = tempfile::tempdir().unwrap();
         corpus(dir.path());
