@@ -190,9 +190,10 @@ pub struct IndexMemory {
     pub vocab: usize,
     /// Per file: path, stamp, block lengths.
     pub files: usize,
-    /// Per-file postings (what is saved).
+    /// Per-file postings, packed as varints (what is saved and what the query tables are rebuilt from).
     pub postings: usize,
-    /// The query tables derived from the postings (a second copy, grouped by term, plus chunk tables).
+    /// The query tables derived from the postings (a second copy, grouped by term as 8-byte hits, plus
+    /// chunk tables).
     pub derived: usize,
     /// The directory watch set.
     pub watch: usize,
