@@ -75,15 +75,75 @@ struct Posting {
     count: u32,
 }
 
+/// The postings of one file, sorted by (term, block), stored as LEB128 varint triples (term minus the
+/// previous posting's term, block, count): about 3 bytes a posting instead of 12. They are kept only to
+/// rebuild the query tables after a change and to save; queries read [`Derived::postings`].
+#[derive(Clone, Debug, PartialEq, Default)]
+struct PackedPostings {
+    bytes: Box<[u8]>,
+    len: u32,
+}
+
+impl PackedPostings {
+    /// Packs postings already sorted by (term, block).
+    fn pack(postings: &[Posting]) -> Self {
+        // Most triples take 3 or 4 bytes: reserve once instead of growing byte by byte.
+        let mut w = Writer(Vec::with_capacity(postings.len() * 4));
+        let mut prev = 0u32;
+        for p in postings {
+            w.varint(u64::from(p.term.saturating_sub(prev)));
+            prev = p.term;
+            w.varint(u64::from(p.block));
+            w.varint(u64::from(p.count));
+        }
+        Self {
+            bytes: w.0.into_boxed_slice(),
+            len: u32::try_from(postings.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Posting> + '_ {
+        let mut r = Reader {
+            buf: &self.bytes,
+            pos: 0,
+        };
+        let mut term = 0u32;
+        std::iter::from_fn(move || {
+            term = term.checked_add(r.u32()?)?;
+            Some(Posting {
+                term,
+                block: r.u32()?,
+                count: r.u32()?,
+            })
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct TextEntry {
     hash: [u8; 32],
     lines: u32,
     /// Number of terms in each block of `BLOCK_LINES` lines.
     block_lens: Vec<u32>,
-    /// Sorted by (term, block).
-    postings: Vec<Posting>,
+    postings: PackedPostings,
 }
+
+/// One entry of a term's query list: the global number `chunk` of the chunk starting at the block (the
+/// file's first chunk plus the block number), and in `tf` the term's count in the block with two flags
+/// saying which of the two chunks containing the block exist: chunk `chunk - 1` (the block is not the
+/// file's first) and chunk `chunk` (the block is not the file's last one past its final chunk). Half the
+/// size of a (file, block, count) triple, and no chunk table lookup per posting at query time.
+#[derive(Clone, Copy, Debug, Default)]
+struct Hit {
+    chunk: u32,
+    tf: u32,
+}
+
+const HIT_PREV: u32 = 1 << 31;
+const HIT_CUR: u32 = 1 << 30;
+/// Counts are bounded by the terms in a block of a file of at most `MAX_FILE_BYTES`, far below this.
+const HIT_COUNT: u32 = HIT_CUR - 1;
+const _: () = assert!(MAX_FILE_BYTES < HIT_COUNT as u64);
 
 #[derive(Clone, Debug, PartialEq)]
 struct FileEntry {
@@ -95,10 +155,10 @@ struct FileEntry {
 
 /// Query-time structures, rebuilt in memory after the file set changes.
 struct Derived {
-    /// `(file, block, count)` of every block containing each term, grouped by term id and in (file,
-    /// block) order within a term: term `t`'s list is `postings[offsets[t]..offsets[t + 1]]`, contiguous,
-    /// so a query reads memory sequentially. One flat allocation sized exactly (no per-term vectors).
-    postings: Vec<(u32, u32, u32)>,
+    /// A [`Hit`] for every block containing each term, grouped by term id and in (file, block) order
+    /// within a term: term `t`'s list is `postings[offsets[t]..offsets[t + 1]]`, contiguous, so a query
+    /// reads memory sequentially. One flat allocation sized exactly (no per-term vectors).
+    postings: Vec<Hit>,
     offsets: Vec<usize>,
     /// Global index of each file's first chunk (chunks of all files numbered consecutively), and the
     /// total number of chunks at the end.
@@ -130,9 +190,10 @@ pub struct IndexMemory {
     pub vocab: usize,
     /// Per file: path, stamp, block lengths.
     pub files: usize,
-    /// Per-file postings (what is saved).
+    /// Per-file postings, packed as varints (what is saved and what the query tables are rebuilt from).
     pub postings: usize,
-    /// The query tables derived from the postings (a second copy, grouped by term, plus chunk tables).
+    /// The query tables derived from the postings (a second copy, grouped by term as 8-byte hits, plus
+    /// chunk tables).
     pub derived: usize,
     /// The directory watch set.
     pub watch: usize,
@@ -308,8 +369,8 @@ fn walk_parallel(root: &Path) -> Vec<(String, Stamp)> {
 }
 
 impl Derived {
-    /// The `(file, block, count)` list of term `id` (empty for a term no file contains).
-    fn term_postings(&self, id: u32) -> &[(u32, u32, u32)] {
+    /// The hits of term `id` (empty for a term no file contains).
+    fn term_postings(&self, id: u32) -> &[Hit] {
         let id = id as usize;
         match (self.offsets.get(id), self.offsets.get(id + 1)) {
             (Some(&start), Some(&end)) => self.postings.get(start..end).unwrap_or_default(),
@@ -368,11 +429,11 @@ impl Index {
             files += f.path.capacity();
             if let Some(t) = &f.text {
                 files += t.block_lens.capacity() * size_of::<u32>();
-                postings += t.postings.capacity() * size_of::<Posting>();
+                postings += t.postings.bytes.len();
             }
         }
         let derived = self.derived.as_ref().map_or(0, |d| {
-            d.postings.capacity() * size_of::<(u32, u32, u32)>()
+            d.postings.capacity() * size_of::<Hit>()
                 + (d.offsets.capacity() + d.chunk_base.capacity()) * size_of::<usize>()
                 + (d.chunk_len.capacity() + d.chunk_file.capacity()) * size_of::<u32>()
                 + map_bytes(d.path_terms.capacity(), size_of::<(u32, Vec<u32>)>())
@@ -429,12 +490,11 @@ impl Index {
         }
         // Held for the life of the index: drop the slack the pushes left.
         block_lens.shrink_to_fit();
-        postings.shrink_to_fit();
         TextEntry {
             hash,
             lines,
             block_lens,
-            postings,
+            postings: PackedPostings::pack(&postings),
         }
     }
 
@@ -560,7 +620,7 @@ impl Index {
             .files
             .iter()
             .filter_map(|f| f.text.as_ref())
-            .flat_map(|t| &t.postings)
+            .flat_map(|t| t.postings.iter())
         {
             if let Some(n) = offsets.get_mut(p.term as usize + 1) {
                 *n += 1;
@@ -569,7 +629,7 @@ impl Index {
         for t in 1..offsets.len() {
             offsets[t] += offsets[t - 1];
         }
-        let mut postings = vec![(0u32, 0u32, 0u32); offsets.last().copied().unwrap_or(0)];
+        let mut postings = vec![Hit::default(); offsets.last().copied().unwrap_or(0)];
         let mut next = offsets.clone();
         let mut chunk_base = Vec::with_capacity(self.files.len() + 1);
         let mut chunk_len: Vec<u32> = Vec::new();
@@ -587,15 +647,28 @@ impl Index {
                 }
             });
             let Some(t) = &f.text else { continue };
-            for p in &t.postings {
+            let base = chunk_len.len();
+            let chunks = chunk_count(t.lines as usize);
+            for p in t.postings.iter() {
+                let b = p.block as usize;
+                let mut tf = p.count.min(HIT_COUNT);
+                if b >= 1 {
+                    tf |= HIT_PREV;
+                }
+                if b < chunks {
+                    tf |= HIT_CUR;
+                }
                 if let Some(at) = next.get_mut(p.term as usize)
                     && let Some(slot) = postings.get_mut(*at)
                 {
-                    *slot = (fi, p.block, p.count);
+                    *slot = Hit {
+                        chunk: u32::try_from(base + b).unwrap_or(u32::MAX),
+                        tf,
+                    };
                     *at += 1;
                 }
             }
-            for k in 0..chunk_count(t.lines as usize) {
+            for k in 0..chunks {
                 let len = block(&t.block_lens, k) + block(&t.block_lens, k + 1);
                 total_len += u64::from(len);
                 chunk_len.push(len);
@@ -654,20 +727,18 @@ impl Index {
         for term in &terms {
             hits.clear();
             if let Some(&id) = self.term_ids.get(term) {
-                for &(fi, b, count) in d.term_postings(id) {
-                    let fi = fi as usize;
-                    let (Some(&base), Some(&end)) =
-                        (d.chunk_base.get(fi), d.chunk_base.get(fi + 1))
-                    else {
-                        continue;
-                    };
-                    // Block b lies in chunks b - 1 and b of its file.
-                    let b = b as usize;
-                    for k in [b.checked_sub(1), Some(b)].into_iter().flatten() {
-                        let c = base + k;
-                        if c >= end {
-                            continue;
+                for h in d.term_postings(id) {
+                    // Block b lies in chunks b - 1 and b of its file (those that exist).
+                    let c = h.chunk as usize;
+                    let count = h.tf & HIT_COUNT;
+                    if h.tf & HIT_PREV != 0 {
+                        let c = c.wrapping_sub(1);
+                        match hits.last_mut() {
+                            Some((last, tf)) if *last == c => *tf += count,
+                            _ => hits.push((c, count)),
                         }
+                    }
+                    if h.tf & HIT_CUR != 0 {
                         match hits.last_mut() {
                             Some((last, tf)) if *last == c => *tf += count,
                             _ => hits.push((c, count)),
@@ -859,7 +930,7 @@ impl Index {
         // Only terms still used are written, renumbered in their current order.
         let mut used = vec![false; self.vocab.len()];
         for f in &self.files {
-            for p in f.text.iter().flat_map(|t| &t.postings) {
+            for p in f.text.iter().flat_map(|t| t.postings.iter()) {
                 if let Some(u) = used.get_mut(p.term as usize) {
                     *u = true;
                 }
@@ -895,9 +966,9 @@ impl Index {
             for len in &t.block_lens {
                 w.varint(u64::from(*len));
             }
-            w.varint(t.postings.len() as u64);
+            w.varint(u64::from(t.postings.len));
             let mut prev = 0u64;
-            for p in &t.postings {
+            for p in t.postings.iter() {
                 let term = remap.get(p.term as usize).copied().unwrap_or(0);
                 w.varint(term.saturating_sub(prev));
                 prev = term;
@@ -1052,8 +1123,10 @@ fn decode(bytes: &[u8], root: &Path) -> Option<Index> {
                 }
                 let block_lens = (0..blocks).map(|_| r.u32()).collect::<Option<Vec<_>>>()?;
                 let count = r.count()?;
-                let mut postings = Vec::with_capacity(count);
+                // Validated here, then kept packed exactly as written (the same triples).
+                let start = r.pos;
                 let mut term = 0u32;
+                let mut last: Option<Posting> = None;
                 for _ in 0..count {
                     term = term.checked_add(r.u32()?)?;
                     let p = Posting {
@@ -1064,12 +1137,16 @@ fn decode(bytes: &[u8], root: &Path) -> Option<Index> {
                     if term as usize >= terms
                         || p.block as usize >= blocks
                         || p.count == 0
-                        || postings.last().is_some_and(|q: &Posting| *q >= p)
+                        || last.is_some_and(|q| q >= p)
                     {
                         return None;
                     }
-                    postings.push(p);
+                    last = Some(p);
                 }
+                let postings = PackedPostings {
+                    bytes: body.get(start..r.pos)?.into(),
+                    len: u32::try_from(count).ok()?,
+                };
                 Some(TextEntry {
                     hash,
                     lines,
@@ -1141,6 +1218,60 @@ mod tests {
             "empty",
         ] {
             for limit in [1, 3, 8] {
+                assert_eq!(
+                    index.search(query, limit),
+                    full_scan(dir.path(), query, limit),
+                    "{query} / {limit}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn packed_postings_round_trip() {
+        let postings = [
+            Posting {
+                term: 0,
+                block: 0,
+                count: 1,
+            },
+            Posting {
+                term: 0,
+                block: 300,
+                count: 2,
+            },
+            Posting {
+                term: 200,
+                block: 1,
+                count: 70_000,
+            },
+            Posting {
+                term: u32::MAX,
+                block: u32::MAX,
+                count: u32::MAX,
+            },
+        ];
+        let packed = PackedPostings::pack(&postings);
+        assert_eq!(packed.len, 4);
+        assert_eq!(packed.iter().collect::<Vec<_>>(), postings);
+    }
+
+    #[test]
+    fn files_ending_at_every_block_boundary_rank_like_a_full_scan() {
+        // A file's last block may start past its last chunk (its hits then count in one chunk only).
+        let dir = tempfile::tempdir().unwrap();
+        for lines in [1, 19, 20, 21, 39, 40, 41, 59, 60, 61, 80, 81] {
+            let mut text = String::new();
+            for i in 0..lines {
+                let word = if i % 7 == 0 { "marker" } else { "filler" };
+                text.push_str(&format!("{word} line_{} value\n", i % 3));
+            }
+            write(dir.path(), &format!("f{lines:03}.txt"), &text);
+        }
+        let mut index = Index::new(dir.path());
+        index.refresh().unwrap();
+        for query in ["marker", "marker value", "line_1 filler", "value"] {
+            for limit in [1, 5, 30] {
                 assert_eq!(
                     index.search(query, limit),
                     full_scan(dir.path(), query, limit),
