@@ -110,14 +110,11 @@ pub struct ContextSnapshot {
 impl ContextSnapshot {
     /// Each distinct file the snapshot drew from with the hash it had, in path order.
     pub fn sources(&self) -> Vec<(&str, &str)> {
-        let mut out: Vec<(&str, &str)> = self
-            .items
-            .iter()
-            .map(|i| (i.path.as_str(), i.content_hash.as_str()))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        distinct_sources(
+            self.items
+                .iter()
+                .map(|i| (i.path.as_str(), i.content_hash.as_str())),
+        )
     }
 }
 
@@ -153,13 +150,20 @@ impl SnapshotSources {
 
     /// Each distinct file with the hash it had, in path order (as [`ContextSnapshot::sources`]).
     pub fn sources(&self) -> Vec<(&str, &str)> {
-        let mut out: Vec<(&str, &str)> = self
-            .items
-            .iter()
-            .map(|i| (i.path.as_str(), i.content_hash.as_str()))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        distinct_sources(
+            self.items
+                .iter()
+                .map(|i| (i.path.as_str(), i.content_hash.as_str())),
+        )
     }
+}
+
+/// `(path, hash)` pairs sorted by path, each once.
+fn distinct_sources<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = pairs.collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }

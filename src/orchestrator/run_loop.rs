@@ -334,16 +334,16 @@ async fn record_failure(
 /// `provider_execution` still says which provider and model were asked for, so the failure is attributable.
 async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError) -> Halt {
     let requested = run.options.provider.as_deref();
-    let provider = deps
-        .providers
-        .choose(requested)
-        .map(|choice| choice.as_str().to_owned())
-        .unwrap_or_else(|_| requested.unwrap_or("unknown").to_owned());
-    let model = deps
-        .providers
-        .choose(requested)
-        .map(|choice| deps.providers.model(choice, run.options.model.as_deref()))
-        .unwrap_or_else(|_| run.options.model.clone().unwrap_or_default());
+    let (provider, model) = match deps.providers.choose(requested) {
+        Ok(choice) => (
+            choice.as_str().to_owned(),
+            deps.providers.model(choice, run.options.model.as_deref()),
+        ),
+        Err(_) => (
+            requested.unwrap_or("unknown").to_owned(),
+            run.options.model.clone().unwrap_or_default(),
+        ),
+    };
     let failed = ProviderExecution {
         provider,
         model,

@@ -31,49 +31,32 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                 ui.add(button);
             });
         });
-    Panel::top("spec_breadcrumb")
-        .exact_size(26.0)
-        .resizable(false)
-        .frame(
-            Frame::NONE
-                .fill(theme::PANE)
-                .inner_margin(Margin::symmetric(12, 0)),
-        )
-        .show(ui, |ui| {
-            ui.horizontal_centered(|ui| {
-                ui.label(
-                    RichText::new("NOTES")
-                        .size(theme::LABEL)
-                        .color(theme::MUTED),
-                );
-                ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
-                ui.label(RichText::new("Spec").size(theme::META).color(theme::TEXT));
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    // Editing is always possible: with no spec yet, you write the first one yourself.
-                    if app.model.session.is_some() {
-                        let label = if app.view.spec_editing {
-                            "Done"
-                        } else {
-                            "Edit"
-                        };
-                        if ui
-                            .small_button(RichText::new(label).size(theme::META))
-                            .clicked()
-                        {
-                            app.view.spec_editing = !app.view.spec_editing;
-                        }
-                        if app.view.spec_editing {
-                            let state = if app.view.spec_dirty_at.is_some() {
-                                "Saving…"
-                            } else {
-                                "Saved"
-                            };
-                            ui.label(widgets::muted(state));
-                        }
-                    }
-                });
-            });
+    widgets::breadcrumb(ui, "spec_breadcrumb", "NOTES", "Spec", |ui| {
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            // Editing is always possible: with no spec yet, you write the first one yourself.
+            if app.model.session.is_some() {
+                let label = if app.view.spec_editing {
+                    "Done"
+                } else {
+                    "Edit"
+                };
+                if ui
+                    .small_button(RichText::new(label).size(theme::META))
+                    .clicked()
+                {
+                    app.view.spec_editing = !app.view.spec_editing;
+                }
+                if app.view.spec_editing {
+                    let state = if app.view.spec_dirty_at.is_some() {
+                        "Saving…"
+                    } else {
+                        "Saved"
+                    };
+                    ui.label(widgets::muted(state));
+                }
+            }
         });
+    });
     let time = ui.input(|i| i.time);
     ScrollArea::vertical()
         .id_salt("spec_scroll")

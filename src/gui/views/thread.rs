@@ -69,33 +69,16 @@ fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
                 }
             });
         });
-    Panel::top("center_breadcrumb")
-        .exact_size(26.0)
-        .resizable(false)
-        .frame(
-            Frame::NONE
-                .fill(theme::PANE)
-                .inner_margin(Margin::symmetric(12, 0)),
-        )
-        .show(ui, |ui| {
-            // The breadcrumb names what the active tab shows.
-            let history = app.layout.tabs.get(app.layout.active_tab) == Some(&Tab::History);
-            let (section, item, note) = if history {
-                ("RUNS", "History", "this session, newest first")
-            } else {
-                ("AGENTS", "Coordinator", "Coordinator agent")
-            };
-            ui.horizontal_centered(|ui| {
-                ui.label(
-                    RichText::new(section)
-                        .size(theme::LABEL)
-                        .color(theme::MUTED),
-                );
-                ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
-                ui.label(RichText::new(item).size(theme::META).color(theme::TEXT));
-                ui.label(widgets::muted(note));
-            });
-        });
+    // The breadcrumb names what the active tab shows.
+    let history = app.layout.tabs.get(app.layout.active_tab) == Some(&Tab::History);
+    let (section, item, note) = if history {
+        ("RUNS", "History", "this session, newest first")
+    } else {
+        ("AGENTS", "Coordinator", "Coordinator agent")
+    };
+    widgets::breadcrumb(ui, "center_breadcrumb", section, item, |ui| {
+        ui.label(widgets::muted(note));
+    });
 }
 
 fn composer(app: &mut KataApp, ui: &mut Ui) {

@@ -321,3 +321,33 @@ pub fn label_with_action<R>(ui: &mut Ui, label: RichText, action: impl FnOnce(&m
     })
     .inner
 }
+
+/// The 26 px breadcrumb bar on top of a pane: `SECTION / item`, then whatever `rest` adds on the same line.
+pub fn breadcrumb(
+    ui: &mut Ui,
+    id: &'static str,
+    section: &str,
+    item: &str,
+    rest: impl FnOnce(&mut Ui),
+) {
+    egui::Panel::top(id)
+        .exact_size(26.0)
+        .resizable(false)
+        .frame(
+            egui::Frame::NONE
+                .fill(theme::PANE)
+                .inner_margin(egui::Margin::symmetric(12, 0)),
+        )
+        .show(ui, |ui| {
+            ui.horizontal_centered(|ui| {
+                ui.label(
+                    RichText::new(section)
+                        .size(theme::LABEL)
+                        .color(theme::MUTED),
+                );
+                ui.label(RichText::new("/").size(theme::LABEL).color(theme::MUTED));
+                ui.label(RichText::new(item).size(theme::META).color(theme::TEXT));
+                rest(ui);
+            });
+        });
+}
