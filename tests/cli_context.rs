@@ -16,14 +16,9 @@ fn fixture() -> PathBuf {
 }
 
 fn run_json(data: &Path, space: &str, prompt: &str) -> Value {
-    let r = ok(
-        data,
-        &["--json", "run", "--space", space, "--prompt", prompt],
-    );
-    let last = r.json_lines().last().cloned().expect("at least one line");
-    assert_eq!(last["type"], "run_finished", "last line: {last}");
-    assert_eq!(last["run"]["status"], "completed", "{last}");
-    last["run"].clone()
+    let (_, run) = common::run_json(data, space, prompt);
+    assert_eq!(run["status"], "completed", "{run}");
+    run
 }
 
 fn show(data: &Path, run_id: &str) -> Value {

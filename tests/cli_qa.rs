@@ -25,31 +25,13 @@ fn one_run(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf, serde_json::V
     let repo = tmp.join("repo");
     sample_repo(&repo);
     let data = tmp.join("data");
-    let lines = ok(
+    let (_, finished) = common::run_json(
         &data,
-        &[
-            "--json",
-            "run",
-            "--space",
-            repo.to_str().unwrap(),
-            "--prompt",
-            "add retry to the http client",
-        ],
-    )
-    .json_lines();
-    let finished = lines.last().unwrap()["run"].clone();
+        repo.to_str().unwrap(),
+        "add retry to the http client",
+    );
     assert!(!finished["context"]["items"].as_array().unwrap().is_empty());
     (repo, data, finished)
-}
-
-fn write_raw(data: &Path, f: impl FnOnce(&redb::WriteTransaction)) {
-    let db = redb::Builder::new()
-        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-        .open(data.join("kata.redb"))
-        .unwrap();
-    let txn = db.begin_write().unwrap();
-    f(&txn);
-    txn.commit().unwrap();
 }
 
 #[test]
@@ -108,7 +90,7 @@ fn a_damaged_spec_is_quarantined_and_the_history_still_lists() {
     let run_id = finished["id"].as_str().unwrap();
     let session = finished["session_id"].as_str().unwrap();
     ok(&data, &["spec", "apply", run_id]);
-    write_raw(&data, |txn| {
+    common::write_raw(&data, |txn| {
         txn.open_table(tables::SPECS)
             .unwrap()
             .insert(session, b"{\"content\": \"\x01".as_slice())

@@ -130,18 +130,12 @@ fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
     }
 
     // The result equals an uninterrupted run with the same inputs.
-    let fresh = ok(
+    let (_, fresh) = common::run_json(
         &data,
-        &[
-            "--json",
-            "run",
-            "--space",
-            repo.to_str().unwrap(),
-            "--prompt",
-            "add retry to the http client",
-        ],
+        repo.to_str().unwrap(),
+        "add retry to the http client",
     );
-    let fresh = &fresh.json_lines().last().unwrap()["run"].clone();
+    let fresh = &fresh;
     assert_eq!(fresh["draft"]["content"], run["draft"]["content"]);
     let shape = |r: &Value| -> Vec<Value> {
         r["tasks"]

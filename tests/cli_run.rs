@@ -7,21 +7,7 @@ use common::{ok, run, sample_repo};
 use serde_json::Value;
 
 fn run_json(data: &std::path::Path, repo: &std::path::Path, prompt: &str) -> (Vec<Value>, Value) {
-    let r = ok(
-        data,
-        &[
-            "--json",
-            "run",
-            "--space",
-            repo.to_str().unwrap(),
-            "--prompt",
-            prompt,
-        ],
-    );
-    let lines = r.json_lines();
-    let last = lines.last().cloned().expect("at least one line");
-    assert_eq!(last["type"], "run_finished", "last line: {last}");
-    (lines, last["run"].clone())
+    common::run_json(data, repo.to_str().unwrap(), prompt)
 }
 
 #[test]

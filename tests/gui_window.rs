@@ -889,20 +889,12 @@ fn a_store_redb_cannot_read_is_reported_in_the_window_not_waited_on() {
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
-    let out = common::ran(
-        common::kata(&data)
-            .args(["--json", "run", "--space"])
-            .arg(&repo)
-            .args(["--prompt", "add retry to the http client"])
-            .output()
-            .unwrap(),
+    let (_, finished) = common::run_json(
+        &data,
+        repo.to_str().unwrap(),
+        "add retry to the http client",
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let space_id = out.json_lines().last().unwrap()["run"]["space_id"]
-        .as_str()
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let space_id = finished["space_id"].as_str().unwrap().as_bytes().to_vec();
     // Break every copy of the space id (keys included): redb panics decoding such a key.
     let store = data.join("kata.redb");
     let mut bytes = std::fs::read(&store).unwrap();

@@ -204,7 +204,7 @@ fn a_schema_2_file_gets_its_snapshot_sources_backfilled() {
     assert_eq!(written.len(), 2);
 
     // Make it the file a schema-2 build left: the old snapshot has no row, one snapshot is garbage.
-    write_raw(data, |txn| {
+    common::write_raw(data, |txn| {
         txn.open_table(tables::SNAPSHOT_SOURCES)
             .unwrap()
             .remove("s-old")
@@ -411,7 +411,7 @@ fn damaged_values_are_quarantined_reported_and_never_stop_a_command() {
     let intact = runs[1]["id"].as_str().unwrap().to_owned();
 
     // Damage one run and one task value in place.
-    write_raw(&data, |txn| {
+    common::write_raw(&data, |txn| {
         txn.open_table(tables::RUNS)
             .unwrap()
             .insert(damaged.as_str(), b"\x00\x01garbage".as_slice())
@@ -464,16 +464,6 @@ fn damaged_values_are_quarantined_reported_and_never_stop_a_command() {
     // The damaged run is now unknown, with a clear message.
     let r = common::run(&data, &["runs", "show", &damaged]);
     assert_eq!(r.code, 2);
-}
-
-fn write_raw(data: &Path, f: impl FnOnce(&redb::WriteTransaction)) {
-    let db = redb::Builder::new()
-        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-        .open(data.join("kata.redb"))
-        .unwrap();
-    let txn = db.begin_write().unwrap();
-    f(&txn);
-    txn.commit().unwrap();
 }
 
 #[test]

@@ -81,6 +81,32 @@ pub fn run(data_dir: &Path, args: &[&str]) -> Ran {
 }
 
 /// Like [`run`], asserting exit code 0.
+/// `--json run --space SPACE --prompt PROMPT`, which must exit 0 and end with `run_finished`: the event
+/// lines and the finished run.
+pub fn run_json(data_dir: &Path, space: &str, prompt: &str) -> (Vec<Value>, Value) {
+    let r = ok(
+        data_dir,
+        &["--json", "run", "--space", space, "--prompt", prompt],
+    );
+    let lines = r.json_lines();
+    let last = lines.last().cloned().expect("at least one line");
+    assert_eq!(last["type"], "run_finished", "last line: {last}");
+    let run = last["run"].clone();
+    (lines, run)
+}
+
+/// Opens the store file under `data_dir` with redb directly (no migrations, no checks) and commits what
+/// `f` writes: how tests damage or age a store on purpose.
+pub fn write_raw(data_dir: &Path, f: impl FnOnce(&redb::WriteTransaction)) {
+    let db = redb::Builder::new()
+        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+        .open(data_dir.join("kata.redb"))
+        .unwrap();
+    let txn = db.begin_write().unwrap();
+    f(&txn);
+    txn.commit().unwrap();
+}
+
 pub fn ok(data_dir: &Path, args: &[&str]) -> Ran {
     let r = run(data_dir, args);
     assert_eq!(
