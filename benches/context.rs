@@ -17,15 +17,18 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use kata_cloud::app::App;
+use kata_cloud::app::runs::ListRuns;
+use kata_cloud::app::spaces::AddSpace;
 use kata_cloud::context::index::{Index, index_dir};
-use kata_cloud::context::{ContextEngine, SourceChecker, filesystem};
-use kata_cloud::history::{self, RunFilter};
+use kata_cloud::context::{ContextEngine, filesystem};
 use kata_cloud::model::{
     ContextProviderKind, ContextSnapshot, IdGenerator, NewRun, OwnerId, RunId, RunOptions,
     RunRecord, SharedClock, SnapshotId, SystemClock,
 };
-use kata_cloud::spaces::{self, LinkOptions};
-use kata_cloud::store::Store;
+use kata_cloud::orchestrator::EngineConfig;
+use kata_cloud::provider::ProviderRegistry;
+use kata_cloud::provider::registry::ProviderSettings;
 
 const VERBS: &[&str] = &[
     "parse",
@@ -299,12 +302,23 @@ fn env_usize(name: &str, default: usize) -> usize {
 fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: usize) {
     let data = tempfile::tempdir().unwrap();
     let clock: SharedClock = Arc::new(SystemClock);
-    let store = Store::open(data.path(), clock.clone()).unwrap();
+    let app = App::open(EngineConfig {
+        data_dir: data.path().to_path_buf(),
+        clock: clock.clone(),
+        providers: ProviderRegistry::new(ProviderSettings::default()),
+    })
+    .unwrap();
+    let store = app.store().clone();
     let ids = IdGenerator::new();
-    let (space, _) =
-        spaces::link(&store, clock.as_ref(), &ids, root, LinkOptions::default()).unwrap();
+    let space = app
+        .add_space(AddSpace {
+            path: root.to_path_buf(),
+            ..AddSpace::default()
+        })
+        .unwrap()
+        .space;
     let sessions: Vec<_> = (0..20)
-        .map(|_| spaces::new_session(&store, clock.as_ref(), &ids, &space).unwrap())
+        .map(|_| app.new_session(&space, None).unwrap())
         .collect();
     for chunk in (0..runs).collect::<Vec<_>>().chunks(200) {
         store
@@ -346,16 +360,15 @@ fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: u
             })
             .unwrap();
     }
-    let checker = SourceChecker::new();
     let t = Instant::now();
-    let listed = history::run_summaries(&store, &checker, &RunFilter::default()).unwrap();
+    let listed = app.list_runs(&ListRuns::default()).unwrap();
     let cold = t.elapsed();
     assert_eq!(listed.len(), runs);
     assert!(listed.iter().all(|r| !r.stale.is_stale));
     let mut warm = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        history::run_summaries(&store, &checker, &RunFilter::default()).unwrap();
+        app.list_runs(&ListRuns::default()).unwrap();
         warm.push(t.elapsed());
     }
     warm.sort();

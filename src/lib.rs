@@ -3,16 +3,15 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the module map and data flow.
 
+pub mod app;
 pub mod cli;
 pub mod context;
 pub mod diagnostics;
+pub mod errors;
 pub mod git;
 pub mod gui;
-pub mod history;
 pub mod model;
 pub mod orchestrator;
 pub mod protocol;
 pub mod provider;
-pub mod spaces;
-pub mod specs;
 pub mod store;

@@ -11,7 +11,16 @@ fn main() -> ExitCode {
     let code = match cli::parse(std::env::args_os()) {
         Ok(Parsed::Done(code)) => code,
         Ok(Parsed::Headless { ctx, command }) => cli::run_headless(&ctx, command),
-        Ok(Parsed::Gui { ctx, args }) => kata_cloud::gui::run(&ctx, &args),
+        Ok(Parsed::Gui { ctx, args }) => {
+            let options = kata_cloud::gui::WindowOptions {
+                exit_after_frames: args.exit_after_frames,
+                screenshot: args.screenshot,
+            };
+            match kata_cloud::gui::run(ctx.config(), &options) {
+                Ok(code) => code,
+                Err(e) => cli::report(&e.into()),
+            }
+        }
         Err(e) => cli::report(&e),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))

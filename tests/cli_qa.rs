@@ -705,13 +705,10 @@ fn check_shape(value: &serde_json::Value, fields: &[&str], what: &str) {
             None => panic!("{what} lacks {name}: {value}"),
             Some(v) if (name == "at" || name.ends_with("_at")) && !v.is_null() => {
                 let text = v.as_str().unwrap_or_else(|| panic!("{what}.{name}: {v}"));
-                let parsed = time::OffsetDateTime::parse(
-                    text,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .unwrap_or_else(|e| panic!("{what}.{name} = {text}: {e}"));
+                let parsed = chrono::DateTime::parse_from_rfc3339(text)
+                    .unwrap_or_else(|e| panic!("{what}.{name} = {text}: {e}"));
                 assert!(
-                    parsed.offset().is_utc() && text.ends_with('Z'),
+                    parsed.offset().local_minus_utc() == 0 && text.ends_with('Z'),
                     "{what}.{name} = {text}"
                 );
             }

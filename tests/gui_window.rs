@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use kata_cloud::app::App;
+use kata_cloud::app::spaces::AddSpace;
 use kata_cloud::gui::ui_state::{self, UiState};
 use kata_cloud::gui::{AppConfig, KataApp};
 use kata_cloud::model::{
@@ -21,7 +23,6 @@ use kata_cloud::orchestrator::{Engine, EngineConfig};
 use kata_cloud::protocol::Command;
 use kata_cloud::provider::ProviderRegistry;
 use kata_cloud::provider::registry::ProviderSettings;
-use kata_cloud::spaces;
 
 /// 2026-11-24 09:12:00 UTC: every timestamp in these tests.
 const NOW: i64 = 1_795_511_520_000;
@@ -144,7 +145,7 @@ fn create_space_send_prompt_and_inspect_provenance() {
                 .session
                 .as_ref()
                 .and_then(|s| s.run(&RunId::new("r1")))
-                .is_some_and(|r| !r.view.run.context.items.is_empty())
+                .is_some_and(|r| !r.view.items.is_empty())
     });
     let line = {
         let app = h.state();
@@ -196,7 +197,7 @@ fn running_run_animates_only_here_and_stops() {
             .is_some_and(|r| {
                 r.view.run.status == RunStatus::Running
                     && r.view.run.provider_execution.is_some()
-                    && !r.view.run.context.items.is_empty()
+                    && !r.view.items.is_empty()
             })
     });
     h.get_by_label_contains("Run r1 · Running");
@@ -217,23 +218,16 @@ fn running_run_animates_only_here_and_stops() {
 
 /// A store left behind by a process that died mid-run, with the window layout it had saved.
 fn crashed_store(data: &Path, repo: &Path) -> RunId {
-    let engine = engine(data, 0);
-    let (space, _) = spaces::link(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        repo,
-        spaces::LinkOptions::default(),
-    )
-    .unwrap();
-    let session = spaces::session_for(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        &space,
-        None,
-    )
-    .unwrap();
+    let app = App::new(engine(data, 0));
+    let space = app
+        .add_space(AddSpace {
+            path: repo.to_path_buf(),
+            ..AddSpace::default()
+        })
+        .unwrap()
+        .space;
+    let session = app.session_for(&space, None).unwrap();
+    let engine = app.store();
     let at = Timestamp::from_unix_millis(NOW - 3_600_000);
     let mut run = RunRecord::queued(
         NewRun {
@@ -249,7 +243,6 @@ fn crashed_store(data: &Path, repo: &Path) -> RunId {
     );
     run.transition(RunStatus::Running, at, None).unwrap();
     engine
-        .store
         .write(|tx| {
             tx.put_run(&run)?;
             tx.put_app_state(
@@ -290,8 +283,8 @@ fn restart_restores_the_session_shows_interrupted_and_resume_works() {
     );
     let stored = h
         .state()
-        .engine
-        .store
+        .app
+        .store()
         .read(|rx| rx.run(&run))
         .unwrap()
         .unwrap();
@@ -369,7 +362,7 @@ fn applying_a_fresh_draft_then_editing_the_spec_autosaves() {
     assert!(h.state_mut().model.derived().spec_tasks.len() >= 2);
     snapshot(&mut h, "spec_applied");
     assert!(h.query_by_label_contains("Draft from run").is_none());
-    let store = h.state().engine.store.clone();
+    let store = h.state().app.store().clone();
     let session = h.state().model.session_id().unwrap().clone();
     let before = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
     assert_eq!(before.applied_from_run, Some(RunId::new("r1")));
@@ -489,7 +482,7 @@ fn the_last_space_session_and_tabs_come_back_after_a_restart() {
         step_until(&mut h, "the history tab", |h| {
             h.query_by_label("Run history — repo").is_some()
         });
-        let store = h.state().engine.store.clone();
+        let store = h.state().app.store().clone();
         step_until(&mut h, "the layout to be saved", |_| {
             store
                 .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
@@ -603,7 +596,7 @@ fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
         let width = h.state().layout.sidebar_width;
         assert!((335.0..=345.0).contains(&width), "sidebar width {width}");
         h.get_by_label("Toggle spec pane").click();
-        let store = h.state().engine.store.clone();
+        let store = h.state().app.store().clone();
         step_until(&mut h, "the layout to be saved", |_| {
             store
                 .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
@@ -649,20 +642,17 @@ fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_p
     let data = tmp.path().join("data");
     {
         // A space whose MCP server cannot start: every run falls back to the filesystem with an error.
-        let engine = engine(&data, 0);
-        let (space, _) = spaces::link(
-            &engine.store,
-            engine.clock.as_ref(),
-            &engine.ids,
-            &repo,
-            spaces::LinkOptions {
+        let app = App::new(engine(&data, 0));
+        let space = app
+            .add_space(AddSpace {
+                path: repo.clone(),
                 mcp_command: Some("/nonexistent/mcp-server --stdio".into()),
-                ..spaces::LinkOptions::default()
-            },
-        )
-        .unwrap();
+                ..AddSpace::default()
+            })
+            .unwrap()
+            .space;
+        let engine = app.store();
         engine
-            .store
             .write(|tx| {
                 tx.put_app_state(
                     ui_state::KEY,

@@ -93,10 +93,14 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
 
     let store = Store::open(tmp.path(), clock()).unwrap();
     assert_eq!(store.migration().from, Some(1));
-    assert_eq!(store.migration().to, 3);
+    assert_eq!(store.migration().to, 4);
     assert_eq!(
         store.migration().applied,
-        vec!["m002_session_runs_index", "m003_snapshot_sources"]
+        vec![
+            "m002_session_runs_index",
+            "m003_snapshot_sources",
+            "m004_change_feed"
+        ]
     );
 
     // The new index serves the session's runs; the undecodable run was moved aside with its reason.
@@ -228,9 +232,9 @@ fn a_schema_2_file_gets_its_snapshot_sources_backfilled() {
         .find(|c| c["name"] == "store")
         .unwrap();
     let detail = store_check["detail"].as_str().unwrap();
-    assert!(detail.contains("(schema 3)"), "{detail}");
+    assert!(detail.contains("(schema 4)"), "{detail}");
     assert!(
-        detail.contains("migrated now: m003_snapshot_sources"),
+        detail.contains("migrated now: m003_snapshot_sources, m004_change_feed"),
         "{detail}"
     );
 

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::store::StoreError;
-
 /// The contract's exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -41,23 +39,6 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
-    }
-}
-
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> Self {
-        let exit = match &e {
-            StoreError::Open { .. } | StoreError::NewerSchema { .. } => Exit::Store,
-            StoreError::NotFound { .. } => Exit::Usage,
-            StoreError::Damaged { .. }
-            | StoreError::Transition(_)
-            | StoreError::Encode(_)
-            | StoreError::Db(_) => Exit::Failed,
-        };
-        Self {
-            exit,
-            message: format!("{e}. {}", e.remediation()),
-        }
     }
 }
 

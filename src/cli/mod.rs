@@ -10,11 +10,12 @@ pub mod error;
 pub mod key_cmd;
 pub mod models_cmd;
 pub mod output;
-pub mod resolve;
 pub mod run_cmd;
 pub mod runs_cmd;
+pub mod session_cmd;
 pub mod space_cmd;
 pub mod spec_cmd;
+pub mod wording;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,8 +23,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::App;
 use crate::model::{ContextProviderKind, SharedClock, SystemClock};
-use crate::orchestrator::{Engine, EngineConfig};
+use crate::orchestrator::EngineConfig;
 use crate::provider::ProviderRegistry;
 use crate::provider::registry::ProviderSettings;
 
@@ -53,6 +55,9 @@ pub enum Command {
     /// Link directories and list linked spaces.
     #[command(subcommand)]
     Space(SpaceCommand),
+    /// A space's sessions: new, list, rename, archive, unarchive.
+    #[command(subcommand)]
+    Session(SessionCommand),
     /// Start a run and wait for its terminal state.
     Run(RunArgs),
     /// Run history: list, show, resume, cancel.
@@ -61,7 +66,7 @@ pub enum Command {
     /// Retrieve context without a run.
     #[command(subcommand)]
     Context(ContextCommand),
-    /// Read a session's spec or apply a run's draft to it.
+    /// Read a session's spec, its history, or apply a run's draft to it.
     #[command(subcommand)]
     Spec(SpecCommand),
     /// Check the store, providers, git and display.
@@ -104,6 +109,59 @@ pub enum SpaceCommand {
     },
     /// List linked spaces.
     List,
+    /// Point a space at its folder's new location (the space keeps its sessions and history).
+    Relink {
+        /// The space's id (or the path it was linked with).
+        space: String,
+        /// The folder's new location.
+        path: PathBuf,
+    },
+    /// Remove a space from the list; its runs stay in the history.
+    Remove {
+        /// The space's id (or linked path).
+        space: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Start a new session in a space.
+    New {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+        /// Its name (default: "Session N").
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// A space's sessions, most recently used first.
+    List {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+        /// Include archived sessions.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Rename a session.
+    Rename {
+        /// The session's id (or its current name, with --space).
+        session: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Archive a session: its history stays; it leaves the lists.
+    Archive {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Bring an archived session back.
+    Unarchive {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -114,7 +172,7 @@ pub struct RunArgs {
     /// What to do.
     #[arg(long)]
     pub prompt: String,
-    /// The session (default: the space's most recently used one, created if none).
+    /// The session, by id or name (default: the space's most recently used one, created if none).
     #[arg(long)]
     pub session: Option<String>,
     /// offline, anthropic, openai or openai-compatible.
@@ -200,6 +258,11 @@ pub enum SpecCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Every revision of a session's spec, oldest first.
+    History {
+        #[arg(long)]
+        session: String,
+    },
 }
 
 fn parse_context_provider(s: &str) -> Result<ContextProviderKind, String> {
@@ -215,13 +278,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Opens the store and reconciles it (every command starts here).
-    pub fn engine(&self) -> Result<Engine, CliError> {
-        Ok(Engine::open(EngineConfig {
+    /// What the application is opened with.
+    pub fn config(&self) -> EngineConfig {
+        EngineConfig {
             data_dir: self.data_dir.clone(),
             clock: self.clock.clone(),
             providers: self.providers.clone(),
-        })?)
+        }
+    }
+
+    /// Opens the application: the store, reconciled (every command starts here).
+    pub fn app(&self) -> Result<App, CliError> {
+        Ok(App::open(self.config())?)
     }
 }
 
@@ -344,6 +412,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, CliError> {
     match command {
         Command::Gui(_) => Err(CliError::usage("the window is opened by `kata-cloud gui`")),
         Command::Space(cmd) => space_cmd::run(ctx, cmd),
+        Command::Session(cmd) => session_cmd::run(ctx, cmd),
         Command::Run(args) => run_cmd::run(ctx, args),
         Command::Runs(cmd) => runs_cmd::run(ctx, cmd),
         Command::Context(cmd) => context_cmd::run(ctx, cmd),

@@ -14,7 +14,7 @@ struct ModelList {
 
 pub fn run(ctx: &Ctx, provider: Option<&str>) -> Result<i32, CliError> {
     // Like every command (CONTRACT.md, Global): open and reconcile the store first.
-    ctx.engine()?;
+    ctx.app()?;
     let choice = ctx
         .providers
         .choose(provider)

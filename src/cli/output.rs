@@ -211,7 +211,9 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
 }
 
 /// A progress line for an event, for people following `run`.
-pub fn event_text(event: &Event) -> Option<String> {
+/// One line for a run event, for people. `view` is the run as the events so far describe it (folded with
+/// the run reducer): it names the specialist of a task.
+pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
     Some(match event {
         Event::RunCreated { run } => format!("run {} queued", run.id),
         Event::RunStatusChanged(e) => match &e.error {
@@ -232,12 +234,15 @@ pub fn event_text(event: &Event) -> Option<String> {
             let mut line = format!(
                 "context: {} from {}",
                 count(*item_count, "snippet"),
-                context.resolved_provider.map_or("nothing", |p| p.as_str())
+                context
+                    .resolved
+                    .resolved_provider
+                    .map_or("nothing", |p| p.as_str())
             );
-            if let Some(f) = context.fallback_from {
+            if let Some(f) = context.resolved.fallback_from {
                 line.push_str(&format!(" (fallback from {f})"));
             }
-            if let Some(e) = &context.error {
+            if let Some(e) = &context.resolved.error {
                 line.push_str(&format!(" — {}: {}", e.code, e.message));
             }
             line
@@ -254,13 +259,18 @@ pub fn event_text(event: &Event) -> Option<String> {
             let ids: Vec<&str> = task_ids.iter().map(|t| t.as_str()).collect();
             format!("wave {wave}: {}", ids.join(", "))
         }
-        Event::TaskStatusChanged(e) => match &e.error {
-            Some(err) => format!(
-                "  {} {} — {}: {}",
-                e.task_id, e.status, err.code, err.message
-            ),
-            None => format!("  {} {}", e.task_id, e.status),
-        },
+        Event::TaskStatusChanged(e) => {
+            let who = view
+                .and_then(|v| v.tasks.iter().find(|t| t.id == e.task_id))
+                .map_or_else(String::new, |t| format!(" ({})", t.specialist));
+            match &e.error {
+                Some(err) => format!(
+                    "  {}{who} {} — {}: {}",
+                    e.task_id, e.status, err.code, err.message
+                ),
+                None => format!("  {}{who} {}", e.task_id, e.status),
+            }
+        }
         Event::WaveFinished {
             wave,
             completed,

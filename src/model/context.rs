@@ -45,6 +45,19 @@ impl ContextErrorCode {
     }
 }
 
+impl From<ContextErrorCode> for super::error_info::ErrorCode {
+    fn from(code: ContextErrorCode) -> Self {
+        use super::error_info::ErrorCode;
+        match code {
+            ContextErrorCode::ProviderUnavailable => ErrorCode::ProviderUnavailable,
+            ContextErrorCode::UnsupportedProvider => ErrorCode::UnsupportedProvider,
+            ContextErrorCode::InvalidQuery => ErrorCode::InvalidQuery,
+            ContextErrorCode::InvalidRootPath => ErrorCode::InvalidRootPath,
+            ContextErrorCode::IoFailure => ErrorCode::IoFailure,
+        }
+    }
+}
+
 impl fmt::Display for ContextErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

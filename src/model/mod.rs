@@ -2,11 +2,14 @@
 //!
 //! No egui, no tokio, no redb here: everything is deterministic and unit-tested.
 
+pub mod change;
 pub mod context;
 pub mod error_info;
+pub mod event;
 pub mod ids;
 pub mod lifecycle;
 pub mod run;
+pub mod run_reducer;
 pub mod space;
 pub mod spec;
 pub mod staleness;
@@ -14,16 +17,18 @@ pub mod task;
 pub mod time;
 pub mod view;
 
+pub use change::{Change, ChangeRecord};
 pub use context::{
     ContextError, ContextErrorCode, ContextItem, ContextResult, ContextSnapshot, SnapshotSources,
     SourceRef,
 };
-pub use error_info::ErrorInfo;
+pub use error_info::{ErrorCode, ErrorInfo};
+pub use event::Event;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
 pub use run::{
-    Draft, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions, RunRecord,
-    TimelineEntry,
+    ContextView, Draft, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions,
+    RunRecord, TimelineEntry,
 };
 pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
 pub use spec::SpecRecord;

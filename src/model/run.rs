@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{ContextError, ContextItem};
-use super::error_info::ErrorInfo;
+use super::error_info::{ErrorCode, ErrorInfo};
 use super::ids::{OwnerId, RunId, SessionId, SnapshotId, SpaceId};
 use super::lifecycle::{RunStatus, TransitionError};
 use super::space::ContextProviderKind;
@@ -36,7 +36,7 @@ pub struct RunOptions {
     pub context_provider: Option<ContextProviderKind>,
 }
 
-/// How context was resolved for the run. The items themselves live in the snapshot.
+/// How context was resolved for the run, as stored. The items themselves live in the snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunContext {
     pub requested_provider: ContextProviderKind,
@@ -48,8 +48,14 @@ pub struct RunContext {
     pub snapshot_id: Option<SnapshotId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ContextError>,
-    /// The snapshot's items, filled in when the run is viewed. Always empty in storage: the snapshot table
-    /// holds them, once.
+}
+
+/// How context was resolved, with the snapshot's items: what clients show (`runs show`, the inspector, the
+/// `context_resolved` event). The items are stored once, in the snapshot; this is never stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContextView {
+    #[serde(flatten)]
+    pub resolved: RunContext,
     #[serde(default)]
     pub items: Vec<ContextItem>,
 }
@@ -80,7 +86,7 @@ pub struct ProviderExecution {
     #[serde(default)]
     pub retries: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub error_code: Option<ErrorCode>,
 }
 
 /// The spec draft a run produced.
@@ -167,7 +173,6 @@ impl RunRecord {
                 fallback_from: None,
                 snapshot_id: None,
                 error: None,
-                items: Vec::new(),
             },
             plan: None,
             draft: None,
@@ -185,10 +190,28 @@ impl RunRecord {
         note: Option<String>,
     ) -> Result<(), TransitionError> {
         self.status.transition(to)?;
+        let attempt = if self.status == RunStatus::Interrupted && to == RunStatus::Queued {
+            self.attempt + 1
+        } else {
+            self.attempt
+        };
+        self.record_status(to, at, note, attempt);
+        Ok(())
+    }
+
+    /// Records a status the run entered, as a transition did or as its `run_status_changed` event says
+    /// (the run reducer replays events through this, so records and viewed runs cannot drift apart).
+    pub fn record_status(
+        &mut self,
+        to: RunStatus,
+        at: Timestamp,
+        note: Option<String>,
+        attempt: u32,
+    ) {
         if self.status == RunStatus::Interrupted && to == RunStatus::Queued {
-            self.attempt += 1;
             self.error = None;
         }
+        self.attempt = attempt;
         self.status = to;
         self.updated_at = at;
         match to {
@@ -200,14 +223,26 @@ impl RunRecord {
         }
         if !to.is_active() {
             self.owner = None;
+            // The provider call cannot outlive the run.
+            if let Some(exec) = self.provider_execution.as_mut()
+                && exec.status == ProviderStatus::Running
+            {
+                exec.status = match to {
+                    RunStatus::Completed => ProviderStatus::Completed,
+                    RunStatus::Failed => ProviderStatus::Failed,
+                    RunStatus::Interrupted => ProviderStatus::Interrupted,
+                    RunStatus::Cancelled | RunStatus::Queued | RunStatus::Running => {
+                        ProviderStatus::Cancelled
+                    }
+                };
+            }
         }
         self.timeline.push(TimelineEntry {
             status: to,
             at,
             note,
-            attempt: self.attempt,
+            attempt,
         });
-        Ok(())
     }
 
     /// Wall time from creation to the terminal state (or to `now` while live).

@@ -94,8 +94,18 @@ pub struct Session {
     pub worktree: Option<WorktreeBinding>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// When a run last started in this session: `run` without `--session` picks the most recent.
+    /// When a run last started in this session: a run that names no session goes to the most recent.
     pub last_used_at: Timestamp,
+    /// Archived sessions are kept with their history but leave the session lists and are never chosen
+    /// for a run that names no session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<Timestamp>,
+}
+
+impl Session {
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
 }
 
 #[cfg(test)]

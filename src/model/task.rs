@@ -79,6 +79,18 @@ pub struct PlannedTask {
     pub depends_on: Vec<TaskId>,
 }
 
+/// Orders tasks by their number (`t2` before `t10`): plan order.
+pub fn sort_tasks(tasks: &mut [TaskRecord]) {
+    tasks.sort_by_key(|t| {
+        let n =
+            t.id.as_str()
+                .strip_prefix('t')
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(u64::MAX);
+        (n, t.id.as_str().to_owned())
+    });
+}
+
 /// A persisted delegated task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRecord {
@@ -134,6 +146,18 @@ impl TaskRecord {
         note: Option<String>,
     ) -> Result<(), TransitionError> {
         self.status.transition(to)?;
+        self.record_status(to, at, attempt, note);
+        Ok(())
+    }
+
+    /// Records a status the task entered, as a transition did or as its `task_status_changed` event says.
+    pub fn record_status(
+        &mut self,
+        to: TaskStatus,
+        at: Timestamp,
+        attempt: u32,
+        note: Option<String>,
+    ) {
         self.status = to;
         self.updated_at = at;
         self.timeline.push(TimelineEntry {
@@ -142,7 +166,6 @@ impl TaskRecord {
             note,
             attempt,
         });
-        Ok(())
     }
 
     /// How many times the task has entered `running`.

@@ -137,6 +137,11 @@ impl Orchestrator {
         self.events.subscribe()
     }
 
+    /// The publishing end, for clients that subscribe later from another thread.
+    pub fn event_sender(&self) -> broadcast::Sender<Event> {
+        self.events.clone()
+    }
+
     pub fn handle(&self) -> Option<tokio::runtime::Handle> {
         self.runtime.as_ref().map(|r| r.handle().clone())
     }

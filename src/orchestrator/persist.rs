@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::model::{
-    ContextSnapshot, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
+    ContextSnapshot, ContextView, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
     ReceiptOutcome, RunId, RunRecord, RunStatus, SharedClock, TaskId, TaskRecord, TaskStatus,
     Timestamp,
 };
@@ -56,7 +56,10 @@ impl Persist {
         .await;
         let (value, events) = match joined {
             Ok(result) => result?,
-            Err(e) => return Err(StoreError::Db(format!("store worker stopped: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %e, "the store worker stopped");
+                return Err(StoreError::WorkerStopped("store worker"));
+            }
         };
         for event in events {
             // No receiver is fine: the CLI may not be listening, the log has it.
@@ -79,7 +82,10 @@ impl Persist {
         let store = self.store.clone();
         match tokio::task::spawn_blocking(move || store.read(f)).await {
             Ok(result) => result,
-            Err(e) => Err(StoreError::Db(format!("store worker stopped: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %e, "the store worker stopped");
+                Err(StoreError::WorkerStopped("store worker"))
+            }
         }
     }
 
@@ -108,6 +114,7 @@ pub fn task_status_event(task: &TaskRecord, attempt: u32) -> Event {
         status: task.status,
         at: task.updated_at,
         attempt,
+        note: task.timeline.last().and_then(|e| e.note.clone()),
         summary: if task.status == TaskStatus::Completed {
             task.summary.clone()
         } else {
@@ -144,18 +151,6 @@ pub fn transition_run(
             tx.put_task(&task)?;
             events.push(task_status_event(&task, run.attempt));
         }
-        if let Some(exec) = run.provider_execution.as_mut()
-            && exec.status == crate::model::ProviderStatus::Running
-        {
-            exec.status = match to {
-                RunStatus::Completed => crate::model::ProviderStatus::Completed,
-                RunStatus::Failed => crate::model::ProviderStatus::Failed,
-                RunStatus::Interrupted => crate::model::ProviderStatus::Interrupted,
-                RunStatus::Cancelled | RunStatus::Queued | RunStatus::Running => {
-                    crate::model::ProviderStatus::Cancelled
-                }
-            };
-        }
     }
     if error.is_some() {
         run.error.clone_from(&error);
@@ -178,8 +173,10 @@ pub fn record_context(
     run.context.error.clone_from(&snapshot.error);
     run.updated_at = snapshot.created_at;
     tx.put_run(&run)?;
-    let mut context = run.context.clone();
-    context.items.clone_from(&snapshot.items);
+    let context = ContextView {
+        resolved: run.context.clone(),
+        items: snapshot.items.clone(),
+    };
     Ok((
         (),
         vec![Event::ContextResolved {

@@ -101,16 +101,7 @@ pub async fn execute(deps: Arc<RunDeps>, run_id: RunId, stop: StopSignal) {
             StopReason::Cancel => (RunStatus::Cancelled, NOTE_CANCELLED, None),
         },
         Err(Halt::Failed(info)) => (RunStatus::Failed, "", Some(info)),
-        Err(Halt::Store(e)) => (
-            RunStatus::Failed,
-            "",
-            Some(ErrorInfo::new(
-                "store",
-                e.to_string(),
-                e.remediation(),
-                !matches!(e, StoreError::Transition(_)),
-            )),
-        ),
+        Err(Halt::Store(e)) => (RunStatus::Failed, "", Some(ErrorInfo::from(&e))),
     };
     let id = run_id.clone();
     let note = (!note.is_empty()).then(|| note.to_owned());
@@ -268,12 +259,7 @@ async fn context_step(
     if let Some(error) = &result.error
         && error.code == ContextErrorCode::InvalidRootPath
     {
-        return Err(Halt::Failed(ErrorInfo::new(
-            error.code.as_str(),
-            error.message.clone(),
-            error.remediation.clone(),
-            error.retryable,
-        )));
+        return Err(Halt::Failed(ErrorInfo::from(error)));
     }
     Ok(snapshot)
 }
@@ -305,7 +291,7 @@ async fn provider_failed(
     }
     let mut failed = ProviderExecution {
         status: ProviderStatus::Failed,
-        error_code: Some(error.code().to_owned()),
+        error_code: Some(ErrorInfo::from(&error).code),
         ..execution.clone()
     };
     usage_into(&mut failed, coordinator.take_failed_usage());
@@ -327,7 +313,7 @@ async fn record_failure(
     {
         return Halt::Store(e);
     }
-    Halt::Failed(error.info())
+    Halt::Failed(ErrorInfo::from(&error))
 }
 
 /// The run's provider cannot be built (not configured, unknown name): the run fails with that error, and its
@@ -352,7 +338,7 @@ async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError
         output_tokens: None,
         latency_ms: None,
         retries: 0,
-        error_code: Some(error.code().to_owned()),
+        error_code: Some(ErrorInfo::from(&error).code),
     };
     record_failure(deps, &run.id, failed, error).await
 }
@@ -530,7 +516,10 @@ async fn waves_step(
         while let Some(joined) = set.join_next().await {
             ends.push(match joined {
                 Ok(end) => end,
-                Err(e) => TaskEnd::Store(StoreError::Db(format!("task worker stopped: {e}"))),
+                Err(e) => {
+                    tracing::error!(error = %e, "a task's worker stopped");
+                    TaskEnd::Store(StoreError::WorkerStopped("task worker"))
+                }
             });
         }
         let mut completed = members.len() - ends.len();
@@ -558,7 +547,7 @@ async fn waves_step(
         usage_into(execution, coordinator.take_failed_usage());
         if let Some((_, info)) = &failure {
             execution.status = ProviderStatus::Failed;
-            execution.error_code = Some(info.code.clone());
+            execution.error_code = Some(info.code);
         }
         let id = run.id.clone();
         let exec = execution.clone();
@@ -639,7 +628,7 @@ async fn run_task(
             Ok(output)
         }
         Err(ProviderError::Cancelled) => return TaskEnd::Stopped,
-        Err(e) => Err(e.info()),
+        Err(e) => Err(ErrorInfo::from(&e)),
     };
     let (r, t) = (run_id, task_id);
     let recorded = match outcome {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{ContextItem, ErrorInfo, PlannedTask, TaskId};
+use crate::model::{ContextItem, PlannedTask, TaskId};
 
 pub use registry::{ProviderChoice, ProviderRegistry};
 
@@ -182,15 +182,6 @@ impl ProviderError {
             ProviderError::NotConfigured { remediation, .. } => remediation.clone(),
             ProviderError::Cancelled => "Start the run again if you still want it.".to_owned(),
         }
-    }
-
-    pub fn info(&self) -> ErrorInfo {
-        ErrorInfo::new(
-            self.code(),
-            self.to_string(),
-            self.remediation(),
-            self.retryable(),
-        )
     }
 }
 

@@ -98,9 +98,10 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
             if let Some(from) = ctx.fallback_from {
                 line.push_str(&format!(" (fallback from {from})"));
             }
-            line.push_str(&format!(" · {}", count(ctx.items.len(), "snippet")));
+            let items = entry.view.items();
+            line.push_str(&format!(" · {}", count(items.len(), "snippet")));
             ui.label(widgets::meta(line));
-            for item in ctx.items.iter().take(ITEMS_SHOWN) {
+            for item in items.iter().take(ITEMS_SHOWN) {
                 ui.label(
                     RichText::new(format!(
                         "{}:{}-{}  score {:.3}  #{}",
@@ -112,10 +113,10 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
                 let excerpt = crate::gui::model::first_line(&item.excerpt);
                 ui.label(widgets::muted(format!("    {excerpt}")));
             }
-            if ctx.items.len() > ITEMS_SHOWN {
+            if items.len() > ITEMS_SHOWN {
                 ui.label(widgets::muted(format!(
                     "and {} more",
-                    ctx.items.len() - ITEMS_SHOWN
+                    items.len() - ITEMS_SHOWN
                 )));
             }
             ui.add_space(4.0);

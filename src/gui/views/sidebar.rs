@@ -28,7 +28,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         LastContext {
             resolved: c.resolved_provider,
             fallback_from: c.fallback_from,
-            snippets: c.items.len(),
+            snippets: r.view.items.len(),
             error: c.error.as_ref().map(|e| e.code.to_string()),
         }
     });

@@ -237,7 +237,7 @@ fn footer(app: &KataApp, ui: &mut Ui, run: &crate::model::RunId, at: crate::mode
                 .run
                 .context
                 .resolved_provider
-                .map(|p| format!("{p} ({})", count(r.view.run.context.items.len(), "snippet")))
+                .map(|p| format!("{p} ({})", count(r.view.items.len(), "snippet")))
         })
         .unwrap_or_else(|| "unknown".to_owned());
     ui.separator();
@@ -265,7 +265,7 @@ fn draft_card(app: &mut KataApp, ui: &mut Ui) {
     };
     let stale = entry.view.stale.is_stale;
     let context = match run.context.resolved_provider {
-        Some(p) => format!("{p} ({})", count(run.context.items.len(), "snippet")),
+        Some(p) => format!("{p} ({})", count(entry.view.items.len(), "snippet")),
         None => "none".to_owned(),
     };
     let text_color = if stale { theme::SECONDARY } else { theme::TEXT };

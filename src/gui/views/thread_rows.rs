@@ -54,7 +54,7 @@ pub fn provenance(entry: &RunEntry, now: crate::model::Timestamp) -> String {
     let status = capitalised(run.status.as_str());
     let context = match run.context.resolved_provider {
         Some(p) => {
-            let mut c = format!("{p} ({})", count(run.context.items.len(), "snippet"));
+            let mut c = format!("{p} ({})", count(entry.view.items.len(), "snippet"));
             if let Some(from) = run.context.fallback_from {
                 c.push_str(&format!(" (fallback from {from})"));
             }
@@ -174,7 +174,7 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
                 .error
                 .as_ref()
                 .map_or(("unknown".to_owned(), String::new(), String::new()), |e| {
-                    (e.code.clone(), e.message.clone(), e.remediation.clone())
+                    (e.code.to_string(), e.message.clone(), e.remediation.clone())
                 });
             Frame::NONE
                 .stroke(Stroke::new(1.0, theme::DANGER.gamma_multiply(0.6)))
@@ -225,7 +225,7 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
         Step::Context => (
             "Retrieve context",
             match (run.context.resolved_provider, &run.context.error) {
-                (Some(p), _) => format!("{p} · {}", count(run.context.items.len(), "snippet")),
+                (Some(p), _) => format!("{p} · {}", count(entry.view.items.len(), "snippet")),
                 (None, Some(e)) => format!("failed: {}", e.code),
                 (None, None) => "pending".to_owned(),
             },
@@ -284,7 +284,7 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
             ui.set_width(ui.available_width());
             match step {
                 Step::Context => {
-                    for item in run.context.items.iter().take(12) {
+                    for item in entry.view.items.iter().take(12) {
                         ui.label(
                             RichText::new(format!(
                                 "{}:{}-{}  score {:.2}",

@@ -1,5 +1,5 @@
 //! Run history as clients see it: [`RunView`]s and [`RunSummary`]s with staleness derived from the world as
-//! it is now (source files on disk, the session spec, newer runs). Shared by the CLI and the window.
+//! it is now (source files on disk, the session spec, newer runs).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -149,7 +149,7 @@ pub fn run_view(
     id: &RunId,
 ) -> Result<Option<RunView>, StoreError> {
     store.read(|rx| {
-        let Some(mut run) = rx.run(id)? else {
+        let Some(run) = rx.run(id)? else {
             return Ok(None);
         };
         let world = World::load(rx, checker, std::slice::from_ref(&run), false)?;
@@ -159,11 +159,14 @@ pub fn run_view(
             .map(ContextSnapshot::sources)
             .unwrap_or_default();
         let stale = world.staleness(&run, &sources);
-        if let Some(snapshot) = snapshot {
-            run.context.items = snapshot.items;
-        }
+        let items = snapshot.map(|s| s.items).unwrap_or_default();
         let tasks = rx.tasks(id)?;
-        Ok(Some(RunView { run, tasks, stale }))
+        Ok(Some(RunView {
+            run,
+            items,
+            tasks,
+            stale,
+        }))
     })
 }
 
@@ -195,6 +198,41 @@ pub fn run_summaries(
                 .map(SnapshotSources::sources)
                 .unwrap_or_default();
             out.push(RunSummary::new(run, world.staleness(run, &sources)));
+        }
+        Ok(out)
+    })
+}
+
+/// Every run of a session in full, oldest first, with the newest event of its log included (read in the
+/// same transaction): what the window's thread shows.
+pub fn session_views(
+    store: &Store,
+    checker: &SourceChecker,
+    session: &SessionId,
+) -> Result<Vec<(RunView, Option<u64>)>, StoreError> {
+    store.read(|rx| {
+        let runs = rx.session_runs(session)?;
+        let world = World::load(rx, checker, &runs, true)?;
+        let mut out = Vec::with_capacity(runs.len());
+        for run in runs {
+            let snapshot = snapshot_of(rx, &run)?;
+            let sources = snapshot
+                .as_ref()
+                .map(ContextSnapshot::sources)
+                .unwrap_or_default();
+            let stale = world.staleness(&run, &sources);
+            let items = snapshot.map(|s| s.items).unwrap_or_default();
+            let tasks = rx.tasks(&run.id)?;
+            let last_event = rx.last_event(&run.id)?;
+            out.push((
+                RunView {
+                    run,
+                    items,
+                    tasks,
+                    stale,
+                },
+                last_event,
+            ));
         }
         Ok(out)
     })
