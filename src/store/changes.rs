@@ -116,3 +116,125 @@ impl ChangeSignal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{ManualClock, SessionId, SpaceId, SpecRecord};
+    use crate::store::Store;
+
+    fn spec(session: &str, revision: u64) -> SpecRecord {
+        SpecRecord {
+            session_id: SessionId::new(session),
+            content: format!("revision {revision}"),
+            revision,
+            applied_from_run: None,
+            updated_at: Timestamp::from_unix_millis(1_000 + revision as i64),
+        }
+    }
+
+    #[test]
+    fn changes_are_numbered_in_commit_order_and_read_after_a_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            dir.path(),
+            Arc::new(ManualClock::new(Timestamp::from_unix_millis(1), 1)),
+        )
+        .unwrap();
+        let start = store.read(|rx| rx.last_change()).unwrap();
+        let before = store.change_signal().generation();
+        store.write(|tx| tx.put_spec(&spec("se1", 1))).unwrap();
+        assert!(
+            store.change_signal().generation() > before,
+            "readers are woken"
+        );
+        store
+            .write(|tx| {
+                tx.put_spec(&spec("se1", 2))?;
+                tx.remove_space(&SpaceId::new("sp-none"), Timestamp::from_unix_millis(5))?;
+                tx.put_spec(&spec("se2", 1))
+            })
+            .unwrap();
+        // A transaction that fails records nothing.
+        let failed: Result<(), StoreError> = store.write(|tx| {
+            tx.put_spec(&spec("se3", 1))?;
+            Err(StoreError::WorkerStopped("test"))
+        });
+        assert!(failed.is_err());
+
+        let page = store.read(|rx| rx.changes_after(start, 10)).unwrap();
+        assert!(!page.gap);
+        let seen: Vec<(u64, Change)> = page
+            .changes
+            .iter()
+            .map(|c| (c.seq, c.change.clone()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    start + 1,
+                    Change::Spec {
+                        session_id: SessionId::new("se1"),
+                        revision: 1
+                    }
+                ),
+                (
+                    start + 2,
+                    Change::Spec {
+                        session_id: SessionId::new("se1"),
+                        revision: 2
+                    }
+                ),
+                (
+                    start + 3,
+                    Change::Spec {
+                        session_id: SessionId::new("se2"),
+                        revision: 1
+                    }
+                ),
+            ],
+            "removing a space that is not there is no change"
+        );
+        assert_eq!(page.last, start + 3);
+        let rest = store.read(|rx| rx.changes_after(start + 2, 10)).unwrap();
+        assert_eq!(rest.changes.len(), 1);
+        let limited = store.read(|rx| rx.changes_after(start, 2)).unwrap();
+        assert_eq!(limited.changes.len(), 2);
+    }
+
+    #[test]
+    fn a_reader_behind_the_pruned_rows_is_told_to_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            dir.path(),
+            Arc::new(ManualClock::new(Timestamp::from_unix_millis(1), 1)),
+        )
+        .unwrap();
+        store
+            .write(|tx| {
+                for revision in 1..=5 {
+                    tx.put_spec(&spec("se1", revision))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store
+            .write(|tx| {
+                tx.txn
+                    .open_table(tables::CHANGES)?
+                    .retain_in(..3u64, |_, _| false)?;
+                Ok(())
+            })
+            .unwrap();
+        let behind = store.read(|rx| rx.changes_after(1, 10)).unwrap();
+        assert!(behind.gap, "rows 2 was pruned");
+        assert_eq!(behind.changes.first().map(|c| c.seq), Some(3));
+        let current = store.read(|rx| rx.changes_after(2, 10)).unwrap();
+        assert!(!current.gap);
+        let caught_up = store.read(|rx| rx.changes_after(5, 10)).unwrap();
+        assert!(!caught_up.gap && caught_up.changes.is_empty());
+    }
+}

@@ -187,3 +187,49 @@ pub fn sample_repo(dir: &Path) {
     .unwrap();
     std::fs::write(dir.join("src/logo.bin"), [0u8, 1, 2, 3, 0, 159, 146, 150]).unwrap();
 }
+
+/// Starts a slow run, waits until at least one task has completed, then kills the process with SIGKILL.
+/// Returns the run id and the ids of tasks that had completed before the kill.
+pub fn run_killed_mid_wave(data: &Path, repo: &Path) -> (String, Vec<String>) {
+    let mut child = kata(data)
+        .env("KATA_OFFLINE_STEP_MS", "400")
+        .args([
+            "--json",
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--prompt",
+            "add retry to the http client",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut run_id = None;
+    let mut completed = Vec::new();
+    let started = std::time::Instant::now();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line.unwrap();
+        let event: Value = serde_json::from_str(&line).unwrap();
+        if event["type"] == "run_created" {
+            run_id = Some(event["run"]["id"].as_str().unwrap().to_owned());
+        }
+        if event["type"] == "task_status_changed" && event["status"] == "completed" {
+            completed.push(event["task_id"].as_str().unwrap().to_owned());
+        }
+        if event["type"] == "wave_finished" {
+            break; // wave 1 is done; wave 2 is about to start.
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "run too slow"
+        );
+    }
+    // Let the verify task start, then kill the process outright.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    (run_id.expect("run_created seen"), completed)
+}
