@@ -6,7 +6,7 @@ use kata_cloud::cli::{self, Parsed};
 
 fn main() -> ExitCode {
     kata_cloud::diagnostics::install_panic_hook();
-    kata_cloud::diagnostics::init_logging();
+    kata_cloud::diagnostics::init_logging(kata_cloud::gui::QUIET_LOG_TARGETS);
     kata_cloud::provider::install_crypto_provider();
     let code = match cli::parse(std::env::args_os()) {
         Ok(Parsed::Done(code)) => code,

@@ -47,6 +47,15 @@ impl App {
     /// with what to do about it.
     pub fn doctor(&self) -> Result<Vec<Check>, AppError> {
         let mut checks = Vec::new();
+        self.store_checks(&mut checks)?;
+        self.space_checks(&mut checks)?;
+        self.provider_checks(&mut checks);
+        environment_checks(&mut checks);
+        Ok(checks)
+    }
+
+    /// The store, what recovery did, quarantined records, runs marked live that no engine owns.
+    fn store_checks(&self, checks: &mut Vec<Check>) -> Result<(), AppError> {
         let migration = self.store().migration();
         let mut store_detail = format!(
             "{} (schema {CURRENT_VERSION})",
@@ -109,6 +118,11 @@ impl App {
             ));
         }
 
+        Ok(())
+    }
+
+    /// Spaces whose folder is gone.
+    fn space_checks(&self, checks: &mut Vec<Check>) -> Result<(), AppError> {
         let spaces = self.store().read(|rx| rx.spaces())?;
         for space in &spaces {
             if !space.root_path.is_dir() {
@@ -121,6 +135,11 @@ impl App {
             }
         }
 
+        Ok(())
+    }
+
+    /// Each provider: configured or not, key source, base URL, model, default.
+    fn provider_checks(&self, checks: &mut Vec<Check>) {
         for choice in ProviderChoice::ALL {
             let report = self.providers().report(choice);
             let mut detail = match choice {
@@ -149,29 +168,28 @@ impl App {
             c.provider = Some(report);
             checks.push(c);
         }
-
-        checks.push(check(
-            "git",
-            CheckStatus::Ok,
-            format!("libgit2 {:?}", git2::Version::get().libgit2_version()),
-            None,
-        ));
-
-        let display = std::env::var_os("WAYLAND_DISPLAY")
-            .map(|d| format!("Wayland {}", d.to_string_lossy()))
-            .or_else(|| {
-                std::env::var_os("DISPLAY").map(|d| format!("X11 {}", d.to_string_lossy()))
-            });
-        checks.push(match display {
-        Some(d) => check("display", CheckStatus::Ok, d, None),
-        None => check(
-            "display",
-            CheckStatus::Warn,
-            "no DISPLAY or WAYLAND_DISPLAY: the window cannot open here",
-            Some("Run from a desktop session, or use `xvfb-run kata-cloud` on a headless machine; headless commands work anyway."),
-        ),
-    });
-
-        Ok(checks)
     }
+}
+
+/// git and the display.
+fn environment_checks(checks: &mut Vec<Check>) {
+    checks.push(check(
+        "git",
+        CheckStatus::Ok,
+        format!("libgit2 {:?}", git2::Version::get().libgit2_version()),
+        None,
+    ));
+
+    let display = std::env::var_os("WAYLAND_DISPLAY")
+        .map(|d| format!("Wayland {}", d.to_string_lossy()))
+        .or_else(|| std::env::var_os("DISPLAY").map(|d| format!("X11 {}", d.to_string_lossy())));
+    checks.push(match display {
+    Some(d) => check("display", CheckStatus::Ok, d, None),
+    None => check(
+        "display",
+        CheckStatus::Warn,
+        "no DISPLAY or WAYLAND_DISPLAY: the window cannot open here",
+        Some("Run from a desktop session, or use `xvfb-run kata-cloud` on a headless machine; headless commands work anyway."),
+    ),
+});
 }

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-use egui_commonmark::CommonMarkCache;
-
 use crate::app::App;
 use crate::app::runs::StartRunRequest;
 use crate::app::spaces::{AddSpace, missing_folders};
@@ -16,9 +14,11 @@ use crate::model::{RunId, SessionId, SpaceId};
 use crate::orchestrator::Engine;
 use crate::protocol::{Command, StartRun};
 
+pub use super::action::Action;
 use super::backend::{Backend, Reply, failed};
 use super::model::{AppModel, FollowUp, sort_spaces};
 use super::ui_state::{self, Tab, UiState};
+pub use super::view_state::{Screen, SidebarSection, ViewState};
 use super::views;
 
 /// Most I/O replies (a feed batch counts as one) applied in one frame.
@@ -50,99 +50,6 @@ impl Default for AppConfig {
             screenshot: None,
         }
     }
-}
-
-/// Which screen the center shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Home,
-    Session,
-}
-
-/// Sections of the left sidebar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SidebarSection {
-    Agents,
-    Context,
-}
-
-/// Transient view state (not persisted).
-pub struct ViewState {
-    pub screen: Screen,
-    pub home_path: String,
-    /// Optional first prompt typed on Home; sent once the new space's session is open.
-    pub home_prompt: String,
-    pub pending_prompt: Option<String>,
-    pub home_error: Option<String>,
-    pub linking: bool,
-    pub composer: String,
-    pub provider: String,
-    pub model_name: String,
-    pub section: SidebarSection,
-    pub spec_editing: bool,
-    pub spec_buffer: String,
-    pub spec_dirty_at: Option<f64>,
-    pub confirm_apply: Option<RunId>,
-    pub markdown: CommonMarkCache,
-    /// Measured heights of thread rows, for the virtualised thread.
-    pub heights: std::collections::HashMap<super::model::ThreadItem, f32>,
-    pub stick_to_bottom: bool,
-    /// Scroll the thread to its end on the next frame (after sending: the new run is where the user looks,
-    /// even if they had scrolled up; `stick_to_bottom` alone only keeps an end that was already shown).
-    pub scroll_to_end: bool,
-    /// A thread row to bring to the top of the view on the next frame.
-    pub scroll_to: Option<super::model::ThreadItem>,
-}
-
-impl Default for ViewState {
-    fn default() -> Self {
-        Self {
-            screen: Screen::Home,
-            home_path: String::new(),
-            home_prompt: String::new(),
-            pending_prompt: None,
-            home_error: None,
-            linking: false,
-            composer: String::new(),
-            provider: "offline".to_owned(),
-            model_name: String::new(),
-            section: SidebarSection::Agents,
-            spec_editing: false,
-            spec_buffer: String::new(),
-            spec_dirty_at: None,
-            confirm_apply: None,
-            markdown: CommonMarkCache::default(),
-            heights: std::collections::HashMap::new(),
-            stick_to_bottom: true,
-            scroll_to_end: false,
-            scroll_to: None,
-        }
-    }
-}
-
-/// What the user asked for during a frame; carried out in the next `logic`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    GoHome,
-    LinkSpace(String),
-    OpenSpace(SpaceId),
-    NewSession,
-    Send(String),
-    Stop(RunId),
-    Resume(RunId),
-    Retry(RunId),
-    ApplyDraft {
-        run: RunId,
-        force: bool,
-    },
-    DismissDraft(RunId),
-    ToggleSidebar,
-    ToggleSpec,
-    SelectTab(usize),
-    /// Opens (or focuses) the run history tab.
-    OpenHistory,
-    /// Expands or collapses a run inspector or a step row.
-    Toggle(super::model::Expand),
 }
 
 /// The window.
@@ -235,9 +142,16 @@ impl KataApp {
         self.smoke(ctx);
     }
 
-    /// Draws one frame from the model.
+    /// Draws one frame from the model; what the user asked for is carried out in the next `logic`.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
-        views::shell::show(self, ui);
+        let mut frame = views::ViewCtx {
+            model: &mut self.model,
+            view: &mut self.view,
+            layout: &mut self.layout,
+            animate: self.config.animate,
+            actions: &mut self.actions,
+        };
+        views::shell::show(&mut frame, ui);
     }
 
     fn follow_up(&mut self, follow: FollowUp) {
@@ -471,64 +385,10 @@ impl KataApp {
                     });
                 }
             }
-            Action::Send(prompt) => {
-                let Some(session) = &self.model.session else {
-                    return;
-                };
-                let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
-                let run_id = self.new_run_id();
-                let model = Some(self.view.model_name.trim().to_owned()).filter(|m| !m.is_empty());
-                self.start_run(StartRun {
-                    run_id,
-                    space_id,
-                    session_id,
-                    prompt,
-                    provider: Some(self.view.provider.clone()),
-                    model,
-                    context_provider: None,
-                });
-            }
-            Action::Stop(run_id) => {
-                self.sent.push(Command::CancelRun {
-                    run_id: run_id.clone(),
-                });
-                self.backend.call(move |app| {
-                    app.cancel_run(&run_id)
-                        .err()
-                        .map(|e| failed("cannot stop the run", &e))
-                });
-            }
-            Action::Resume(run_id) => {
-                self.sent.push(Command::ResumeRun {
-                    run_id: run_id.clone(),
-                });
-                self.backend.call(move |app| {
-                    app.resume_run(&run_id)
-                        .err()
-                        .map(|e| failed("cannot resume the run", &e))
-                });
-            }
-            Action::Retry(run_id) => {
-                // A new run with the failed run's prompt and its own choices (provider, model, context
-                // provider), so Retry means "the same again"; the composer's picker is for a different choice.
-                let Some(session) = &self.model.session else {
-                    return;
-                };
-                let Some(failed) = session.run(&run_id).map(|r| r.view.run.clone()) else {
-                    return;
-                };
-                let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
-                let new_id = self.new_run_id();
-                self.start_run(StartRun {
-                    run_id: new_id,
-                    space_id,
-                    session_id,
-                    prompt: failed.prompt,
-                    provider: failed.options.provider,
-                    model: failed.options.model,
-                    context_provider: failed.options.context_provider,
-                });
-            }
+            Action::Send(prompt) => self.send(prompt),
+            Action::Stop(run_id) => self.stop(run_id),
+            Action::Resume(run_id) => self.resume(run_id),
+            Action::Retry(run_id) => self.retry(run_id),
             Action::ApplyDraft { run, force } => {
                 self.view.confirm_apply = None;
                 self.backend.call(move |app| {
@@ -560,6 +420,71 @@ impl KataApp {
                 }
             },
         }
+    }
+
+    /// Starts a run of `prompt` in the open session with the composer's provider and model.
+    fn send(&mut self, prompt: String) {
+        let Some(session) = &self.model.session else {
+            return;
+        };
+        let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
+        let run_id = self.new_run_id();
+        let model = Some(self.view.model_name.trim().to_owned()).filter(|m| !m.is_empty());
+        self.start_run(StartRun {
+            run_id,
+            space_id,
+            session_id,
+            prompt,
+            provider: Some(self.view.provider.clone()),
+            model,
+            context_provider: None,
+        });
+    }
+
+    /// Asks the run's process to stop it.
+    fn stop(&mut self, run_id: RunId) {
+        self.sent.push(Command::CancelRun {
+            run_id: run_id.clone(),
+        });
+        self.backend.call(move |app| {
+            app.cancel_run(&run_id)
+                .err()
+                .map(|e| failed("cannot stop the run", &e))
+        });
+    }
+
+    /// Resumes an interrupted run in this process.
+    fn resume(&mut self, run_id: RunId) {
+        self.sent.push(Command::ResumeRun {
+            run_id: run_id.clone(),
+        });
+        self.backend.call(move |app| {
+            app.resume_run(&run_id)
+                .err()
+                .map(|e| failed("cannot resume the run", &e))
+        });
+    }
+
+    /// Starts a new run with a failed run's prompt and its own choices (provider, model, context
+    /// provider), so Retry means "the same again"; the composer's picker is for a different choice.
+    fn retry(&mut self, run_id: RunId) {
+        let Some(session) = &self.model.session else {
+            return;
+        };
+        let Some(failed) = session.run(&run_id).map(|r| r.view.run.clone()) else {
+            return;
+        };
+        let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
+        let new_id = self.new_run_id();
+        self.start_run(StartRun {
+            run_id: new_id,
+            space_id,
+            session_id,
+            prompt: failed.prompt,
+            provider: failed.options.provider,
+            model: failed.options.model,
+            context_provider: failed.options.context_provider,
+        });
     }
 
     /// `--exit-after-frames` / `--screenshot`: count frames, take the picture, close.

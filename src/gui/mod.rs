@@ -6,12 +6,14 @@
 //! * `views/` — drawing only: shell (title bar, status bar, panes), home, thread, sidebar, spec pane.
 //! * `theme` — colour and size tokens; `ui_state` — layout that survives restarts; `screenshot` — PNGs.
 
+pub mod action;
 pub mod app;
 pub mod backend;
 pub mod model;
 pub mod screenshot;
 pub mod theme;
 pub mod ui_state;
+pub mod view_state;
 pub mod views;
 pub mod wording;
 
@@ -30,6 +32,17 @@ pub struct WindowOptions {
     /// Save a PNG of the last frame here before closing.
     pub screenshot: Option<PathBuf>,
 }
+
+/// Log targets of the windowing and GPU stacks: only their errors are logged by default (they warn about
+/// things a user cannot act on, such as a software rasteriser).
+pub const QUIET_LOG_TARGETS: &[&str] = &[
+    "winit",
+    "wgpu_core",
+    "wgpu_hal",
+    "egui_wgpu",
+    "eframe",
+    "naga",
+];
 
 /// Frames rendered before a `--screenshot` is taken when `--exit-after-frames` is not given.
 const SCREENSHOT_FRAMES: u64 = 10;

@@ -1,6 +1,6 @@
 //! The pure domain: ids, records, lifecycles, spec parsing, provenance and staleness.
 //!
-//! No egui, no tokio, no redb here: everything is deterministic and unit-tested.
+//! No GUI toolkit, no tokio, no redb here: everything is deterministic and unit-tested.
 
 pub mod change;
 pub mod context;

@@ -170,28 +170,16 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
         });
     execution.status = ProviderStatus::Running;
 
-    let (draft, tasks) = draft_step(
+    let ctx = RunCtx {
         deps,
-        &run,
-        &space,
-        &snapshot,
-        coordinator.as_ref(),
-        &mut execution,
-        stop,
-    )
-    .await?;
-    waves_step(
-        deps,
-        &run,
-        &space,
-        &snapshot,
-        &draft,
-        tasks,
+        run: &run,
+        space: &space,
+        snapshot: &snapshot,
         coordinator,
-        &mut execution,
         stop,
-    )
-    .await?;
+    };
+    let (draft, tasks) = draft_step(&ctx, &mut execution).await?;
+    waves_step(&ctx, &draft, tasks, &mut execution).await?;
 
     let id = run_id.clone();
     deps.persist
@@ -343,16 +331,31 @@ async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError
     record_failure(deps, &run.id, failed, error).await
 }
 
+/// What the steps after context retrieval share: the run, its space, its snapshot, the coordinator and the
+/// stop signal.
+struct RunCtx<'a> {
+    deps: &'a RunDeps,
+    run: &'a RunRecord,
+    space: &'a Space,
+    snapshot: &'a ContextSnapshot,
+    coordinator: Arc<dyn Coordinator>,
+    stop: &'a StopSignal,
+}
+
 /// Drafts the spec (or reuses the draft and tasks of an earlier attempt).
 async fn draft_step(
-    deps: &RunDeps,
-    run: &RunRecord,
-    space: &Space,
-    snapshot: &ContextSnapshot,
-    coordinator: &dyn Coordinator,
+    ctx: &RunCtx<'_>,
     execution: &mut ProviderExecution,
-    stop: &StopSignal,
 ) -> Result<(String, Vec<TaskRecord>), Halt> {
+    let RunCtx {
+        deps,
+        run,
+        space,
+        snapshot,
+        stop,
+        ..
+    } = *ctx;
+    let coordinator = ctx.coordinator.as_ref();
     if let Some(draft) = &run.draft {
         let id = run.id.clone();
         let tasks = deps.persist.read(move |rx| rx.tasks(&id)).await?;
@@ -432,17 +435,11 @@ enum TaskEnd {
 
 /// Executes the delegated tasks wave by wave; the tasks of one wave run concurrently and the next wave
 /// waits for all of them.
-#[allow(clippy::too_many_arguments)]
 async fn waves_step(
-    deps: &RunDeps,
-    run: &RunRecord,
-    space: &Space,
-    snapshot: &ContextSnapshot,
+    ctx: &RunCtx<'_>,
     draft: &str,
     tasks: Vec<TaskRecord>,
-    coordinator: Arc<dyn Coordinator>,
     execution: &mut ProviderExecution,
-    stop: &StopSignal,
 ) -> Result<(), Halt> {
     let mut summaries: BTreeMap<String, String> = tasks
         .iter()
@@ -457,7 +454,6 @@ async fn waves_step(
         .iter()
         .flat_map(|(w, ts)| ts.iter().map(move |t| (*w, t.id.clone())))
         .collect();
-
     for (wave, members) in &waves {
         let pending: Vec<&TaskRecord> = members
             .iter()
@@ -466,131 +462,181 @@ async fn waves_step(
         if pending.is_empty() {
             continue;
         }
-        let total = members.len();
-        let id = run.id.clone();
-        let wave_no = *wave;
-        let task_ids = pending.iter().map(|t| t.id.clone()).collect();
-        deps.persist
-            .record(vec![Event::WaveStarted {
-                run_id: id,
-                wave: wave_no,
-                task_ids,
-            }])
-            .await?;
-
-        let mut set = JoinSet::new();
-        for task in pending {
-            let input = TaskInput {
-                prompt: run.prompt.clone(),
-                root: space.root_path.clone(),
-                draft: draft.to_owned(),
-                task: planned(task),
-                items: snapshot.items.clone(),
-                dependency_summaries: task
-                    .depends_on
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.clone(),
-                            summaries.get(d.as_str()).cloned().unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-            };
-            let persist = deps.persist.clone();
-            let coordinator = coordinator.clone();
-            let token = stop.token().clone();
-            let attempt = run.attempt;
-            let restarted = task.times_started() > 0;
-            set.spawn(run_task(
-                persist,
-                coordinator,
-                run.id.clone(),
-                input,
-                attempt,
-                restarted,
-                token,
-            ));
-        }
-        let mut ends = Vec::new();
-        while let Some(joined) = set.join_next().await {
-            ends.push(match joined {
-                Ok(end) => end,
-                Err(e) => {
-                    tracing::error!(error = %e, "a task's worker stopped");
-                    TaskEnd::Store(StoreError::WorkerStopped("task worker"))
-                }
-            });
-        }
-        let mut completed = members.len() - ends.len();
-        let mut failure: Option<(TaskRecord, ErrorInfo)> = None;
-        let mut stopped = false;
-        let mut store_error = None;
+        let ends = run_wave(ctx, *wave, &pending, draft, &summaries).await?;
+        let mut outcome = WaveOutcome {
+            completed: members.len() - ends.len(),
+            ..WaveOutcome::default()
+        };
         for end in ends {
-            match end {
-                TaskEnd::Done(task, usage) => {
-                    usage_into(execution, usage);
-                    if let Some(s) = task.summary.clone() {
-                        summaries.insert(task.id.to_string(), s);
-                    }
-                    completed += 1;
-                }
-                TaskEnd::Failed(task, info) => {
-                    if failure.as_ref().is_none_or(|(t, _)| task.id < t.id) {
-                        failure = Some((task, info));
-                    }
-                }
-                TaskEnd::Stopped => stopped = true,
-                TaskEnd::Store(e) => store_error = Some(e),
-            }
+            outcome.take(end, execution, &mut summaries);
         }
-        usage_into(execution, coordinator.take_failed_usage());
-        if let Some((_, info)) = &failure {
-            execution.status = ProviderStatus::Failed;
-            execution.error_code = Some(info.code);
-        }
-        let id = run.id.clone();
-        let exec = execution.clone();
-        deps.persist
-            .commit(move |tx, _| persist::record_provider(tx, &id, exec))
-            .await?;
-        if let Some(e) = store_error {
-            return Err(Halt::Store(e));
-        }
-        if stopped {
-            return Err(Halt::Stopped);
-        }
-        if let Some((task, info)) = failure {
-            let later: Vec<_> = all_ids
-                .iter()
-                .filter(|(w, _)| w > wave)
-                .map(|(_, t)| t.clone())
-                .collect();
-            let id = run.id.clone();
-            let attempt = run.attempt;
-            let reason = format!("{} failed", task.id);
-            deps.persist
-                .commit(move |tx, now| persist::skip_tasks(tx, &id, &later, attempt, &reason, now))
-                .await?;
-            return Err(Halt::Failed(ErrorInfo {
-                message: format!(
-                    "task {} ({}) failed: {}",
-                    task.id, task.specialist, info.message
-                ),
-                ..info
-            }));
-        }
-        let id = run.id.clone();
-        deps.persist
-            .record(vec![Event::WaveFinished {
-                run_id: id,
-                wave: wave_no,
-                completed,
-                total,
-            }])
-            .await?;
+        let later: Vec<_> = all_ids
+            .iter()
+            .filter(|(w, _)| w > wave)
+            .map(|(_, t)| t.clone())
+            .collect();
+        settle_wave(ctx, *wave, members.len(), outcome, execution, later).await?;
     }
     Ok(())
+}
+
+/// Starts a wave's pending tasks concurrently and waits for all of them.
+async fn run_wave(
+    ctx: &RunCtx<'_>,
+    wave: u32,
+    pending: &[&TaskRecord],
+    draft: &str,
+    summaries: &BTreeMap<String, String>,
+) -> Result<Vec<TaskEnd>, Halt> {
+    let run = ctx.run;
+    let task_ids = pending.iter().map(|t| t.id.clone()).collect();
+    ctx.deps
+        .persist
+        .record(vec![Event::WaveStarted {
+            run_id: run.id.clone(),
+            wave,
+            task_ids,
+        }])
+        .await?;
+    let mut set = JoinSet::new();
+    for task in pending {
+        let input = TaskInput {
+            prompt: run.prompt.clone(),
+            root: ctx.space.root_path.clone(),
+            draft: draft.to_owned(),
+            task: planned(task),
+            items: ctx.snapshot.items.clone(),
+            dependency_summaries: task
+                .depends_on
+                .iter()
+                .map(|d| {
+                    (
+                        d.clone(),
+                        summaries.get(d.as_str()).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        };
+        set.spawn(run_task(
+            ctx.deps.persist.clone(),
+            ctx.coordinator.clone(),
+            run.id.clone(),
+            input,
+            TaskAttempt {
+                attempt: run.attempt,
+                restarted: task.times_started() > 0,
+            },
+            ctx.stop.token().clone(),
+        ));
+    }
+    let mut ends = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        ends.push(match joined {
+            Ok(end) => end,
+            Err(e) => {
+                tracing::error!(error = %e, "a task's worker stopped");
+                TaskEnd::Store(StoreError::WorkerStopped("task worker"))
+            }
+        });
+    }
+    Ok(ends)
+}
+
+/// How a wave's tasks ended, taken together.
+#[derive(Default)]
+struct WaveOutcome {
+    completed: usize,
+    /// The failed task with the lowest id, and its error.
+    failure: Option<(TaskRecord, ErrorInfo)>,
+    stopped: bool,
+    store_error: Option<StoreError>,
+}
+
+impl WaveOutcome {
+    fn take(
+        &mut self,
+        end: TaskEnd,
+        execution: &mut ProviderExecution,
+        summaries: &mut BTreeMap<String, String>,
+    ) {
+        match end {
+            TaskEnd::Done(task, usage) => {
+                usage_into(execution, usage);
+                if let Some(s) = task.summary.clone() {
+                    summaries.insert(task.id.to_string(), s);
+                }
+                self.completed += 1;
+            }
+            TaskEnd::Failed(task, info) => {
+                if self.failure.as_ref().is_none_or(|(t, _)| task.id < t.id) {
+                    self.failure = Some((task, info));
+                }
+            }
+            TaskEnd::Stopped => self.stopped = true,
+            TaskEnd::Store(e) => self.store_error = Some(e),
+        }
+    }
+}
+
+/// Records what the wave cost, then ends it: the run stops (store failure, stop signal), fails (a task
+/// failed: later waves are skipped), or the wave is recorded as finished.
+async fn settle_wave(
+    ctx: &RunCtx<'_>,
+    wave: u32,
+    total: usize,
+    outcome: WaveOutcome,
+    execution: &mut ProviderExecution,
+    later: Vec<crate::model::TaskId>,
+) -> Result<(), Halt> {
+    let deps = ctx.deps;
+    let run = ctx.run;
+    usage_into(execution, ctx.coordinator.take_failed_usage());
+    if let Some((_, info)) = &outcome.failure {
+        execution.status = ProviderStatus::Failed;
+        execution.error_code = Some(info.code);
+    }
+    let id = run.id.clone();
+    let exec = execution.clone();
+    deps.persist
+        .commit(move |tx, _| persist::record_provider(tx, &id, exec))
+        .await?;
+    if let Some(e) = outcome.store_error {
+        return Err(Halt::Store(e));
+    }
+    if outcome.stopped {
+        return Err(Halt::Stopped);
+    }
+    if let Some((task, info)) = outcome.failure {
+        let id = run.id.clone();
+        let attempt = run.attempt;
+        let reason = format!("{} failed", task.id);
+        deps.persist
+            .commit(move |tx, now| persist::skip_tasks(tx, &id, &later, attempt, &reason, now))
+            .await?;
+        return Err(Halt::Failed(ErrorInfo {
+            message: format!(
+                "task {} ({}) failed: {}",
+                task.id, task.specialist, info.message
+            ),
+            ..info
+        }));
+    }
+    deps.persist
+        .record(vec![Event::WaveFinished {
+            run_id: run.id.clone(),
+            wave,
+            completed: outcome.completed,
+            total,
+        }])
+        .await?;
+    Ok(())
+}
+
+/// Which attempt a task runs in, and whether an earlier attempt had started it.
+#[derive(Clone, Copy)]
+struct TaskAttempt {
+    attempt: u32,
+    restarted: bool,
 }
 
 async fn run_task(
@@ -598,8 +644,7 @@ async fn run_task(
     coordinator: Arc<dyn Coordinator>,
     run_id: RunId,
     input: TaskInput,
-    attempt: u32,
-    restarted: bool,
+    TaskAttempt { attempt, restarted }: TaskAttempt,
     token: CancellationToken,
 ) -> TaskEnd {
     let task_id = input.task.id.clone();

@@ -3,15 +3,17 @@
 use crate::model::view::count;
 use egui::{Frame, Margin, RichText, ScrollArea, Sense, Ui, pos2, vec2};
 
-use crate::gui::app::{Action, KataApp, SidebarSection};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::model::{AgentState, age, clock_time};
 use crate::gui::theme;
+use crate::gui::view_state::SidebarSection;
 use crate::model::TaskStatus;
 
 use super::widgets;
 
-pub fn show(app: &mut KataApp, ui: &mut Ui) {
-    let pulse = widgets::pulse(ui, app.config.animate);
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
+    let pulse = widgets::pulse(ui, app.animate);
     let now = app.model.now;
     let Some(session) = &app.model.session else {
         return;
@@ -129,7 +131,7 @@ struct LastContext {
     error: Option<String>,
 }
 
-fn session_live(app: &KataApp) -> bool {
+fn session_live(app: &ViewCtx<'_>) -> bool {
     app.model.any_live()
 }
 

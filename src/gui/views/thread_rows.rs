@@ -5,7 +5,8 @@ use crate::model::view::count;
 use egui::{Frame, Margin, RichText, Sense, Stroke, Ui, vec2};
 use egui_commonmark::CommonMarkViewer;
 
-use crate::gui::app::{Action, KataApp};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::model::{Expand, RunEntry, Step, clock_time, duration};
 use crate::gui::theme;
 use crate::model::{RunStatus, TaskStatus};
@@ -88,11 +89,11 @@ fn capitalised(s: &str) -> String {
 }
 
 /// Draws a run header; returns whether the inspector was just opened.
-pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
+pub(super) fn header(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry) -> bool {
     let mut opened = false;
     let run = &entry.view.run;
     let live = app.model.is_live(&entry.view);
-    let pulse = widgets::pulse(ui, app.config.animate);
+    let pulse = widgets::pulse(ui, app.animate);
     let expanded = app
         .model
         .expanded
@@ -205,7 +206,7 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
     opened
 }
 
-pub(super) fn prose(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
+pub(super) fn prose(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry) {
     let text = entry
         .view
         .run
@@ -217,7 +218,7 @@ pub(super) fn prose(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
     });
 }
 
-pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: Step) {
+pub(super) fn step_row(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry, step: Step) {
     let run = &entry.view.run;
     let key = Expand::Step(run.id.clone(), step);
     let open = app.model.expanded.contains(&key);
@@ -282,61 +283,64 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
         .inner_margin(Margin::same(8))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            match step {
-                Step::Context => {
-                    for item in entry.view.items.iter().take(12) {
-                        ui.label(
-                            RichText::new(format!(
-                                "{}:{}-{}  score {:.2}",
-                                item.path, item.start_line, item.end_line, item.score
-                            ))
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
-                        );
-                    }
-                    if let Some(e) = &run.context.error {
-                        ui.label(widgets::meta(format!("{}: {}", e.code, e.message)));
-                    }
+            step_details(ui, entry, step);
+        });
+}
+
+/// What an expanded step row shows: the items, the plan, the draft's first lines, or the task's outcome.
+fn step_details(ui: &mut Ui, entry: &RunEntry, step: Step) {
+    let run = &entry.view.run;
+    match step {
+        Step::Context => {
+            for item in entry.view.items.iter().take(12) {
+                ui.label(
+                    RichText::new(format!(
+                        "{}:{}-{}  score {:.2}",
+                        item.path, item.start_line, item.end_line, item.score
+                    ))
+                    .font(theme::mono())
+                    .color(theme::SECONDARY),
+                );
+            }
+            if let Some(e) = &run.context.error {
+                ui.label(widgets::meta(format!("{}: {}", e.code, e.message)));
+            }
+        }
+        Step::Plan => {
+            ui.label(
+                RichText::new(run.plan.as_deref().unwrap_or(""))
+                    .font(theme::mono())
+                    .color(theme::SECONDARY),
+            );
+        }
+        Step::Draft => {
+            let content = run.draft.as_ref().map_or("", |d| d.content.as_str());
+            let shown: String = content.lines().take(30).collect::<Vec<_>>().join("\n");
+            ui.label(
+                RichText::new(shown)
+                    .font(theme::mono())
+                    .color(theme::SECONDARY),
+            );
+        }
+        Step::Task(t) => {
+            if let Some(task) = entry.view.tasks.get(t) {
+                ui.label(widgets::meta(format!(
+                    "{} · wave {} · {}",
+                    task.specialist, task.wave, task.status
+                )));
+                if let Some(summary) = &task.summary {
+                    ui.label(RichText::new(summary).size(13.0).color(theme::TEXT));
                 }
-                Step::Plan => {
+                if let Some(e) = &task.error {
                     ui.label(
-                        RichText::new(run.plan.as_deref().unwrap_or(""))
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
+                        RichText::new(format!("{}: {} — {}", e.code, e.message, e.remediation))
+                            .size(theme::META)
+                            .color(theme::DANGER),
                     );
-                }
-                Step::Draft => {
-                    let content = run.draft.as_ref().map_or("", |d| d.content.as_str());
-                    let shown: String = content.lines().take(30).collect::<Vec<_>>().join("\n");
-                    ui.label(
-                        RichText::new(shown)
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
-                    );
-                }
-                Step::Task(t) => {
-                    if let Some(task) = entry.view.tasks.get(t) {
-                        ui.label(widgets::meta(format!(
-                            "{} · wave {} · {}",
-                            task.specialist, task.wave, task.status
-                        )));
-                        if let Some(summary) = &task.summary {
-                            ui.label(RichText::new(summary).size(13.0).color(theme::TEXT));
-                        }
-                        if let Some(e) = &task.error {
-                            ui.label(
-                                RichText::new(format!(
-                                    "{}: {} — {}",
-                                    e.code, e.message, e.remediation
-                                ))
-                                .size(theme::META)
-                                .color(theme::DANGER),
-                            );
-                        }
-                    }
                 }
             }
-        });
+        }
+    }
 }
 
 pub(super) fn delegation(ui: &mut Ui, entry: &RunEntry) {
@@ -362,7 +366,7 @@ pub(super) fn delegation(ui: &mut Ui, entry: &RunEntry) {
     );
 }
 
-pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u32) {
+pub(super) fn barrier(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry, wave: u32) {
     let live = app.model.is_live(&entry.view);
     let interrupted = entry.view.run.status == RunStatus::Interrupted;
     let tasks: Vec<_> = entry.view.tasks.iter().filter(|t| t.wave == wave).collect();
