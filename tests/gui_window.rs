@@ -561,7 +561,9 @@ fn a_new_session_starts_with_an_empty_thread() {
         run_status(h.state(), "r1") == Some(RunStatus::Completed)
     });
     let first = h.state().model.session_id().unwrap().clone();
-    h.get_by_label("New session").click();
+    h.get_by_label("Show sessions").click();
+    h.step();
+    h.get_by_label("New").click();
     step_until(&mut h, "the new session", |h| {
         h.state().model.session_id().is_some_and(|s| s != &first)
     });

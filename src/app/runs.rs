@@ -2,6 +2,7 @@
 //! everything its thread shows.
 
 use super::history::{self, RunFilter};
+use super::sessions::SessionSummary;
 use super::{App, AppError};
 use crate::model::{
     ContextProviderKind, RunId, RunRecord, RunStatus, RunSummary, RunView, Session, SessionId,
@@ -52,8 +53,8 @@ pub enum CancelDelivery {
 #[derive(Debug)]
 pub struct SessionData {
     pub space: Space,
-    /// The space's sessions that are not archived, most recently used first.
-    pub sessions: Vec<Session>,
+    /// The space's sessions that are not archived, most recently used first, with their run counts.
+    pub sessions: Vec<SessionSummary>,
     pub session: Session,
     /// Oldest first, each with the sequence number of the newest event of its log that the view
     /// includes (events the change feed delivers up to it are already in).
@@ -251,10 +252,8 @@ impl App {
 
     fn session_data(&self, space: Space, session: Session) -> Result<SessionData, AppError> {
         let runs = history::session_views(self.store(), self.checker(), &session.id)?;
-        let (sessions, spec) = self
-            .store()
-            .read(|rx| Ok((rx.sessions(&space.id)?, rx.spec(&session.id)?)))?;
-        let sessions = sessions.into_iter().filter(|s| !s.is_archived()).collect();
+        let sessions = self.session_summaries(&space.id, false)?;
+        let spec = self.store().read(|rx| rx.spec(&session.id))?;
         let root_missing = !space.root_path.is_dir();
         Ok(SessionData {
             space,

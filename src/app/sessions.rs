@@ -1,7 +1,18 @@
 //! Sessions: the conversations of a space. Each owns its spec and its runs.
 
+use serde::Serialize;
+
 use super::{App, AppError};
 use crate::model::{Session, SessionId, Space, SpaceId, Timestamp};
+
+/// A session as a switcher lists it: the record, how many runs it holds, when it was last active.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionSummary {
+    #[serde(flatten)]
+    pub session: Session,
+    pub runs: usize,
+    pub last_activity: Timestamp,
+}
 
 /// A new session record for `space`.
 fn fresh_session(id: SessionId, space: &Space, label: String, now: Timestamp) -> Session {
@@ -35,6 +46,31 @@ impl App {
             sessions.retain(|s| !s.is_archived());
         }
         Ok(sessions)
+    }
+
+    /// The sessions of a space with their run counts, most recently used first; archived ones only when
+    /// asked for.
+    pub fn session_summaries(
+        &self,
+        space: &SpaceId,
+        include_archived: bool,
+    ) -> Result<Vec<SessionSummary>, AppError> {
+        Ok(self.store().read(|rx| {
+            let mut out = Vec::new();
+            for session in rx.sessions(space)? {
+                if session.is_archived() && !include_archived {
+                    continue;
+                }
+                let runs = rx.session_run_count(&session.id)?;
+                let last_activity = session.last_used_at.max(session.updated_at);
+                out.push(SessionSummary {
+                    session,
+                    runs,
+                    last_activity,
+                });
+            }
+            Ok(out)
+        })?)
     }
 
     /// A session by id, or by name within `space`.

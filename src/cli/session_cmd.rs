@@ -54,7 +54,8 @@ pub fn run(ctx: &Ctx, command: SessionCommand) -> Result<i32, CliError> {
             return Ok(0);
         }
         SessionCommand::New { space, name } => {
-            let space = app.space(&space)?;
+            // Like `run`, a directory is linked on first use.
+            let space = app.find_or_link_space(&space)?;
             app.new_session(&space, name.as_deref())?
         }
         SessionCommand::Rename {

@@ -9,7 +9,12 @@ pub enum Action {
     GoHome,
     LinkSpace(String),
     OpenSpace(SpaceId),
-    NewSession,
+    /// Creates a session in the open space (named `Session N` when the name is blank) and opens it.
+    NewSession(String),
+    /// Switches to another session of the open space.
+    OpenSession(crate::model::SessionId),
+    /// Archives a session (after the user confirmed): its history stays; it leaves the switcher.
+    ArchiveSession(crate::model::SessionId),
     Send(String),
     Stop(RunId),
     Resume(RunId),

@@ -374,16 +374,53 @@ impl KataApp {
                     .map(|s| s.session.id.clone());
                 self.open(space, session);
             }
-            Action::NewSession => {
+            Action::NewSession(name) => {
                 if let Some(s) = &self.model.session {
                     let space = s.space.id.clone();
+                    self.view.new_session_name.clear();
+                    self.view.sessions_open = false;
                     self.backend.call(move |app| {
-                        Some(match app.open_new_session(&space, None) {
+                        let name = Some(name.trim()).filter(|n| !n.is_empty());
+                        Some(match app.open_new_session(&space, name) {
                             Ok(data) => Reply::Session(Box::new(data)),
                             Err(e) => failed("cannot create a session", &e),
                         })
                     });
                 }
+            }
+            Action::OpenSession(session) => {
+                if let Some(s) = &self.model.session {
+                    let space = s.space.id.clone();
+                    self.view.sessions_open = false;
+                    self.backend.call(move |app| {
+                        let opened = app
+                            .touch_session(&session)
+                            .and_then(|_| app.open_session(&space, Some(&session)));
+                        Some(match opened {
+                            Ok(data) => Reply::Session(Box::new(data)),
+                            Err(e) => failed("cannot open the session", &e),
+                        })
+                    });
+                }
+            }
+            Action::ArchiveSession(session) => {
+                self.view.confirm_archive = None;
+                let current = self
+                    .model
+                    .session
+                    .as_ref()
+                    .map(|s| (s.space.id.clone(), s.session.id.clone()));
+                self.backend.call(move |app| {
+                    if let Err(e) = app.archive_session(&session) {
+                        return Some(failed("cannot archive the session", &e));
+                    }
+                    // Archiving the open session moves the window to the space's latest other one.
+                    let (space, open) = current?;
+                    (open == session).then(|| match app.open_session(&space, None) {
+                        Ok(data) => Reply::Session(Box::new(data)),
+                        Err(e) => failed("cannot open the next session", &e),
+                    })
+                });
             }
             Action::Send(prompt) => self.send(prompt),
             Action::Stop(run_id) => self.stop(run_id),

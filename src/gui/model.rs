@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 
 use crate::app::feed::Update;
 use crate::app::runs::SessionData;
+use crate::app::sessions::SessionSummary;
 use crate::model::{
     ErrorInfo, Event, RunId, RunStatus, RunView, Session, SessionId, Space, SpaceId, SpecRecord,
     Staleness, TaskId, TaskStatus, Timestamp, run_reducer,
@@ -72,7 +73,8 @@ impl RunEntry {
 #[derive(Debug)]
 pub struct SessionState {
     pub space: Space,
-    pub sessions: Vec<Session>,
+    /// The space's sessions that are not archived, most recently used first (the switcher's list).
+    pub sessions: Vec<SessionSummary>,
     pub session: Session,
     /// Oldest first. Shared so a frame can hold a row's run without copying it (copy-on-write on update).
     pub runs: Vec<Arc<RunEntry>>,
@@ -438,13 +440,23 @@ impl AppModel {
         if session.session.id == changed.id {
             session.session = changed.clone();
         }
-        session.sessions.retain(|s| s.id != changed.id);
+        let runs = session
+            .sessions
+            .iter()
+            .find(|s| s.session.id == changed.id)
+            .map_or(0, |s| s.runs);
+        session.sessions.retain(|s| s.session.id != changed.id);
         if !changed.is_archived() {
-            session.sessions.push(changed);
+            session.sessions.push(SessionSummary {
+                last_activity: changed.last_used_at.max(changed.updated_at),
+                session: changed,
+                runs,
+            });
             session.sessions.sort_by(|a, b| {
-                b.last_used_at
-                    .cmp(&a.last_used_at)
-                    .then_with(|| b.id.cmp(&a.id))
+                b.session
+                    .last_used_at
+                    .cmp(&a.session.last_used_at)
+                    .then_with(|| b.session.id.cmp(&a.session.id))
             });
         }
         self.bump();
@@ -765,7 +777,11 @@ mod tests {
         let mut model = AppModel::new(t(1));
         model.set_session(SessionData {
             space,
-            sessions: vec![session.clone()],
+            sessions: vec![SessionSummary {
+                session: session.clone(),
+                runs: 0,
+                last_activity: t(0),
+            }],
             session,
             runs: Vec::new(),
             spec: None,

@@ -37,6 +37,12 @@ pub struct ViewState {
     pub spec_buffer: String,
     pub spec_dirty_at: Option<f64>,
     pub confirm_apply: Option<RunId>,
+    /// The session switcher in the sidebar is open.
+    pub sessions_open: bool,
+    /// The name typed for a new session.
+    pub new_session_name: String,
+    /// A session whose Archive button was pressed: its row asks to confirm.
+    pub confirm_archive: Option<crate::model::SessionId>,
     pub markdown: CommonMarkCache,
     /// Measured heights of thread rows, for the virtualised thread.
     pub heights: std::collections::HashMap<super::model::ThreadItem, f32>,
@@ -65,6 +71,9 @@ impl Default for ViewState {
             spec_buffer: String::new(),
             spec_dirty_at: None,
             confirm_apply: None,
+            sessions_open: false,
+            new_session_name: String::new(),
+            confirm_archive: None,
             markdown: CommonMarkCache::default(),
             heights: std::collections::HashMap::new(),
             stick_to_bottom: true,

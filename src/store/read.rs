@@ -58,6 +58,19 @@ impl Rx {
         rows::last_in_sequence(&self.txn.open_table(tables::RUN_EVENTS)?, run.as_str())
     }
 
+    /// How many runs a session holds (from the session index, without reading them).
+    pub fn session_run_count(&self, session: &SessionId) -> Result<usize, StoreError> {
+        let index = self.txn.open_table(tables::SESSION_RUNS)?;
+        let mut n = 0;
+        for entry in index.range((session.as_str(), "")..)? {
+            if entry?.0.value().0 != session.as_str() {
+                break;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// How many runs the store holds (without reading them).
     pub fn run_count(&self) -> Result<u64, StoreError> {
         use redb::ReadableTableMetadata as _;
