@@ -15,3 +15,4 @@ pub mod orchestrator;
 pub mod protocol;
 pub mod provider;
 pub mod store;
+pub mod tools;
