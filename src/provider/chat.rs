@@ -12,14 +12,22 @@ use std::time::{Duration, Instant, SystemTime};
 use eventsource_stream::Eventsource as _;
 use futures::StreamExt as _;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::choice::ProviderChoice;
 use super::credentials::ApiKey;
-use super::registry::ProviderChoice;
+use super::delta_sink::DeltaSink;
+use super::error::ProviderError;
 use super::retry::{AttemptError, RetryPolicy, parse_retry_after, with_retries};
-use super::{DeltaSink, ProviderError, Usage, anthropic, install_crypto_provider, openai};
+use super::tls::install_crypto_provider;
+use super::usage::Usage;
+use super::wire::error_event::describe_error;
+use super::wire::{self, StreamDecoder, StreamSummary, WireFormat};
+
+pub use super::wire::ChatRequest;
+pub use super::wire::model_list::parse_models;
 
 /// How much of an error body is read and quoted.
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
@@ -36,14 +44,6 @@ pub struct ChatEndpoint {
     pub model: String,
 }
 
-/// One chat turn: instructions and the user message.
-#[derive(Clone, Copy, Debug)]
-pub struct ChatRequest<'a> {
-    pub system: &'a str,
-    pub user: &'a str,
-    pub max_tokens: u32,
-}
-
 /// A call's outcome and what it cost, also when it failed (retries made, time spent).
 #[derive(Debug)]
 pub struct ChatOutcome {
@@ -56,40 +56,9 @@ pub struct ChatOutcome {
 pub struct ChatClient {
     http: reqwest::Client,
     endpoint: ChatEndpoint,
+    wire: &'static dyn WireFormat,
     timeout: Duration,
     policy: RetryPolicy,
-}
-
-enum Decoder {
-    Anthropic(anthropic::Decoder),
-    OpenAi(openai::Decoder),
-}
-
-impl Decoder {
-    fn on_event(
-        &mut self,
-        event: &eventsource_stream::Event,
-    ) -> Result<Option<String>, ProviderError> {
-        match self {
-            Decoder::Anthropic(d) => d.on_event(event),
-            Decoder::OpenAi(d) => d.on_event(event),
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        match self {
-            Decoder::Anthropic(d) => d.is_done(),
-            Decoder::OpenAi(d) => d.is_done(),
-        }
-    }
-
-    /// Checks the ending and returns (input, output) tokens.
-    fn finish(&self) -> Result<(Option<u64>, Option<u64>), ProviderError> {
-        match self {
-            Decoder::Anthropic(d) => d.finish().map(|()| (d.input_tokens, d.output_tokens)),
-            Decoder::OpenAi(d) => d.finish().map(|()| (d.input_tokens, d.output_tokens)),
-        }
-    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -113,6 +82,7 @@ impl ChatClient {
             })?;
         Ok(Self {
             http,
+            wire: wire::for_provider(endpoint.kind),
             endpoint,
             timeout,
             policy,
@@ -123,45 +93,16 @@ impl ChatClient {
         &self.endpoint
     }
 
-    fn is_anthropic(&self) -> bool {
-        self.endpoint.kind == ProviderChoice::Anthropic
-    }
-
     fn headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let key = self.endpoint.key.as_ref();
-        if self.is_anthropic() {
-            headers.insert(
-                "anthropic-version",
-                HeaderValue::from_static(anthropic::API_VERSION),
-            );
-            if let Some(mut value) = key.and_then(|k| HeaderValue::from_str(k.expose()).ok()) {
-                value.set_sensitive(true);
-                headers.insert("x-api-key", value);
-            }
-        } else if let Some(mut value) =
-            key.and_then(|k| HeaderValue::from_str(&format!("Bearer {}", k.expose())).ok())
-        {
-            value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
-        }
-        headers
+        self.wire.headers(self.endpoint.key.as_ref())
     }
 
     fn chat_url(&self) -> String {
-        if self.is_anthropic() {
-            format!("{}/v1/messages", self.endpoint.base_url)
-        } else {
-            format!("{}/chat/completions", self.endpoint.base_url)
-        }
+        format!("{}{}", self.endpoint.base_url, self.wire.chat_path())
     }
 
     fn models_url(&self) -> String {
-        if self.is_anthropic() {
-            format!("{}/v1/models", self.endpoint.base_url)
-        } else {
-            format!("{}/models", self.endpoint.base_url)
-        }
+        format!("{}{}", self.endpoint.base_url, self.wire.models_path())
     }
 
     /// Streams one answer into `sink`, retrying per the policy while nothing has been streamed.
@@ -200,11 +141,7 @@ impl ChatClient {
             error,
             streamed: false,
         };
-        let body = if self.is_anthropic() {
-            anthropic::request_body(&self.endpoint.model, request)
-        } else {
-            openai::request_body(&self.endpoint.model, request)
-        };
+        let body = self.wire.request_body(&self.endpoint.model, request);
         let send = self
             .http
             .post(self.chat_url())
@@ -214,66 +151,68 @@ impl ChatClient {
             .send();
         let response = self.within_timeout(send, cancel).await.map_err(fresh)?;
         let response = self.check_status(response, cancel).await.map_err(fresh)?;
+        let mut streamed = StreamedText::default();
+        let summary = self
+            .read_stream(response, sink, cancel, &mut streamed)
+            .await
+            .map_err(|error| AttemptError {
+                error,
+                streamed: streamed.any,
+            })?;
+        if let Ok(mut t) = tokens.lock() {
+            *t = (summary.input_tokens, summary.output_tokens);
+        }
+        Ok(streamed.text)
+    }
 
-        let mut decoder = if self.is_anthropic() {
-            Decoder::Anthropic(anthropic::Decoder::default())
-        } else {
-            Decoder::OpenAi(openai::Decoder::default())
-        };
+    /// Decodes the event stream of one answer, passing its text to `sink` as it arrives.
+    async fn read_stream(
+        &self,
+        response: reqwest::Response,
+        sink: &DeltaSink,
+        cancel: &CancellationToken,
+        streamed: &mut StreamedText,
+    ) -> Result<StreamSummary, ProviderError> {
+        let mut decoder: Box<dyn StreamDecoder> = self.wire.decoder();
         let mut events = response.bytes_stream().eventsource();
-        let mut text = String::new();
-        let mut streamed = false;
-        let fail = |error, streamed| AttemptError { error, streamed };
         while !decoder.is_done() {
             let next = tokio::select! {
-                () = cancel.cancelled() => return Err(fail(ProviderError::Cancelled, streamed)),
+                () = cancel.cancelled() => return Err(ProviderError::Cancelled),
                 next = tokio::time::timeout(self.timeout, events.next()) => next,
             };
             let event = match next {
                 Err(_) => {
-                    return Err(fail(
-                        ProviderError::Timeout {
-                            message: format!(
-                                "the {} stream sent nothing for {} ms",
-                                self.endpoint.kind,
-                                millis(self.timeout)
-                            ),
-                        },
-                        streamed,
-                    ));
+                    return Err(ProviderError::Timeout {
+                        message: format!(
+                            "the {} stream sent nothing for {} ms",
+                            self.endpoint.kind,
+                            millis(self.timeout)
+                        ),
+                    });
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
-                    return Err(fail(
-                        ProviderError::Protocol {
-                            message: self.scrub(&format!(
-                                "the {} stream broke off: {}",
-                                self.endpoint.kind,
-                                chain(&e)
-                            )),
-                        },
-                        streamed,
-                    ));
+                    return Err(ProviderError::Protocol {
+                        message: self.scrub(&format!(
+                            "the {} stream broke off: {}",
+                            self.endpoint.kind,
+                            chain(&e)
+                        )),
+                    });
                 }
                 Ok(Some(Ok(event))) => event,
             };
             match decoder.on_event(&event) {
                 Ok(Some(delta)) => {
                     sink(&delta);
-                    text.push_str(&delta);
-                    streamed = true;
+                    streamed.text.push_str(&delta);
+                    streamed.any = true;
                 }
                 Ok(None) => {}
-                Err(error) => {
-                    return Err(fail(self.scrub_error(error), streamed));
-                }
+                Err(error) => return Err(self.scrub_error(error)),
             }
         }
-        let counted = decoder.finish().map_err(|e| fail(e, streamed))?;
-        if let Ok(mut t) = tokens.lock() {
-            *t = counted;
-        }
-        Ok(text)
+        decoder.finish()
     }
 
     /// Awaits the response head within the timeout, unless cancelled.
@@ -321,7 +260,7 @@ impl ChatClient {
         };
         let detail = serde_json::from_str::<Value>(&body)
             .ok()
-            .and_then(|v| anthropic::describe_error(&v))
+            .and_then(|v| describe_error(&v))
             .unwrap_or(body);
         Err(self.status_error(status, retry_after, &detail))
     }
@@ -429,18 +368,11 @@ impl ChatClient {
     }
 }
 
-/// Model ids from a `{"data": [{"id": ...}]}` list (both APIs use this shape).
-pub fn parse_models(bytes: &[u8]) -> Result<Vec<String>, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let data = value
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| "no `data` array".to_owned())?;
-    Ok(data
-        .iter()
-        .filter_map(|m| m.get("id").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect())
+/// The text one attempt streamed so far, and whether any reached the sink (then it is not retried).
+#[derive(Default)]
+struct StreamedText {
+    text: String,
+    any: bool,
 }
 
 async fn read_limited(response: reqwest::Response) -> String {
@@ -566,16 +498,6 @@ mod tests {
         let o = client(ProviderChoice::OpenAi, None);
         assert_eq!(o.chat_url(), "http://127.0.0.1:9/chat/completions");
         assert_eq!(o.models_url(), "http://127.0.0.1:9/models");
-    }
-
-    #[test]
-    fn model_lists_parse() {
-        let ids =
-            parse_models(br#"{"data":[{"id":"a","type":"model"},{"id":"b"}],"has_more":false}"#)
-                .unwrap();
-        assert_eq!(ids, vec!["a", "b"]);
-        assert!(parse_models(b"{}").is_err());
-        assert!(parse_models(b"<html>").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::registry::ProviderChoice;
+use super::choice::ProviderChoice;
 
 /// Keyring service name the keys are stored under (the user is the provider name).
 pub const KEYRING_SERVICE: &str = "kata-cloud";

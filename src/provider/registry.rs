@@ -1,9 +1,7 @@
 //! Which provider a run uses, and building it from settings.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,65 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::chat::{ChatClient, ChatEndpoint};
 use super::chat_coordinator::ChatCoordinator;
+pub use super::choice::ProviderChoice;
+use super::coordinator::Coordinator;
 use super::credentials::{ApiKey, CredentialStore, KeySource};
+use super::error::ProviderError;
 use super::offline::{OFFLINE_MODEL, OfflineCoordinator};
 use super::retry::RetryPolicy;
-use super::{Coordinator, ProviderError};
-
-/// The provider names of the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProviderChoice {
-    Offline,
-    Anthropic,
-    OpenAi,
-    OpenAiCompatible,
-}
-
-impl ProviderChoice {
-    pub const ALL: [ProviderChoice; 4] = [
-        ProviderChoice::Offline,
-        ProviderChoice::Anthropic,
-        ProviderChoice::OpenAi,
-        ProviderChoice::OpenAiCompatible,
-    ];
-
-    /// The providers that call a model over HTTP.
-    pub const MODEL_PROVIDERS: [ProviderChoice; 3] = [
-        ProviderChoice::Anthropic,
-        ProviderChoice::OpenAi,
-        ProviderChoice::OpenAiCompatible,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ProviderChoice::Offline => "offline",
-            ProviderChoice::Anthropic => "anthropic",
-            ProviderChoice::OpenAi => "openai",
-            ProviderChoice::OpenAiCompatible => "openai-compatible",
-        }
-    }
-}
-
-impl fmt::Display for ProviderChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProviderChoice {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ProviderChoice::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown provider {s:?}: use one of offline, anthropic, openai, openai-compatible"
-                )
-            })
-    }
-}
 
 /// Default models when neither `--model` nor `KATA_MODEL` names one.
 pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";

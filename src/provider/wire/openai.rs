@@ -7,11 +7,46 @@
 //! [`ProviderError::Protocol`].
 
 use eventsource_stream::Event;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
-use super::ProviderError;
-use super::anthropic::stream_error;
-use super::chat::ChatRequest;
+use super::error_event::stream_error;
+use super::format::{ChatRequest, StreamDecoder, StreamSummary, WireFormat, protocol};
+use crate::provider::credentials::ApiKey;
+use crate::provider::error::ProviderError;
+
+/// Chat Completions: `POST {base}/chat/completions`, the key as a bearer token (optional for local servers).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChatCompletions;
+
+impl WireFormat for ChatCompletions {
+    fn chat_path(&self) -> &'static str {
+        "/chat/completions"
+    }
+
+    fn models_path(&self) -> &'static str {
+        "/models"
+    }
+
+    fn headers(&self, key: Option<&ApiKey>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(mut value) =
+            key.and_then(|k| HeaderValue::from_str(&format!("Bearer {}", k.expose())).ok())
+        {
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    fn request_body(&self, model: &str, request: &ChatRequest<'_>) -> Value {
+        request_body(model, request)
+    }
+
+    fn decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::new(Decoder::default())
+    }
+}
 
 /// The JSON body of a streaming Chat Completions request.
 pub fn request_body(model: &str, request: &ChatRequest<'_>) -> Value {
@@ -35,13 +70,8 @@ pub struct Decoder {
     done: bool,
 }
 
-fn protocol(message: String) -> ProviderError {
-    ProviderError::Protocol { message }
-}
-
-impl Decoder {
-    /// Takes one event; returns the text it adds, if any.
-    pub fn on_event(&mut self, event: &Event) -> Result<Option<String>, ProviderError> {
+impl StreamDecoder for Decoder {
+    fn on_event(&mut self, event: &Event) -> Result<Option<String>, ProviderError> {
         if self.done {
             return Ok(None);
         }
@@ -86,15 +116,17 @@ impl Decoder {
             .map(str::to_owned))
     }
 
-    /// Whether `[DONE]` arrived (nothing after it matters).
-    pub fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.done
     }
 
-    /// Checks the stream ended properly: `[DONE]`, or at least a `finish_reason`.
-    pub fn finish(&self) -> Result<(), ProviderError> {
+    /// A stream ended properly with `[DONE]`, or at least a `finish_reason`.
+    fn finish(&mut self) -> Result<StreamSummary, ProviderError> {
         if self.done || self.finish_reason.is_some() {
-            Ok(())
+            Ok(StreamSummary {
+                input_tokens: self.input_tokens,
+                output_tokens: self.output_tokens,
+            })
         } else {
             Err(protocol(
                 "the chat completions stream ended before `[DONE]` or a finish_reason: the answer was cut off"

@@ -4,16 +4,52 @@
 //! `text_delta`s, `message_delta` (output tokens, stop reason) and `message_stop`; `ping` may come at any
 //! time. A stream that ends before `message_stop` or an event that is not JSON is a
 //! [`ProviderError::Protocol`]: the answer is incomplete and must not be used. An `error` event keeps the
-//! provider's error type (overloaded → `server`, rate limit → `rate_limited`, ...; see [`stream_error`]).
+//! provider's error type (overloaded → `server`, rate limit → `rate_limited`, ...; see
+//! [`stream_error`]).
 
 use eventsource_stream::Event;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
-use super::ProviderError;
-use super::chat::ChatRequest;
+use super::error_event::stream_error;
+use super::format::{ChatRequest, StreamDecoder, StreamSummary, WireFormat, protocol};
+use crate::provider::credentials::ApiKey;
+use crate::provider::error::ProviderError;
 
 /// The `anthropic-version` header value this client speaks.
 pub const API_VERSION: &str = "2023-06-01";
+
+/// The Messages API: `POST /v1/messages`, the key in `x-api-key`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AnthropicMessages;
+
+impl WireFormat for AnthropicMessages {
+    fn chat_path(&self) -> &'static str {
+        "/v1/messages"
+    }
+
+    fn models_path(&self) -> &'static str {
+        "/v1/models"
+    }
+
+    fn headers(&self, key: Option<&ApiKey>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+        if let Some(mut value) = key.and_then(|k| HeaderValue::from_str(k.expose()).ok()) {
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        headers
+    }
+
+    fn request_body(&self, model: &str, request: &ChatRequest<'_>) -> Value {
+        request_body(model, request)
+    }
+
+    fn decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::new(Decoder::default())
+    }
+}
 
 /// The JSON body of a streaming Messages request.
 pub fn request_body(model: &str, request: &ChatRequest<'_>) -> Value {
@@ -35,13 +71,8 @@ pub struct Decoder {
     stopped: bool,
 }
 
-fn protocol(message: String) -> ProviderError {
-    ProviderError::Protocol { message }
-}
-
-impl Decoder {
-    /// Takes one event; returns the text it adds, if any.
-    pub fn on_event(&mut self, event: &Event) -> Result<Option<String>, ProviderError> {
+impl StreamDecoder for Decoder {
+    fn on_event(&mut self, event: &Event) -> Result<Option<String>, ProviderError> {
         if self.stopped {
             return Ok(None);
         }
@@ -99,25 +130,16 @@ impl Decoder {
         }
     }
 
-    fn read_usage(&mut self, usage: Option<&Value>) {
-        let Some(usage) = usage else { return };
-        if let Some(n) = usage.get("input_tokens").and_then(Value::as_u64) {
-            self.input_tokens = Some(n);
-        }
-        if let Some(n) = usage.get("output_tokens").and_then(Value::as_u64) {
-            self.output_tokens = Some(n);
-        }
-    }
-
-    /// Whether the terminal event arrived (nothing after it matters).
-    pub fn is_done(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.stopped
     }
 
-    /// Checks the stream ended properly.
-    pub fn finish(&self) -> Result<(), ProviderError> {
+    fn finish(&mut self) -> Result<StreamSummary, ProviderError> {
         if self.stopped {
-            Ok(())
+            Ok(StreamSummary {
+                input_tokens: self.input_tokens,
+                output_tokens: self.output_tokens,
+            })
         } else {
             Err(protocol(
                 "the anthropic stream ended before `message_stop`: the answer was cut off"
@@ -127,49 +149,15 @@ impl Decoder {
     }
 }
 
-/// The typed error for an error reported inside a stream (`{"type":"error","error":{"type":..}}`, or an
-/// OpenAI-style `{"error":{"type"|"code":..}}` chunk). The provider's error type says what went wrong, so
-/// an overloaded or rate-limited provider stays retryable (the retry layer still never repeats a call that
-/// already streamed text); an error type we do not know is a `protocol` error.
-pub fn stream_error(wire: &str, value: &Value) -> ProviderError {
-    let message = format!(
-        "the {wire} stream reported an error: {}",
-        describe_error(value).unwrap_or_else(|| "no details".to_owned())
-    );
-    let error = value.get("error");
-    let kind = error
-        .and_then(|e| e.get("type").or_else(|| e.get("code")))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match kind {
-        "overloaded_error" | "api_error" | "server_error" => ProviderError::Server { message },
-        "rate_limit_error" | "rate_limit_exceeded" => ProviderError::RateLimited {
-            message,
-            retry_after: None,
-        },
-        "authentication_error" | "permission_error" | "invalid_api_key" => {
-            ProviderError::Auth { message }
+impl Decoder {
+    fn read_usage(&mut self, usage: Option<&Value>) {
+        let Some(usage) = usage else { return };
+        if let Some(n) = usage.get("input_tokens").and_then(Value::as_u64) {
+            self.input_tokens = Some(n);
         }
-        "invalid_request_error" | "not_found_error" | "request_too_large" => {
-            ProviderError::InvalidRequest { message }
+        if let Some(n) = usage.get("output_tokens").and_then(Value::as_u64) {
+            self.output_tokens = Some(n);
         }
-        _ => protocol(message),
-    }
-}
-
-/// `type: message` of an error body (`{"type":"error","error":{...}}`, also OpenAI's `{"error":{...}}`).
-pub fn describe_error(value: &Value) -> Option<String> {
-    let error = value.get("error")?;
-    if let Some(text) = error.as_str() {
-        return Some(text.to_owned());
-    }
-    let message = error.get("message").and_then(Value::as_str);
-    let kind = error.get("type").and_then(Value::as_str);
-    match (kind, message) {
-        (Some(k), Some(m)) => Some(format!("{k}: {m}")),
-        (None, Some(m)) => Some(m.to_owned()),
-        (Some(k), None) => Some(k.to_owned()),
-        (None, None) => None,
     }
 }
 
