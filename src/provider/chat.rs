@@ -6,7 +6,6 @@
 //! response or an idle stream past the timeout → timeout; a stream that breaks off, sends bad JSON or an
 //! error event → protocol. Error messages never contain the key: provider bodies are scrubbed of it.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use eventsource_stream::Eventsource as _;
@@ -17,6 +16,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::choice::ProviderChoice;
+use super::conversation::{AssistantTurn, TurnRequest};
 use super::credentials::ApiKey;
 use super::delta_sink::DeltaSink;
 use super::error::ProviderError;
@@ -48,6 +48,13 @@ pub struct ChatEndpoint {
 #[derive(Debug)]
 pub struct ChatOutcome {
     pub result: Result<String, ProviderError>,
+    pub usage: Usage,
+}
+
+/// An assistant turn and what it cost, also when it failed (retries made, time spent).
+#[derive(Debug)]
+pub struct TurnOutcome {
+    pub result: Result<AssistantTurn, ProviderError>,
     pub usage: Usage,
 }
 
@@ -112,31 +119,48 @@ impl ChatClient {
         sink: &DeltaSink,
         cancel: &CancellationToken,
     ) -> ChatOutcome {
-        let started = Instant::now();
-        let tokens: Arc<Mutex<(Option<u64>, Option<u64>)>> = Arc::default();
-        let outcome = with_retries(&self.policy, cancel, || {
-            self.attempt(request, sink, cancel, tokens.clone())
-        })
-        .await;
-        let (input_tokens, output_tokens) = tokens.lock().map(|t| *t).unwrap_or_default();
+        let outcome = self.turn(&request.to_turn(), sink, cancel).await;
         ChatOutcome {
-            result: outcome.result,
-            usage: Usage {
-                input_tokens,
-                output_tokens,
-                latency_ms: millis(started.elapsed()),
-                retries: outcome.retries,
-            },
+            result: outcome.result.map(|turn| turn.text),
+            usage: outcome.usage,
         }
+    }
+
+    /// Streams one assistant turn of a conversation (text to `sink`, tool calls assembled), retrying per
+    /// the policy while no text has been streamed.
+    pub async fn turn(
+        &self,
+        request: &TurnRequest,
+        sink: &DeltaSink,
+        cancel: &CancellationToken,
+    ) -> TurnOutcome {
+        let started = Instant::now();
+        let outcome =
+            with_retries(&self.policy, cancel, || self.attempt(request, sink, cancel)).await;
+        let mut usage = Usage {
+            latency_ms: millis(started.elapsed()),
+            retries: outcome.retries,
+            ..Usage::default()
+        };
+        let result = outcome.result.map(|(text, summary)| {
+            usage.input_tokens = summary.input_tokens;
+            usage.output_tokens = summary.output_tokens;
+            AssistantTurn {
+                text,
+                tool_calls: summary.tool_calls,
+                stop_reason: summary.stop_reason,
+                usage,
+            }
+        });
+        TurnOutcome { result, usage }
     }
 
     async fn attempt(
         &self,
-        request: &ChatRequest<'_>,
+        request: &TurnRequest,
         sink: &DeltaSink,
         cancel: &CancellationToken,
-        tokens: Arc<Mutex<(Option<u64>, Option<u64>)>>,
-    ) -> Result<String, AttemptError> {
+    ) -> Result<(String, StreamSummary), AttemptError> {
         let fresh = |error| AttemptError {
             error,
             streamed: false,
@@ -159,10 +183,7 @@ impl ChatClient {
                 error,
                 streamed: streamed.any,
             })?;
-        if let Ok(mut t) = tokens.lock() {
-            *t = (summary.input_tokens, summary.output_tokens);
-        }
-        Ok(streamed.text)
+        Ok((streamed.text, summary))
     }
 
     /// Decodes the event stream of one answer, passing its text to `sink` as it arrives.

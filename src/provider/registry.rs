@@ -1,7 +1,7 @@
 //! Which provider a run uses, and building it from settings.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,11 +9,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::chat::{ChatClient, ChatEndpoint};
 use super::chat_coordinator::ChatCoordinator;
+use super::chat_model::ChatModel;
 pub use super::choice::ProviderChoice;
 use super::coordinator::Coordinator;
 use super::credentials::{ApiKey, CredentialStore, KeySource};
 use super::error::ProviderError;
-use super::offline::{OFFLINE_MODEL, OfflineCoordinator};
+use super::http_chat_model::HttpChatModel;
+use super::offline::{OFFLINE_MODEL, OfflineChatModel, OfflineCoordinator, OfflineScript};
 use super::retry::RetryPolicy;
 
 /// Default models when neither `--model` nor `KATA_MODEL` names one.
@@ -38,6 +40,8 @@ pub struct EndpointSettings {
 pub struct ProviderSettings {
     /// `KATA_OFFLINE_STEP_MS`: how long the offline provider sleeps inside each step.
     pub offline_step: Duration,
+    /// `KATA_OFFLINE_SCRIPT` (or `run --script`): the tool calls the offline provider makes per task.
+    pub offline_script: Option<PathBuf>,
     /// `KATA_MODEL`: the model for the chosen model provider when a run names none.
     pub model: Option<String>,
     /// `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`.
@@ -60,6 +64,7 @@ impl Default for ProviderSettings {
     fn default() -> Self {
         Self {
             offline_step: Duration::ZERO,
+            offline_script: None,
             model: None,
             anthropic: EndpointSettings::default(),
             openai: EndpointSettings::default(),
@@ -110,6 +115,7 @@ impl ProviderSettings {
         });
         Self {
             offline_step: millis("KATA_OFFLINE_STEP_MS").unwrap_or_default(),
+            offline_script: text("KATA_OFFLINE_SCRIPT").map(PathBuf::from),
             model: text("KATA_MODEL"),
             anthropic: endpoint("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
             openai: endpoint("OPENAI_API_KEY", "OPENAI_BASE_URL"),
@@ -373,6 +379,41 @@ impl ProviderRegistry {
             | ProviderChoice::OpenAiCompatible) => {
                 let client = self.client(other, model)?;
                 Ok(Arc::new(ChatCoordinator::new(client)))
+            }
+        }
+    }
+
+    /// The offline script named in the settings, read and checked now (so a bad one fails before a run
+    /// starts); `None` when there is none.
+    pub fn offline_script(&self) -> Result<Option<OfflineScript>, ProviderError> {
+        match &self.settings.offline_script {
+            None => Ok(None),
+            Some(path) => Ok(Some(OfflineScript::load(path)?)),
+        }
+    }
+
+    /// Builds the tool-calling model for `requested` (or the default) and `model`: the HTTP providers on
+    /// the streaming client, offline following the offline script (read now) when one is set.
+    pub fn chat_model(
+        &self,
+        requested: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Arc<dyn ChatModel>, ProviderError> {
+        match self.choose(requested)? {
+            ProviderChoice::Offline => {
+                let script = self.offline_script()?.map(Arc::new);
+                let name = self.model(ProviderChoice::Offline, model);
+                Ok(Arc::new(OfflineChatModel::new(
+                    script,
+                    self.settings.offline_step,
+                    &name,
+                )))
+            }
+            other @ (ProviderChoice::Anthropic
+            | ProviderChoice::OpenAi
+            | ProviderChoice::OpenAiCompatible) => {
+                let client = self.client(other, model)?;
+                Ok(Arc::new(HttpChatModel::new(client)))
             }
         }
     }

@@ -6,10 +6,12 @@ use eventsource_stream::Event;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use crate::provider::conversation::{Message, StopReason, TurnRequest};
 use crate::provider::credentials::ApiKey;
 use crate::provider::error::ProviderError;
+use crate::provider::tool::ToolCall;
 
-/// One chat turn: instructions and the user message.
+/// One chat turn without tools: instructions and the user message.
 #[derive(Clone, Copy, Debug)]
 pub struct ChatRequest<'a> {
     pub system: &'a str,
@@ -17,11 +19,28 @@ pub struct ChatRequest<'a> {
     pub max_tokens: u32,
 }
 
+impl ChatRequest<'_> {
+    /// The same request as a one-message conversation.
+    pub fn to_turn(&self) -> TurnRequest {
+        TurnRequest {
+            system: self.system.to_owned(),
+            messages: vec![Message::User {
+                text: self.user.to_owned(),
+            }],
+            tools: Vec::new(),
+            max_tokens: self.max_tokens,
+            scope: None,
+        }
+    }
+}
+
 /// What a finished stream reported besides its text.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StreamSummary {
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    pub tool_calls: Vec<ToolCall>,
+    pub stop_reason: StopReason,
 }
 
 /// A provider's request and stream format.
@@ -33,7 +52,7 @@ pub trait WireFormat: Send + Sync + fmt::Debug {
     /// The headers that carry the key (marked sensitive) and the API version, if the format has one.
     fn headers(&self, key: Option<&ApiKey>) -> HeaderMap;
     /// The JSON body of a streaming request.
-    fn request_body(&self, model: &str, request: &ChatRequest<'_>) -> Value;
+    fn request_body(&self, model: &str, request: &TurnRequest) -> Value;
     /// A fresh decoder for one streamed answer.
     fn decoder(&self) -> Box<dyn StreamDecoder>;
 }

@@ -10,6 +10,7 @@ pub mod error_event;
 pub mod format;
 pub mod model_list;
 pub mod openai;
+pub mod tool_calls;
 
 use super::choice::ProviderChoice;
 

@@ -1,4 +1,4 @@
-//! The offline provider: deterministic, no network, the embedded default.
+//! The offline coordinator: deterministic, no network, the embedded default.
 //!
 //! The plan, draft and task summaries are pure functions of the prompt and the context items (paths, lines,
 //! hashes, excerpts), so the same prompt over the same files gives the same output byte for byte. It does not
@@ -13,13 +13,15 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use super::cancel::cancellable_sleep;
-use super::coordinator::{Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput};
-use super::delta_sink::DeltaSink;
-use super::error::ProviderError;
-use super::usage::Usage;
 use crate::model::spec::{missing_sections, planned_tasks, wave_lines};
 use crate::model::{ContextItem, TaskKind};
+use crate::provider::cancel::cancellable_sleep;
+use crate::provider::coordinator::{
+    Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput,
+};
+use crate::provider::delta_sink::DeltaSink;
+use crate::provider::error::ProviderError;
+use crate::provider::usage::Usage;
 
 /// Model name recorded for offline runs.
 pub const OFFLINE_MODEL: &str = "offline-deterministic-1";
