@@ -4,7 +4,9 @@
 //! Failure mapping: HTTP 401/403 → auth; 429 → rate_limited (with `Retry-After`); 408 → timeout; 5xx (and
 //! Anthropic's 529) → server; other 4xx → invalid_request; connection refused or DNS → unavailable; no
 //! response or an idle stream past the timeout → timeout; a stream that breaks off, sends bad JSON or an
-//! error event → protocol. Error messages never contain the key: provider bodies are scrubbed of it.
+//! error event → protocol (an error event of a known type keeps it). Nothing the provider sent reaches the
+//! caller unscrubbed: error bodies, stream errors, streamed text and tool calls lose the key and fragments of
+//! it (and base URL credentials), and base URLs are shown without their credentials.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,7 +23,9 @@ use super::credentials::ApiKey;
 use super::delta_sink::DeltaSink;
 use super::error::ProviderError;
 use super::retry::{AttemptError, RetryPolicy, parse_retry_after, with_retries};
+use super::secret_scrubber::{SecretScrubber, redact_url, url_credentials};
 use super::tls::install_crypto_provider;
+use super::tool::{ToolArguments, ToolCall};
 use super::usage::Usage;
 use super::wire::error_event::describe_error;
 use super::wire::{self, StreamDecoder, StreamSummary, WireFormat};
@@ -34,7 +38,7 @@ const ERROR_BODY_LIMIT: usize = 16 * 1024;
 const ERROR_MESSAGE_LIMIT: usize = 300;
 
 /// Where and how to reach one model provider.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ChatEndpoint {
     /// `Anthropic` speaks the Messages API; `OpenAi` and `OpenAiCompatible` speak Chat Completions.
     pub kind: ProviderChoice,
@@ -42,6 +46,30 @@ pub struct ChatEndpoint {
     pub base_url: String,
     pub key: Option<ApiKey>,
     pub model: String,
+}
+
+impl std::fmt::Debug for ChatEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatEndpoint")
+            .field("kind", &self.kind)
+            .field("base_url", &redact_url(&self.base_url))
+            .field("key", &self.key)
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl ChatEndpoint {
+    /// The base URL as it may be shown: without user name and password.
+    pub fn shown_url(&self) -> String {
+        redact_url(&self.base_url)
+    }
+
+    /// What must never leave in provider text: the key and the base URL's credentials.
+    pub fn scrubber(&self) -> SecretScrubber {
+        let key = self.key.as_ref().map(|k| k.expose().to_owned());
+        SecretScrubber::new(key.into_iter().chain(url_credentials(&self.base_url)))
+    }
 }
 
 /// A call's outcome and what it cost, also when it failed (retries made, time spent).
@@ -64,6 +92,7 @@ pub struct ChatClient {
     http: reqwest::Client,
     endpoint: ChatEndpoint,
     wire: &'static dyn WireFormat,
+    scrubber: SecretScrubber,
     timeout: Duration,
     policy: RetryPolicy,
 }
@@ -90,6 +119,7 @@ impl ChatClient {
         Ok(Self {
             http,
             wire: wire::for_provider(endpoint.kind),
+            scrubber: endpoint.scrubber(),
             endpoint,
             timeout,
             policy,
@@ -142,16 +172,23 @@ impl ChatClient {
             retries: outcome.retries,
             ..Usage::default()
         };
-        let result = outcome.result.map(|(text, summary)| {
-            usage.input_tokens = summary.input_tokens;
-            usage.output_tokens = summary.output_tokens;
-            AssistantTurn {
-                text,
-                tool_calls: summary.tool_calls,
-                stop_reason: summary.stop_reason,
-                usage,
-            }
-        });
+        let result = outcome
+            .result
+            .map(|(text, summary)| {
+                usage.input_tokens = summary.input_tokens;
+                usage.output_tokens = summary.output_tokens;
+                AssistantTurn {
+                    text,
+                    tool_calls: summary
+                        .tool_calls
+                        .into_iter()
+                        .map(|c| self.scrub_call(c))
+                        .collect(),
+                    stop_reason: summary.stop_reason,
+                    usage,
+                }
+            })
+            .map_err(|e| self.scrub_error(e));
         TurnOutcome { result, usage }
     }
 
@@ -186,7 +223,8 @@ impl ChatClient {
         Ok((streamed.text, summary))
     }
 
-    /// Decodes the event stream of one answer, passing its text to `sink` as it arrives.
+    /// Decodes the event stream of one answer, passing its text to `sink` as it arrives (scrubbed, so a
+    /// secret split across events is caught too).
     async fn read_stream(
         &self,
         response: reqwest::Response,
@@ -195,6 +233,7 @@ impl ChatClient {
         streamed: &mut StreamedText,
     ) -> Result<StreamSummary, ProviderError> {
         let mut decoder: Box<dyn StreamDecoder> = self.wire.decoder();
+        let mut scrub = self.scrubber.stream();
         let mut events = response.bytes_stream().eventsource();
         while !decoder.is_done() {
             let next = tokio::select! {
@@ -224,16 +263,14 @@ impl ChatClient {
                 Ok(Some(Ok(event))) => event,
             };
             match decoder.on_event(&event) {
-                Ok(Some(delta)) => {
-                    sink(&delta);
-                    streamed.text.push_str(&delta);
-                    streamed.any = true;
-                }
+                Ok(Some(delta)) => streamed.pass_on(&scrub.push(&delta), sink),
                 Ok(None) => {}
                 Err(error) => return Err(self.scrub_error(error)),
             }
         }
-        decoder.finish()
+        let summary = decoder.finish().map_err(|e| self.scrub_error(e))?;
+        streamed.pass_on(&scrub.finish(), sink);
+        Ok(summary)
     }
 
     /// Awaits the response head within the timeout, unless cancelled.
@@ -251,7 +288,7 @@ impl ChatClient {
                 message: format!(
                     "no response from the {} API at {} within {} ms",
                     self.endpoint.kind,
-                    self.endpoint.base_url,
+                    self.endpoint.shown_url(),
                     millis(self.timeout)
                 ),
             }),
@@ -320,7 +357,7 @@ impl ChatClient {
         let message = self.scrub(&format!(
             "could not reach the {} API at {}: {}",
             self.endpoint.kind,
-            self.endpoint.base_url,
+            self.endpoint.shown_url(),
             chain(e)
         ));
         if e.is_timeout() {
@@ -333,18 +370,29 @@ impl ChatClient {
     }
 
     fn scrub(&self, text: &str) -> String {
-        match &self.endpoint.key {
-            Some(key) => key.scrub(text),
-            None => text.to_owned(),
-        }
+        self.scrubber.scrub(text)
     }
 
     fn scrub_error(&self, error: ProviderError) -> ProviderError {
-        match error {
-            ProviderError::Protocol { message } => ProviderError::Protocol {
-                message: self.scrub(&message),
+        self.scrubber.scrub_error(error)
+    }
+
+    /// A tool call without secrets in its id, name or arguments.
+    fn scrub_call(&self, call: ToolCall) -> ToolCall {
+        let arguments = match call.arguments {
+            ToolArguments::Json { mut value } => {
+                self.scrubber.scrub_json(&mut value);
+                ToolArguments::Json { value }
+            }
+            ToolArguments::Malformed { raw, error } => ToolArguments::Malformed {
+                raw: self.scrub(&raw),
+                error: self.scrub(&error),
             },
-            other => other,
+        };
+        ToolCall {
+            id: self.scrub(&call.id),
+            name: self.scrub(&call.name),
+            arguments,
         }
     }
 
@@ -353,6 +401,13 @@ impl ChatClient {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<String>, ProviderError> {
+        match self.fetch_models(cancel).await {
+            Ok(ids) => Ok(ids.iter().map(|id| self.scrub(id)).collect()),
+            Err(e) => Err(self.scrub_error(e)),
+        }
+    }
+
+    async fn fetch_models(&self, cancel: &CancellationToken) -> Result<Vec<String>, ProviderError> {
         let send = self
             .http
             .get(self.models_url())
@@ -394,6 +449,17 @@ impl ChatClient {
 struct StreamedText {
     text: String,
     any: bool,
+}
+
+impl StreamedText {
+    fn pass_on(&mut self, text: &str, sink: &DeltaSink) {
+        if text.is_empty() {
+            return;
+        }
+        sink(text);
+        self.text.push_str(text);
+        self.any = true;
+    }
 }
 
 async fn read_limited(response: reqwest::Response) -> String {

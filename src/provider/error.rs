@@ -99,6 +99,45 @@ impl ProviderError {
         }
     }
 
+    /// The same error with its message rewritten (kind, retry hint and remediation kept), e.g. to scrub it.
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> ProviderError {
+        match self {
+            ProviderError::Auth { message } => ProviderError::Auth {
+                message: f(message),
+            },
+            ProviderError::RateLimited {
+                message,
+                retry_after,
+            } => ProviderError::RateLimited {
+                message: f(message),
+                retry_after,
+            },
+            ProviderError::Timeout { message } => ProviderError::Timeout {
+                message: f(message),
+            },
+            ProviderError::Server { message } => ProviderError::Server {
+                message: f(message),
+            },
+            ProviderError::InvalidRequest { message } => ProviderError::InvalidRequest {
+                message: f(message),
+            },
+            ProviderError::Unavailable { message } => ProviderError::Unavailable {
+                message: f(message),
+            },
+            ProviderError::Protocol { message } => ProviderError::Protocol {
+                message: f(message),
+            },
+            ProviderError::NotConfigured {
+                message,
+                remediation,
+            } => ProviderError::NotConfigured {
+                message: f(message),
+                remediation,
+            },
+            ProviderError::Cancelled => ProviderError::Cancelled,
+        }
+    }
+
     pub fn info(&self) -> ErrorInfo {
         ErrorInfo::new(
             self.code(),

@@ -24,6 +24,7 @@ pub mod http_chat_model;
 pub mod offline;
 pub mod registry;
 pub mod retry;
+pub mod secret_scrubber;
 pub mod tls;
 pub mod tool;
 pub mod usage;
@@ -37,6 +38,7 @@ pub use coordinator::{Coordinator, CoordinatorInput, CoordinatorOutput, TaskInpu
 pub use delta_sink::DeltaSink;
 pub use error::ProviderError;
 pub use registry::ProviderRegistry;
+pub use secret_scrubber::{SecretScrubber, redact_url};
 pub use tls::install_crypto_provider;
 pub use tool::{ToolArguments, ToolCall, ToolDefinition, ToolResult};
 pub use usage::Usage;

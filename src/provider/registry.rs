@@ -17,6 +17,7 @@ use super::error::ProviderError;
 use super::http_chat_model::HttpChatModel;
 use super::offline::{OFFLINE_MODEL, OfflineChatModel, OfflineCoordinator, OfflineScript};
 use super::retry::RetryPolicy;
+use super::secret_scrubber::{SecretScrubber, redact_url, url_credentials};
 
 /// Default models when neither `--model` nor `KATA_MODEL` names one.
 pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
@@ -29,10 +30,19 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One model provider's settings from the environment.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct EndpointSettings {
     pub key: Option<ApiKey>,
     pub base_url: Option<String>,
+}
+
+impl std::fmt::Debug for EndpointSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointSettings")
+            .field("key", &self.key)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .finish()
+    }
 }
 
 /// Provider configuration, read once at the edge (environment, settings) and injected.
@@ -430,6 +440,26 @@ impl ProviderRegistry {
         self.client(choice, None)?.list_models(cancel).await
     }
 
+    /// Scrubs every configured secret — each provider's key (environment or stored) and the credentials
+    /// in base URLs — and recognisable fragments of them from text: for tool output and anything else that
+    /// may echo a key before it is shown or stored.
+    pub fn scrubber(&self) -> SecretScrubber {
+        let mut secrets: Vec<String> = Vec::new();
+        for choice in ProviderChoice::MODEL_PROVIDERS {
+            if let (Some(key), _) = self.key(choice) {
+                secrets.push(key.expose().to_owned());
+            }
+            if let Some(url) = self
+                .settings
+                .endpoint(choice)
+                .and_then(|e| e.base_url.as_deref())
+            {
+                secrets.extend(url_credentials(url));
+            }
+        }
+        SecretScrubber::new(secrets)
+    }
+
     /// What `doctor` shows about `choice`.
     pub fn report(&self, choice: ProviderChoice) -> ProviderReport {
         let configured = self.configured(choice);
@@ -443,21 +473,23 @@ impl ProviderRegistry {
             configured,
             default: self.default_choice() == choice,
             key_source: source.as_str(),
-            base_url: self.base_url(choice),
+            base_url: self.base_url(choice).as_deref().map(redact_url),
             model: self.model(choice, None),
             remediation,
         }
     }
 }
 
-/// Checks a base URL is http(s) and drops a trailing slash.
+/// Checks a base URL is http(s) and drops a trailing slash. Errors show it without credentials.
 fn validate_base_url(raw: &str) -> Result<String, String> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL ({e})"))?;
+    let shown = redact_url(raw.trim());
+    let url =
+        reqwest::Url::parse(raw.trim()).map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{raw:?} is not an http or https URL"));
+        return Err(format!("{shown:?} is not an http or https URL"));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{raw:?} has no host"));
+        return Err(format!("{shown:?} has no host"));
     }
     Ok(raw.trim().trim_end_matches('/').to_owned())
 }

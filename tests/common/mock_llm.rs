@@ -13,7 +13,9 @@
 //! (429 with Retry-After: 0 once, then ok), `hang` (no response for 30 s), `idle` (headers and one event,
 //! then silence), `cut` (text, then the stream ends mid-event), `badjson` (an event that is not JSON),
 //! `overloaded` (a 200 stream whose only event is an overloaded/server error), `notasks` (a draft without
-//! a Tasks section).
+//! a Tasks section), `echo-error` (a 200 stream whose error event quotes the key and its first 20
+//! characters), `echo-text` (like `ok`, but the answer repeats the key and a fragment of it, in 11-character
+//! pieces that split them across events).
 //!
 //! Tool calling: a request that defines `tools` and carries no tool results yet is answered with a tool
 //! call of the first defined tool (arguments split into 7-character pieces, so also across SSE events);
@@ -391,7 +393,7 @@ fn anthropic_frame(kind: &str, data: &Value) -> String {
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
-fn anthropic_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String> {
+fn anthropic_stream(model: &str, pieces: Vec<String>, input: u64, output: u64) -> Vec<String> {
     let mut frames = vec![
         anthropic_frame(
             "message_start",
@@ -404,7 +406,7 @@ fn anthropic_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<Str
         ),
         anthropic_frame("ping", &json!({"type":"ping"})),
     ];
-    for piece in text_pieces(text) {
+    for piece in pieces {
         frames.push(anthropic_frame(
             "content_block_delta",
             &json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":piece}}),
@@ -509,7 +511,7 @@ fn openai_frame(data: &Value) -> String {
     format!("data: {data}\n\n")
 }
 
-fn openai_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String> {
+fn openai_stream(model: &str, pieces: Vec<String>, input: u64, output: u64) -> Vec<String> {
     let chunk = |delta: Value, finish: Value| {
         openai_frame(
             &json!({"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1,"model":model,
@@ -517,7 +519,7 @@ fn openai_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String
         )
     };
     let mut frames = vec![chunk(json!({"role":"assistant","content":""}), Value::Null)];
-    for piece in text_pieces(text) {
+    for piece in pieces {
         frames.push(chunk(json!({"content": piece}), Value::Null));
     }
     frames.push(chunk(json!({}), json!("stop")));
@@ -656,9 +658,28 @@ async fn respond(
             9,
         )
     };
+    let pieces = if scenario == "echo-text" {
+        // The answer repeats the key and a fragment of it, in pieces that split them across events.
+        let fragment = shared.key.get(..20).unwrap_or(&shared.key);
+        let seen = format!(
+            "the server saw the key {} (it starts {fragment})",
+            shared.key
+        );
+        let text = if text.contains("\n## Verification Plan") {
+            text.replace(
+                "\n## Verification Plan",
+                &format!("- {seen}.\n\n## Verification Plan"),
+            )
+        } else {
+            format!("{text} Also, {seen}.")
+        };
+        char_pieces(&text, 11)
+    } else {
+        text_pieces(&text)
+    };
     let mut frames = match wire {
-        Wire::Anthropic => anthropic_stream(&model, &text, input, output),
-        Wire::OpenAi => openai_stream(&model, &text, input, output),
+        Wire::Anthropic => anthropic_stream(&model, pieces, input, output),
+        Wire::OpenAi => openai_stream(&model, pieces, input, output),
     };
     match scenario.as_str() {
         "idle" => return sse(frames.into_iter().take(1).collect(), true),
@@ -689,6 +710,22 @@ async fn respond(
                 }
             };
             frames = vec![error.to_owned()];
+        }
+        "echo-error" => {
+            // A 200 stream whose error event quotes the key and a fragment of it, as some servers do.
+            let fragment = shared.key.get(..20).unwrap_or(&shared.key);
+            let message = format!("the key {} was revoked (it starts {fragment}…)", shared.key);
+            let error = match wire {
+                Wire::Anthropic => format!(
+                    "event: error\ndata: {}\n\n",
+                    json!({"type":"error","error":{"type":"authentication_error","message":message}})
+                ),
+                Wire::OpenAi => format!(
+                    "data: {}\n\n",
+                    json!({"error":{"type":"invalid_api_key","message":message,"code":"invalid_api_key"}})
+                ),
+            };
+            frames = vec![error];
         }
         _ => {}
     }
