@@ -595,4 +595,33 @@ mod tests {
         let text = format!("{:?} {}", r, serde_json::to_string(&report).unwrap());
         assert!(!text.contains("sk-"), "{text}");
     }
+
+    #[test]
+    fn the_scrubber_knows_env_and_stored_keys_and_url_passwords() {
+        let dir = tempfile::tempdir().unwrap();
+        CredentialStore::new(Some(dir.path()), false)
+            .save(
+                ProviderChoice::Anthropic,
+                &ApiKey::new("sk-stored-anthropic-123").unwrap(),
+            )
+            .unwrap();
+        let r = ProviderRegistry::new(
+            settings(&[
+                ("KATA_KEYRING", "off"),
+                ("OPENAI_API_KEY", "sk-env-openai-456"),
+                (
+                    "KATA_OPENAI_COMPATIBLE_BASE_URL",
+                    "http://u:local-pass-789@127.0.0.1:1/v1",
+                ),
+            ])
+            .with_data_dir(dir.path()),
+        );
+        let text = "a sk-stored-anthropic-123 b sk-env-openai-456 c local-pass-789 d u";
+        assert_eq!(
+            r.scrubber().scrub(text),
+            "a [redacted] b [redacted] c [redacted] d u"
+        );
+        let nothing = ProviderRegistry::new(settings(&[("KATA_KEYRING", "off")]));
+        assert!(nothing.scrubber().is_empty());
+    }
 }
