@@ -107,16 +107,27 @@ impl Setup {
                 "{run}"
             );
         }
+        // Not the key, nor a recognisable piece of it (12 characters).
+        let pieces: Vec<&[u8]> = KEY.as_bytes().windows(12).collect();
         for text in &self.printed {
-            assert!(!text.contains(KEY), "the key was printed: {text}");
+            for piece in &pieces {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(
+                    !text.contains(piece),
+                    "the key ({piece}) was printed: {text}"
+                );
+            }
         }
         for file in files_under(&self.data) {
             let bytes = std::fs::read(&file).unwrap();
-            assert!(
-                !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
-                "the key is in {}",
-                file.display()
-            );
+            for piece in &pieces {
+                assert!(
+                    !bytes.windows(piece.len()).any(|w| w == *piece),
+                    "the key ({}) is in {}",
+                    String::from_utf8_lossy(piece),
+                    file.display()
+                );
+            }
         }
     }
 }
@@ -291,6 +302,51 @@ fn anthropic_failures_end_failed_with_typed_errors_and_bounded_retries() {
 #[test]
 fn openai_failures_end_failed_with_typed_errors_and_bounded_retries() {
     fails_with_typed_errors("openai");
+}
+
+/// A key the provider echoes — in an SSE error event, or in the streamed answer, split across events —
+/// is scrubbed before it is printed, stored or logged.
+fn scrubs_an_echoed_key(provider: &str) {
+    let mut s = Setup::new();
+    let wire = wire_of(provider);
+    let base = s.mock.base("echo-error", wire);
+    let (exit, lines, run) = s.run(provider, &base);
+    assert_eq!(exit, 1, "{run}");
+    assert_eq!(run["error"]["code"], "auth", "{run}");
+    let message = run["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the key [redacted] was revoked"),
+        "{message}"
+    );
+    assert!(!lines.is_empty());
+
+    let base = s.mock.base("echo-text", wire);
+    let (exit, _, run) = s.run(provider, &base);
+    assert_eq!(exit, 0, "{run}");
+    let draft = run["draft"]["content"].as_str().unwrap();
+    assert!(
+        draft.contains("the server saw the key [redacted] (it starts [redacted])"),
+        "{draft}"
+    );
+    let shown = s.show(provider, run["id"].as_str().unwrap());
+    for task in shown["tasks"].as_array().unwrap() {
+        let summary = task["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("Also, the server saw the key [redacted]"),
+            "{summary}"
+        );
+    }
+    s.assert_clean(provider);
+}
+
+#[test]
+fn anthropic_keys_echoed_by_the_provider_are_scrubbed_everywhere() {
+    scrubs_an_echoed_key("anthropic");
+}
+
+#[test]
+fn openai_keys_echoed_by_the_provider_are_scrubbed_everywhere() {
+    scrubs_an_echoed_key("openai");
 }
 
 #[test]

@@ -13,10 +13,10 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::chat::{ChatClient, ChatRequest, limit};
-use super::{
-    Coordinator, CoordinatorInput, CoordinatorOutput, DeltaSink, ProviderError, TaskInput,
-    TaskOutput, Usage,
-};
+use super::coordinator::{Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput};
+use super::delta_sink::DeltaSink;
+use super::error::ProviderError;
+use super::usage::Usage;
 use crate::model::spec::{planned_tasks, section_body, wave_lines};
 use crate::model::{ContextItem, PlannedTask};
 

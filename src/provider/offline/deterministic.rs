@@ -1,4 +1,4 @@
-//! The offline provider: deterministic, no network, the embedded default.
+//! The offline coordinator: deterministic, no network, the embedded default.
 //!
 //! The plan, draft and task summaries are pure functions of the prompt and the context items (paths, lines,
 //! hashes, excerpts), so the same prompt over the same files gives the same output byte for byte. It does not
@@ -13,12 +13,15 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    Coordinator, CoordinatorInput, CoordinatorOutput, DeltaSink, ProviderError, TaskInput,
-    TaskOutput, Usage, cancellable_sleep,
-};
 use crate::model::spec::{missing_sections, planned_tasks, wave_lines};
 use crate::model::{ContextItem, TaskKind};
+use crate::provider::cancel::cancellable_sleep;
+use crate::provider::coordinator::{
+    Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput,
+};
+use crate::provider::delta_sink::DeltaSink;
+use crate::provider::error::ProviderError;
+use crate::provider::usage::Usage;
 
 /// Model name recorded for offline runs.
 pub const OFFLINE_MODEL: &str = "offline-deterministic-1";
@@ -222,23 +225,60 @@ fn short_hash(hash: &str) -> &str {
     hash.get(..8).unwrap_or(hash)
 }
 
-/// The spec draft for the prompt, grounded in the items.
-pub fn draft_spec(input: &CoordinatorInput) -> String {
-    let topic = topic(&input.prompt);
-    let mut ranked: Vec<&ContextItem> = input.items.iter().collect();
-    ranked.sort_by_key(|i| i.rank);
-    let cite = |item: &ContextItem| {
-        ranked
+/// What the draft's sections are written from: the topic, the ranked items, their files and the targets.
+struct DraftFacts<'i> {
+    input: &'i CoordinatorInput,
+    topic: String,
+    ranked: Vec<&'i ContextItem>,
+    files: Vec<(&'i str, Vec<&'i ContextItem>)>,
+    test_cmd: &'static str,
+}
+
+impl<'i> DraftFacts<'i> {
+    fn new(input: &'i CoordinatorInput) -> Self {
+        let mut ranked: Vec<&ContextItem> = input.items.iter().collect();
+        ranked.sort_by_key(|i| i.rank);
+        Self {
+            input,
+            topic: topic(&input.prompt),
+            ranked,
+            files: files(&input.items),
+            test_cmd: test_command(&input.items),
+        }
+    }
+
+    fn targets(&self) -> Vec<&(&'i str, Vec<&'i ContextItem>)> {
+        target_files(&self.files)
+    }
+
+    /// The 1-based citation number of `item` (its place in rank order).
+    fn cite(&self, item: &ContextItem) -> usize {
+        self.ranked
             .iter()
             .position(|r| std::ptr::eq(*r, item))
             .map_or(0, |p| p + 1)
-    };
-    let files = files(&input.items);
-    let targets = target_files(&files);
-    let test_cmd = test_command(&input.items);
-    let mut md = String::new();
+    }
+}
 
-    let _ = writeln!(md, "# Spec: {topic}\n");
+/// The spec draft for the prompt, grounded in the items.
+pub fn draft_spec(input: &CoordinatorInput) -> String {
+    let facts = DraftFacts::new(input);
+    let mut md = String::new();
+    let _ = writeln!(md, "# Spec: {}\n", facts.topic);
+    write_goal(&mut md, &facts);
+    write_tasks(&mut md, &facts);
+    write_acceptance(&mut md, &facts);
+    write_non_goals(&mut md);
+    write_assumptions(&mut md, &facts);
+    write_verification(&mut md, &facts);
+    write_sources(&mut md, &facts);
+    md
+}
+
+fn write_goal(md: &mut String, facts: &DraftFacts<'_>) {
+    let topic = &facts.topic;
+    let input = facts.input;
+    let targets = facts.targets();
     let _ = writeln!(md, "## Goal\n{topic}.\n");
     if targets.is_empty() {
         let _ = writeln!(
@@ -246,60 +286,68 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
             "No context was retrieved from `{}` for this prompt, so the tasks below are not tied to files yet.\n",
             input.space_name
         );
-    } else {
-        let where_: Vec<String> = targets
-            .iter()
-            .filter_map(|(path, items)| {
-                items
-                    .first()
-                    .map(|i| format!("`{path}` (lines {})", span(i)))
-            })
-            .collect();
-        let _ = writeln!(
-            md,
-            "Grounded in {} excerpt{} from {} file{} of `{}`, retrieved by the {} context provider. The most relevant code is in {}.\n",
-            input.items.len(),
-            plural(input.items.len()),
-            files.len(),
-            plural(files.len()),
-            input.space_name,
-            input.context_provider,
-            where_.join(", ")
-        );
+        return;
     }
+    let where_: Vec<String> = targets
+        .iter()
+        .filter_map(|(path, items)| {
+            items
+                .first()
+                .map(|i| format!("`{path}` (lines {})", span(i)))
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "Grounded in {} excerpt{} from {} file{} of `{}`, retrieved by the {} context provider. The most relevant code is in {}.\n",
+        input.items.len(),
+        plural(input.items.len()),
+        facts.files.len(),
+        plural(facts.files.len()),
+        input.space_name,
+        input.context_provider,
+        where_.join(", ")
+    );
+}
 
+fn write_tasks(md: &mut String, facts: &DraftFacts<'_>) {
+    let topic = &facts.topic;
+    let targets = facts.targets();
     let _ = writeln!(md, "## Tasks");
     let mut implement_ids = Vec::new();
     if targets.is_empty() {
         let _ = writeln!(md, "- [ ] Implement: {topic}");
         implement_ids.push("t1".to_owned());
-    } else {
-        for (n, (path, items)) in targets.iter().enumerate() {
-            let Some(best) = items.first() else { continue };
-            if n == 0 {
-                let _ = writeln!(
-                    md,
-                    "- [ ] Implement: {topic} in `{path}` (lines {}) [{}]",
-                    span(best),
-                    cite(best)
-                );
-            } else {
-                let _ = writeln!(
-                    md,
-                    "- [ ] Implement: adapt `{path}` (lines {}) to the change [{}]",
-                    span(best),
-                    cite(best)
-                );
-            }
-            implement_ids.push(format!("t{}", n + 1));
+    }
+    for (n, (path, items)) in targets.iter().enumerate() {
+        let Some(best) = items.first() else { continue };
+        if n == 0 {
+            let _ = writeln!(
+                md,
+                "- [ ] Implement: {topic} in `{path}` (lines {}) [{}]",
+                span(best),
+                facts.cite(best)
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "- [ ] Implement: adapt `{path}` (lines {}) to the change [{}]",
+                span(best),
+                facts.cite(best)
+            );
         }
+        implement_ids.push(format!("t{}", n + 1));
     }
     let _ = writeln!(
         md,
-        "- [ ] Verify: check every acceptance criterion and run `{test_cmd}` (depends on {})\n",
+        "- [ ] Verify: check every acceptance criterion and run `{}` (depends on {})\n",
+        facts.test_cmd,
         implement_ids.join(", ")
     );
+}
 
+fn write_acceptance(md: &mut String, facts: &DraftFacts<'_>) {
+    let topic = &facts.topic;
+    let targets = facts.targets();
     let _ = writeln!(md, "## Acceptance Criteria");
     match targets.split_first() {
         Some(((first, _), rest)) if !rest.is_empty() => {
@@ -320,11 +368,14 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
     }
     let _ = writeln!(
         md,
-        "- Behaviour outside the goal is unchanged and the existing tests pass (`{test_cmd}`)."
+        "- Behaviour outside the goal is unchanged and the existing tests pass (`{}`).",
+        facts.test_cmd
     );
     let _ = writeln!(md, "- The new behaviour is covered by at least one test.");
     let _ = writeln!(md, "- Every changed line traces back to a task above.\n");
+}
 
+fn write_non_goals(md: &mut String) {
     let _ = writeln!(md, "## Non-goals");
     let _ = writeln!(md, "- Refactoring code the goal does not touch.");
     let _ = writeln!(
@@ -332,15 +383,17 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
         "- Changing public interfaces beyond what the goal requires."
     );
     let _ = writeln!(md, "- Upgrading dependencies or tooling.\n");
+}
 
+fn write_assumptions(md: &mut String, facts: &DraftFacts<'_>) {
     let _ = writeln!(md, "## Assumptions");
-    if !ranked.is_empty() {
+    if !facts.ranked.is_empty() {
         let _ = writeln!(
             md,
             "- The excerpts under Sources are the current code: each is pinned to the blake3 hash of its file at retrieval, and this draft goes stale when one of them changes."
         );
     }
-    for (path, items) in &targets {
+    for (path, items) in facts.targets() {
         let defs: Vec<String> = items
             .iter()
             .flat_map(|i| definitions(&i.excerpt))
@@ -355,10 +408,12 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
         md,
         "- The project builds and its tests pass before the change.\n"
     );
+}
 
+fn write_verification(md: &mut String, facts: &DraftFacts<'_>) {
     let _ = writeln!(md, "## Verification Plan");
     let mut step = 1;
-    for (path, items) in &targets {
+    for (path, items) in facts.targets() {
         if let Some(best) = items.first() {
             let _ = writeln!(
                 md,
@@ -370,29 +425,32 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
     }
     let _ = writeln!(
         md,
-        "{step}. Run `{test_cmd}` and confirm nothing regressed."
+        "{step}. Run `{}` and confirm nothing regressed.",
+        facts.test_cmd
     );
     let _ = writeln!(
         md,
         "{}. Check each acceptance criterion and record the evidence in the verify task's summary.",
         step + 1
     );
+}
 
-    if !ranked.is_empty() {
-        let _ = writeln!(md, "\n## Sources");
-        for (n, item) in ranked.iter().enumerate() {
-            let _ = writeln!(
-                md,
-                "{}. `{}:{}` · score {:.4} · blake3 {}",
-                n + 1,
-                item.path,
-                span(item),
-                item.score,
-                short_hash(&item.content_hash)
-            );
-        }
+fn write_sources(md: &mut String, facts: &DraftFacts<'_>) {
+    if facts.ranked.is_empty() {
+        return;
     }
-    md
+    let _ = writeln!(md, "\n## Sources");
+    for (n, item) in facts.ranked.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "{}. `{}:{}` · score {:.4} · blake3 {}",
+            n + 1,
+            item.path,
+            span(item),
+            item.score,
+            short_hash(&item.content_hash)
+        );
+    }
 }
 
 fn plural(n: usize) -> &'static str {
