@@ -103,6 +103,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
         repo: None,
         context_provider: kata_cloud::model::ContextProviderKind::Filesystem,
         mcp_command: None,
+        check_command: None,
         created_at: base_time,
         updated_at: base_time,
     };

@@ -118,6 +118,10 @@ impl From<&AppError> for ErrorInfo {
                 ErrorCode::InvalidRequest,
                 "Give a name with some text in it.",
             ),
+            AppError::CheckCommandEmpty => (
+                ErrorCode::InvalidRequest,
+                "Give the command that checks the work, e.g. cargo test.",
+            ),
             AppError::UnknownSpace(_)
             | AppError::UnknownSession(_)
             | AppError::UnknownSessionInSpace(_)

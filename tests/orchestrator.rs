@@ -42,6 +42,7 @@ fn space_and_session(engine: &Engine, repo: &Path) -> (Space, Session) {
         repo: None,
         context_provider: ContextProviderKind::Filesystem,
         mcp_command: None,
+        check_command: None,
         created_at: now,
         updated_at: now,
     };

@@ -27,6 +27,8 @@ pub enum AppError {
     McpCommandInvalid(String),
     #[error("the space name is empty")]
     EmptySpaceName,
+    #[error("the check command is empty")]
+    CheckCommandEmpty,
     #[error("the session name is empty")]
     EmptySessionName,
     #[error("no space {0:?}{hint}", hint = wrong_kind_hint(.0, "a space"))]
@@ -108,6 +110,7 @@ impl AppError {
             | AppError::McpCommandEmpty
             | AppError::McpCommandInvalid(_)
             | AppError::EmptySpaceName
+            | AppError::CheckCommandEmpty
             | AppError::EmptySessionName
             | AppError::UnknownSpace(_)
             | AppError::FolderLinkedElsewhere { .. }

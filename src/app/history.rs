@@ -161,10 +161,12 @@ pub fn run_view(
         let stale = world.staleness(&run, &sources);
         let items = snapshot.map(|s| s.items).unwrap_or_default();
         let tasks = rx.tasks(id)?;
+        let tool_calls = rx.tool_calls(id)?;
         Ok(Some(RunView {
             run,
             items,
             tasks,
+            tool_calls,
             stale,
         }))
     })
@@ -223,12 +225,14 @@ pub fn session_views(
             let stale = world.staleness(&run, &sources);
             let items = snapshot.map(|s| s.items).unwrap_or_default();
             let tasks = rx.tasks(&run.id)?;
+            let tool_calls = rx.tool_calls(&run.id)?;
             let last_event = rx.last_event(&run.id)?;
             out.push((
                 RunView {
                     run,
                     items,
                     tasks,
+                    tool_calls,
                     stale,
                 },
                 last_event,

@@ -15,6 +15,8 @@ pub struct AddSpace {
     pub name: Option<String>,
     pub context_provider: Option<ContextProviderKind>,
     pub mcp_command: Option<String>,
+    /// The command the verifier runs to check the work.
+    pub check_command: Option<String>,
 }
 
 /// What adding did.
@@ -76,6 +78,7 @@ struct CheckedOptions {
     name: Option<String>,
     context_provider: Option<ContextProviderKind>,
     mcp_command: Option<String>,
+    check_command: Option<String>,
 }
 
 fn check_options(request: &AddSpace) -> Result<CheckedOptions, AppError> {
@@ -96,10 +99,15 @@ fn check_options(request: &AddSpace) -> Result<CheckedOptions, AppError> {
         Some("") => return Err(AppError::EmptySpaceName),
         other => other.map(str::to_owned),
     };
+    let check_command = match request.check_command.as_deref().map(str::trim) {
+        Some("") => return Err(AppError::CheckCommandEmpty),
+        other => other.map(str::to_owned),
+    };
     Ok(CheckedOptions {
         name,
         context_provider: request.context_provider,
         mcp_command,
+        check_command,
     })
 }
 
@@ -127,6 +135,7 @@ impl App {
             repo,
             context_provider,
             mcp_command: options.mcp_command.clone(),
+            check_command: options.check_command.clone(),
             created_at: now,
             updated_at: now,
         };
@@ -152,6 +161,9 @@ impl App {
             }
             if let Some(kind) = options.context_provider {
                 space.context_provider = kind;
+            }
+            if let Some(check) = &options.check_command {
+                space.check_command = Some(check.clone());
             }
             if space == before {
                 return Ok(SpaceAdded {

@@ -106,6 +106,10 @@ pub enum SpaceCommand {
         /// Command that starts the space's MCP server over stdio (implies --context-provider mcp).
         #[arg(long, value_name = "CMD")]
         mcp_command: Option<String>,
+        /// The command the verifier runs to check the work (default: from the spec's Verification Plan,
+        /// or detected: cargo test, npm test, pytest, go test ./...).
+        #[arg(long, value_name = "CMD")]
+        check_command: Option<String>,
     },
     /// List linked spaces.
     List,

@@ -282,7 +282,33 @@ pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
         Event::CommandRejected { error, .. } => {
             format!("rejected: {} ({})", error.message, error.remediation)
         }
-        Event::ModelDelta { .. } | Event::ProviderUpdated { .. } => return None,
+        Event::ToolCallFinished { call, .. } => {
+            let mut line = format!(
+                "  {} {} {} — {}",
+                call.task_id,
+                call.tool,
+                one_line(&call.target, 60),
+                call.status.as_str()
+            );
+            if let Some(code) = &call.error_code {
+                line.push_str(&format!(" ({code})"));
+            }
+            if let Some(crate::model::EffectDetail::Command {
+                exit_code: Some(code),
+                ..
+            }) = &call.effect
+            {
+                line.push_str(&format!(", exit {code}"));
+            }
+            if let Some(settled) = &call.settled {
+                line.push_str(&format!(" [{settled}]"));
+            }
+            line
+        }
+        Event::ModelDelta { .. }
+        | Event::ProviderUpdated { .. }
+        | Event::AssistantTurned { .. }
+        | Event::ToolCallStarted { .. } => return None,
     })
 }
 

@@ -12,12 +12,14 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
             name,
             context_provider,
             mcp_command,
+            check_command,
         } => {
             let added = app.add_space(AddSpace {
                 path,
                 name,
                 context_provider,
                 mcp_command,
+                check_command,
             })?;
             let verb = match added.linked {
                 Linked::Created => "linked",

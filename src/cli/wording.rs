@@ -27,6 +27,9 @@ impl From<AppError> for CliError {
                 "{e}; quote it like a shell command line, e.g. --mcp-command \"server --root 'my dir'\""
             ),
             AppError::EmptySpaceName => format!("{e}; pass a name or omit --name"),
+            AppError::CheckCommandEmpty => {
+                format!("{e}; pass --check-command \"CMD ARGS\" (e.g. \"cargo test\") or omit it")
+            }
             AppError::EmptySessionName => format!("{e}; pass a name with some text in it"),
             AppError::UnknownSpace(_) => {
                 format!("{e}: pass a space id from `kata-cloud space list` or a directory path")

@@ -748,6 +748,7 @@ mod tests {
             repo: None,
             context_provider: ContextProviderKind::Filesystem,
             mcp_command: None,
+            check_command: None,
             created_at: t(0),
             updated_at: t(0),
         };

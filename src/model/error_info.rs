@@ -39,6 +39,12 @@ pub enum ErrorCode {
     Git,
     // Agents' tools.
     PathOutsideWorkspace,
+    /// The verifier's check command failed.
+    CheckFailed,
+    /// A task reached one of its limits (tool calls, tokens, wall time).
+    TaskLimit,
+    /// A task made the same failing call again and again.
+    RepeatedFailure,
     /// A code written by a newer build that this build does not know; shown as `unknown`.
     #[serde(other)]
     Unknown,
@@ -70,6 +76,9 @@ impl ErrorCode {
             ErrorCode::WorktreeBinding => "worktree_binding",
             ErrorCode::Git => "git",
             ErrorCode::PathOutsideWorkspace => "path_outside_workspace",
+            ErrorCode::CheckFailed => "check_failed",
+            ErrorCode::TaskLimit => "task_limit",
+            ErrorCode::RepeatedFailure => "repeated_failure",
             ErrorCode::Unknown => "unknown",
         }
     }

@@ -5,9 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tool::{StopReason, ToolCall};
 use super::{
     ContextView, Draft, ErrorInfo, ProviderExecution, RunId, RunRecord, RunStatus, TaskId,
-    TaskRecord, TaskStatus, Timestamp,
+    TaskRecord, TaskStatus, Timestamp, ToolCallRecord,
 };
 
 /// A run entered a new lifecycle state.
@@ -97,6 +98,32 @@ pub enum Event {
         completed: usize,
         total: usize,
     },
+    /// A specialist's model answered one turn. Recorded so the task's conversation can be replayed when an
+    /// interrupted run resumes (its text also streamed as `model_delta`).
+    AssistantTurned {
+        run_id: RunId,
+        task_id: TaskId,
+        /// The turn's position in the task's conversation, from 0.
+        turn: u32,
+        text: String,
+        tool_calls: Vec<ToolCall>,
+        stop_reason: StopReason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input_tokens: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output_tokens: Option<u64>,
+    },
+    /// A tool call started. For an effect (write, edit, command) this is its intent, committed before the
+    /// effect happens.
+    ToolCallStarted {
+        run_id: RunId,
+        call: Box<ToolCallRecord>,
+    },
+    /// A tool call ended (done, failed, denied, or settled after a restart).
+    ToolCallFinished {
+        run_id: RunId,
+        call: Box<ToolCallRecord>,
+    },
     /// A command could not be carried out (unknown run, run not interrupted, ...). Nothing changed.
     CommandRejected {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,7 +145,10 @@ impl Event {
             | Event::DraftReady { run_id, .. }
             | Event::TasksPlanned { run_id, .. }
             | Event::WaveStarted { run_id, .. }
-            | Event::WaveFinished { run_id, .. } => Some(run_id),
+            | Event::WaveFinished { run_id, .. }
+            | Event::AssistantTurned { run_id, .. }
+            | Event::ToolCallStarted { run_id, .. }
+            | Event::ToolCallFinished { run_id, .. } => Some(run_id),
             Event::TaskStatusChanged(e) => Some(&e.run_id),
             Event::CommandRejected { run_id, .. } => run_id.as_ref(),
         }
@@ -138,6 +168,9 @@ impl Event {
             | Event::WaveStarted { .. }
             | Event::TaskStatusChanged(_)
             | Event::WaveFinished { .. }
+            | Event::AssistantTurned { .. }
+            | Event::ToolCallStarted { .. }
+            | Event::ToolCallFinished { .. }
             | Event::CommandRejected { .. } => None,
         }
     }

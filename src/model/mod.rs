@@ -15,6 +15,8 @@ pub mod spec;
 pub mod staleness;
 pub mod task;
 pub mod time;
+pub mod tool;
+pub mod tool_call;
 pub mod view;
 
 pub use change::{Change, ChangeRecord};
@@ -27,7 +29,7 @@ pub use event::Event;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
 pub use run::{
-    ContextView, Draft, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions,
+    ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions,
     RunRecord, TimelineEntry,
 };
 pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
@@ -35,4 +37,5 @@ pub use spec::SpecRecord;
 pub use staleness::{SourceState, StaleKind, StaleReason, Staleness, StalenessInputs};
 pub use task::{EffectReceipt, PlannedTask, ReceiptOutcome, TaskKind, TaskRecord};
 pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
+pub use tool_call::{EffectDetail, ToolCallRecord, ToolCallStatus};
 pub use view::{RunSummary, RunView};

@@ -100,6 +100,16 @@ pub struct Draft {
     pub apply_error: Option<String>,
 }
 
+/// A project instruction file (`AGENTS.md`, `CLAUDE.md`) a run's specialists were given: part of the
+/// run's provenance, like its context items.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstructionSource {
+    /// Relative to the workspace root, `/`-separated.
+    pub path: String,
+    /// blake3 of the file's bytes when it was read.
+    pub content_hash: String,
+}
+
 /// What a new run is made of.
 #[derive(Clone, Debug)]
 pub struct NewRun {
@@ -143,6 +153,9 @@ pub struct RunRecord {
     /// The engine instance executing the run while it is queued or running; cleared otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<OwnerId>,
+    /// The project instruction files its specialists were given, in the order they were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instructions: Vec<InstructionSource>,
 }
 
 impl RunRecord {
@@ -178,6 +191,7 @@ impl RunRecord {
             draft: None,
             options: new.options,
             owner: Some(new.owner),
+            instructions: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use super::event::Event;
 use super::task::TaskRecord;
+use super::tool_call::ToolCallRecord;
 use super::view::RunView;
 
 /// What folding one event changed, so a client knows what else to refresh.
@@ -73,12 +74,30 @@ pub fn apply(view: &mut RunView, event: &Event) -> Reduced {
                 }
             }
         }
+        Event::ToolCallStarted { call, .. } | Event::ToolCallFinished { call, .. } => {
+            upsert_call(&mut view.tool_calls, (**call).clone());
+        }
         Event::ModelDelta { .. }
+        | Event::AssistantTurned { .. }
         | Event::WaveStarted { .. }
         | Event::WaveFinished { .. }
         | Event::CommandRejected { .. } => reduced.changed = false,
     }
     reduced
+}
+
+/// Inserts a tool call or replaces the record with its key, keeping task and call order.
+fn upsert_call(calls: &mut Vec<ToolCallRecord>, call: ToolCallRecord) {
+    match calls
+        .iter_mut()
+        .find(|c| c.task_id == call.task_id && c.seq == call.seq)
+    {
+        Some(existing) => *existing = call,
+        None => {
+            calls.push(call);
+            calls.sort_by(|a, b| a.key().cmp(&b.key()));
+        }
+    }
 }
 
 /// Inserts a task or replaces the one with its id, keeping plan order.

@@ -69,6 +69,10 @@ pub struct Space {
     /// Command line that starts the space's MCP server over stdio (`context_provider = mcp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_command: Option<String>,
+    /// The command the verifier runs to check the work (`cargo test`, ...); when unset, the spec's
+    /// Verification Plan or the project's files decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_command: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

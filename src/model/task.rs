@@ -67,6 +67,11 @@ pub struct EffectReceipt {
     /// blake3 of the effect's output, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// For a tool call's effect: the call's id (its record in `tool_calls`) and what it touched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<super::tool_call::EffectDetail>,
 }
 
 /// A task as planned: what the coordinator's spec asks for, before anything runs.

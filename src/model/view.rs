@@ -14,6 +14,7 @@ use super::run::{
 use super::staleness::Staleness;
 use super::task::TaskRecord;
 use super::time::Timestamp;
+use super::tool_call::ToolCallRecord;
 
 /// A run in full: the record, its context items (from the snapshot), its tasks and derived staleness.
 /// Serialises to the contract's `Run` shape: the record's fields, with `context.items` inside the record's
@@ -24,6 +25,8 @@ pub struct RunView {
     /// The snapshot's items, in rank order (empty until context is resolved, or if the snapshot is gone).
     pub items: Vec<ContextItem>,
     pub tasks: Vec<TaskRecord>,
+    /// The specialists' tool calls, by task and order (empty for runs whose tasks only reported).
+    pub tool_calls: Vec<ToolCallRecord>,
     pub stale: Staleness,
 }
 
@@ -34,6 +37,7 @@ impl RunView {
             run,
             items: Vec::new(),
             tasks: Vec::new(),
+            tool_calls: Vec::new(),
             stale: Staleness::default(),
         }
     }
@@ -76,7 +80,9 @@ impl Serialize for RunView {
             draft: r.draft.as_ref(),
             options: &r.options,
             owner: r.owner.as_ref(),
+            instructions: &r.instructions,
             tasks: &self.tasks,
+            tool_calls: &self.tool_calls,
             stale: &self.stale,
         }
         .serialize(serializer)
@@ -112,7 +118,11 @@ struct RunViewWire<'a> {
     options: &'a RunOptions,
     #[serde(skip_serializing_if = "Option::is_none")]
     owner: Option<&'a OwnerId>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    instructions: &'a [super::run::InstructionSource],
     tasks: &'a [TaskRecord],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tool_calls: &'a [ToolCallRecord],
     stale: &'a Staleness,
 }
 
@@ -131,6 +141,8 @@ impl<'de> Deserialize<'de> for RunView {
             run: RunRecord,
             #[serde(default)]
             tasks: Vec<TaskRecord>,
+            #[serde(default)]
+            tool_calls: Vec<ToolCallRecord>,
             #[serde(default)]
             stale: Staleness,
         }
@@ -152,6 +164,7 @@ impl<'de> Deserialize<'de> for RunView {
             run: wire.run,
             items: items.context.map(|c| c.items).unwrap_or_default(),
             tasks: wire.tasks,
+            tool_calls: wire.tool_calls,
             stale: wire.stale,
         })
     }

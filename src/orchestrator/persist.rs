@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::model::{
-    ContextSnapshot, ContextView, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
+    ContextSnapshot, ContextView, ToolCallRecord, ToolCallStatus, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
     ReceiptOutcome, RunId, RunRecord, RunStatus, SharedClock, TaskId, TaskRecord, TaskStatus,
     Timestamp,
 };
@@ -267,6 +267,8 @@ pub fn start_task(
         finished_at: None,
         outcome: ReceiptOutcome::Started,
         digest: None,
+        call_id: None,
+        detail: None,
     });
     tx.put_task(&task)?;
     let event = task_status_event(&task, attempt);
@@ -309,6 +311,116 @@ pub fn finish_task(
     tx.put_task(&task)?;
     let event = task_status_event(&task, attempt);
     Ok((task, vec![event]))
+}
+
+/// Records one assistant turn of a specialist (for replay on resume).
+pub fn record_turn(event: Event) -> Result<((), Vec<Event>), StoreError> {
+    Ok(((), vec![event]))
+}
+
+/// Records a tool call's start. For an effect this is its intent, and the task gets a `started` receipt in
+/// the same transaction; both are committed before the effect happens.
+pub fn start_call(
+    tx: &mut Tx,
+    call: &ToolCallRecord,
+    at: Timestamp,
+) -> Result<((), Vec<Event>), StoreError> {
+    tx.put_tool_call(call)?;
+    if let Some(detail) = &call.effect {
+        let mut task = tx.existing_task(&call.run_id, &call.task_id)?;
+        task.receipts.push(EffectReceipt {
+            effect: call.tool.clone(),
+            attempt: call.attempt,
+            started_at: at,
+            finished_at: None,
+            outcome: ReceiptOutcome::Started,
+            digest: None,
+            call_id: Some(call.call_id.clone()),
+            detail: Some(detail.clone()),
+        });
+        tx.put_task(&task)?;
+    }
+    Ok((
+        (),
+        vec![Event::ToolCallStarted {
+            run_id: call.run_id.clone(),
+            call: Box::new(call.clone()),
+        }],
+    ))
+}
+
+/// Records how a tool call ended; an effect's receipt is closed with its outcome in the same transaction.
+pub fn finish_call(
+    tx: &mut Tx,
+    call: &ToolCallRecord,
+    at: Timestamp,
+) -> Result<((), Vec<Event>), StoreError> {
+    tx.put_tool_call(call)?;
+    if let Some(detail) = &call.effect {
+        let mut task = tx.existing_task(&call.run_id, &call.task_id)?;
+        let outcome = match call.status {
+            ToolCallStatus::Done => ReceiptOutcome::Succeeded,
+            ToolCallStatus::Failed | ToolCallStatus::Denied => ReceiptOutcome::Failed,
+            ToolCallStatus::Running | ToolCallStatus::Uncertain => ReceiptOutcome::Started,
+        };
+        let digest = match detail {
+            crate::model::EffectDetail::Command { output_digest, .. } => output_digest.clone(),
+            crate::model::EffectDetail::File { after, .. } => after.clone(),
+        };
+        match task
+            .receipts
+            .iter_mut()
+            .rev()
+            .find(|r| r.call_id.as_deref() == Some(call.call_id.as_str()))
+        {
+            Some(receipt) => {
+                receipt.outcome = outcome;
+                receipt.finished_at = Some(at);
+                receipt.digest = digest;
+                receipt.detail = Some(detail.clone());
+            }
+            None => task.receipts.push(EffectReceipt {
+                effect: call.tool.clone(),
+                attempt: call.attempt,
+                started_at: call.started_at,
+                finished_at: Some(at),
+                outcome,
+                digest,
+                call_id: Some(call.call_id.clone()),
+                detail: Some(detail.clone()),
+            }),
+        }
+        tx.put_task(&task)?;
+    }
+    Ok((
+        (),
+        vec![Event::ToolCallFinished {
+            run_id: call.run_id.clone(),
+            call: Box::new(call.clone()),
+        }],
+    ))
+}
+
+/// Adds tasks to a run that is executing (a debug round and the verification after it), all queued.
+pub fn add_tasks(
+    tx: &mut Tx,
+    run_id: &RunId,
+    planned: Vec<PlannedTask>,
+    attempt: u32,
+    at: Timestamp,
+) -> Result<(Vec<TaskRecord>, Vec<Event>), StoreError> {
+    let tasks: Vec<TaskRecord> = planned
+        .into_iter()
+        .map(|p| TaskRecord::queued(run_id.clone(), p, attempt, at))
+        .collect();
+    for task in &tasks {
+        tx.put_task(task)?;
+    }
+    let event = Event::TasksPlanned {
+        run_id: run_id.clone(),
+        tasks: tasks.clone(),
+    };
+    Ok((tasks, vec![event]))
 }
 
 /// Skips queued tasks that can no longer run (a dependency failed).

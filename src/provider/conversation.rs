@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tool::{ToolCall, ToolDefinition, ToolResult};
+pub use crate::model::tool::StopReason;
 use super::usage::Usage;
 use crate::model::{TaskId, TaskKind};
 
@@ -20,40 +21,6 @@ pub enum Message {
     },
     /// The result of one tool call of the assistant message before it.
     ToolResult(ToolResult),
-}
-
-/// Why the model stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// The model is done: its text is the answer.
-    EndTurn,
-    /// The model waits for the results of its tool calls.
-    ToolUse,
-    /// The answer hit `max_tokens` and was cut off (its last tool call may be malformed).
-    MaxTokens,
-}
-
-impl StopReason {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            StopReason::EndTurn => "end_turn",
-            StopReason::ToolUse => "tool_use",
-            StopReason::MaxTokens => "max_tokens",
-        }
-    }
-
-    /// The stop reason of a turn from what the provider said and the calls it made. Some servers say
-    /// `stop` with tool calls, so any call makes it `ToolUse` unless the answer was cut off.
-    pub fn of_turn(max_tokens: bool, has_tool_calls: bool) -> Self {
-        if max_tokens {
-            StopReason::MaxTokens
-        } else if has_tool_calls {
-            StopReason::ToolUse
-        } else {
-            StopReason::EndTurn
-        }
-    }
 }
 
 /// One answer of the model.

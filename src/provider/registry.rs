@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::limits::AgentLimits;
 use super::chat::{ChatClient, ChatEndpoint};
 use super::chat_coordinator::ChatCoordinator;
 use super::chat_model::ChatModel;
@@ -68,6 +69,8 @@ pub struct ProviderSettings {
     pub keyring: bool,
     /// Stored keys (keyring, `<data_dir>/credentials/<provider>.key`), used when the environment has none.
     pub credentials: CredentialStore,
+    /// How far a specialist's tool loop may go.
+    pub agent: AgentLimits,
 }
 
 impl Default for ProviderSettings {
@@ -83,6 +86,7 @@ impl Default for ProviderSettings {
             retry: RetryPolicy::default(),
             keyring: false,
             credentials: CredentialStore::default(),
+            agent: AgentLimits::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ impl ProviderSettings {
                 .unwrap_or_default(),
             keyring,
             credentials: CredentialStore::new(None, keyring),
+            agent: AgentLimits::from_vars(&var),
         }
     }
 

@@ -10,6 +10,7 @@
 //! | 2       | `m002_session_runs_index`   | adds `session_runs_v1` and fills it from `runs_v1`           |
 //! | 3       | `m003_snapshot_sources`     | fills `snapshot_sources_v1` from every `snapshots_v1` row    |
 //! | 4       | `m004_change_feed`          | adds `changes_v1`, the change feed (starts empty)            |
+//! | 5       | `m005_tool_calls`           | adds `tool_calls_v1`, the specialists' tool calls (empty)    |
 
 use std::cell::RefCell;
 
@@ -22,7 +23,7 @@ use super::{StoreError, Tx};
 use crate::model::{ContextSnapshot, RunRecord, SnapshotSources, Timestamp};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u64 = 4;
+pub const CURRENT_VERSION: u64 = 5;
 
 struct Migration {
     to: u64,
@@ -45,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         to: 4,
         name: "m004_change_feed",
         apply: m004_change_feed,
+    },
+    Migration {
+        to: 5,
+        name: "m005_tool_calls",
+        apply: m005_tool_calls,
     },
 ];
 
@@ -79,6 +85,7 @@ fn create_current_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::SESSION_RUNS)?;
     txn.open_table(tables::SNAPSHOT_SOURCES)?;
     txn.open_table(tables::CHANGES)?;
+    txn.open_table(tables::TOOL_CALLS)?;
     Ok(())
 }
 
@@ -214,5 +221,11 @@ fn m003_snapshot_sources(tx: &mut Tx, now: Timestamp) -> Result<(), StoreError> 
 /// tables themselves.
 fn m004_change_feed(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
     tx.raw().open_table(tables::CHANGES)?;
+    Ok(())
+}
+
+/// Adds the table of the specialists' tool calls (runs before schema 5 made none).
+fn m005_tool_calls(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
+    tx.raw().open_table(tables::TOOL_CALLS)?;
     Ok(())
 }

@@ -98,6 +98,19 @@ macro_rules! record_readers {
                 Ok(out)
             }
 
+            /// A run's tool calls, by task and order.
+            pub fn tool_calls(
+                &self,
+                run: &$crate::model::RunId,
+            ) -> Result<Vec<$crate::model::ToolCallRecord>, $crate::store::StoreError> {
+                $crate::store::rows::all_with_prefix(
+                    &self.txn.open_table($crate::store::tables::TOOL_CALLS)?,
+                    $crate::store::tables::names::TOOL_CALLS,
+                    run.as_str(),
+                    &self.bad,
+                )
+            }
+
             /// A run's tasks in plan order (`t1`, `t2`, ... `t10`).
             pub fn tasks(
                 &self,

@@ -23,6 +23,7 @@
 //! | `session_runs_v1`     | (session id, run id)         | `()`                                   | 2     |
 //! | `snapshot_sources_v1` | snapshot id                  | JSON `SnapshotSources` (see below)     | 3     |
 //! | `changes_v1`          | store-wide sequence (`u64`)  | JSON `ChangeRecord` (see below)        | 4     |
+//! | `tool_calls_v1`       | (run id, "task/000seq")      | JSON `ToolCallRecord`                  | 5     |
 //!
 //! `snapshot_sources_v1` is derived from `snapshots_v1`: one row per snapshot, written in the same
 //! transaction as the snapshot (`Tx::put_snapshot`), holding only what staleness needs, so history
@@ -64,6 +65,7 @@ pub const SESSION_RUNS: TableDefinition<(&str, &str), ()> = TableDefinition::new
 pub const SNAPSHOT_SOURCES: TableDefinition<&str, &[u8]> =
     TableDefinition::new("snapshot_sources_v1");
 pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes_v1");
+pub const TOOL_CALLS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("tool_calls_v1");
 
 /// Names of the tables whose values are JSON records, for quarantine reports.
 pub mod names {
@@ -77,4 +79,5 @@ pub mod names {
     pub const SPEC_REVISIONS: &str = "spec_revisions_v1";
     pub const APP_STATE: &str = "app_state_v1";
     pub const CHANGES: &str = "changes_v1";
+    pub const TOOL_CALLS: &str = "tool_calls_v1";
 }

@@ -12,7 +12,7 @@ use super::tables::{self, names};
 use super::{EventRecord, StoreError};
 use crate::model::{
     Change, ContextSnapshot, RunId, RunRecord, Session, Space, SpaceId, SpecRecord, TaskId,
-    TaskRecord, Timestamp,
+    TaskRecord, Timestamp, ToolCallRecord,
 };
 use crate::protocol::Event;
 
@@ -119,6 +119,15 @@ impl Tx {
         self.txn.open_table(tables::TASKS)?.insert(
             (task.run_id.as_str(), task.id.as_str()),
             encode(task)?.as_slice(),
+        )?;
+        Ok(())
+    }
+
+    /// Stores a tool call (its intent, then its result, under the same key).
+    pub fn put_tool_call(&mut self, call: &ToolCallRecord) -> Result<(), StoreError> {
+        self.txn.open_table(tables::TOOL_CALLS)?.insert(
+            (call.run_id.as_str(), call.key().as_str()),
+            encode(call)?.as_slice(),
         )?;
         Ok(())
     }

@@ -153,8 +153,31 @@ pub struct FileChange {
     pub after: String,
 }
 
-/// Writes `content` to `path` (creating directories), replacing the file.
-pub fn write_file(ws: &Workspace, path: &str, content: &str) -> Result<FileChange, ToolError> {
+/// A write worked out but not done yet: the engine records it (its intent: the hashes before and after)
+/// before [`PreparedWrite::apply`] changes the file, so a crash in between can be settled by hashing the
+/// file again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedWrite {
+    full: std::path::PathBuf,
+    pub change: FileChange,
+    content: String,
+}
+
+impl PreparedWrite {
+    /// Writes the content (creating directories).
+    pub fn apply(&self, ws: &Workspace) -> Result<FileChange, ToolError> {
+        if let Some(parent) = self.full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ToolError::io(parent, &e))?;
+            // The directories just made must not have become a way out (a racing symlink).
+            ws.resolve(&self.change.path)?;
+        }
+        std::fs::write(&self.full, &self.content).map_err(|e| ToolError::io(&self.full, &e))?;
+        Ok(self.change.clone())
+    }
+}
+
+/// Works out writing `content` to `path` (replacing the file).
+pub fn prepare_write(ws: &Workspace, path: &str, content: &str) -> Result<PreparedWrite, ToolError> {
     ws.check_writable()?;
     let full = ws.resolve(path)?;
     if full.is_dir() {
@@ -163,37 +186,34 @@ pub fn write_file(ws: &Workspace, path: &str, content: &str) -> Result<FileChang
         });
     }
     let before = file_hash(&full)?;
-    if let Some(parent) = full.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| ToolError::io(parent, &e))?;
-        // The directories just made must not have become a way out (a racing symlink).
-        ws.resolve(path)?;
-    }
-    std::fs::write(&full, content).map_err(|e| ToolError::io(&full, &e))?;
-    Ok(FileChange {
-        path: ws.relative(&full),
-        before,
-        after: blake3::hash(content.as_bytes()).to_hex().to_string(),
+    Ok(PreparedWrite {
+        change: FileChange {
+            path: ws.relative(&full),
+            before,
+            after: blake3::hash(content.as_bytes()).to_hex().to_string(),
+        },
+        full,
+        content: content.to_owned(),
     })
 }
 
-/// Replaces the one occurrence of `old` in the file with `new`.
-pub fn edit_file(
+/// Works out replacing the one occurrence of `old` in the file with `new`.
+pub fn prepare_edit(
     ws: &Workspace,
     path: &str,
     old: &str,
     new: &str,
-) -> Result<FileChange, ToolError> {
+) -> Result<PreparedWrite, ToolError> {
     ws.check_writable()?;
-    let full = ws.resolve(path)?;
-    let text = read_file(ws, path, None, None)?;
     if old.is_empty() {
         return Err(ToolError::InvalidArguments {
             tool: "edit_file".into(),
             reason: "old_text is empty; to create or replace a whole file use write_file".into(),
         });
     }
-    let count = text.matches(old).count();
-    match count {
+    let full = ws.resolve(path)?;
+    let text = read_file(ws, path, None, None)?;
+    match text.matches(old).count() {
         0 => {
             return Err(ToolError::OldTextAbsent {
                 path: path.to_owned(),
@@ -208,11 +228,23 @@ pub fn edit_file(
         }
     }
     let edited = text.replacen(old, new, 1);
-    let before = Some(blake3::hash(text.as_bytes()).to_hex().to_string());
-    std::fs::write(&full, &edited).map_err(|e| ToolError::io(&full, &e))?;
-    Ok(FileChange {
-        path: ws.relative(&full),
-        before,
-        after: blake3::hash(edited.as_bytes()).to_hex().to_string(),
+    Ok(PreparedWrite {
+        change: FileChange {
+            path: ws.relative(&full),
+            before: Some(blake3::hash(text.as_bytes()).to_hex().to_string()),
+            after: blake3::hash(edited.as_bytes()).to_hex().to_string(),
+        },
+        full,
+        content: edited,
     })
+}
+
+/// Writes `content` to `path` (creating directories), replacing the file.
+pub fn write_file(ws: &Workspace, path: &str, content: &str) -> Result<FileChange, ToolError> {
+    prepare_write(ws, path, content)?.apply(ws)
+}
+
+/// Replaces the one occurrence of `old` in the file with `new`.
+pub fn edit_file(ws: &Workspace, path: &str, old: &str, new: &str) -> Result<FileChange, ToolError> {
+    prepare_edit(ws, path, old, new)?.apply(ws)
 }
