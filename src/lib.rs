@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod context;
 pub mod diagnostics;
+pub mod forge;
 pub mod git;
 pub mod gui;
 pub mod history;

@@ -1,0 +1,7 @@
+//! From a session's change to a pull request: secret redaction, the commit message and pull request drafts,
+//! and the GitHub REST client that creates and updates the pull request.
+//!
+//! Everything here is a library for the CLI and the window; nothing reads the store. The lead fills the small
+//! input structs from the store and the git layer. See `docs/PULL_REQUESTS.md`.
+
+pub mod redact;
