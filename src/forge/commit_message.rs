@@ -46,7 +46,7 @@ impl fmt::Display for CommitMessage {
 
 /// Drafts the commit message for `input`.
 pub fn draft_commit_message(input: &CommitInput<'_>) -> CommitMessage {
-    let digest = SpecDigest::new(input.spec, input.tasks);
+    let digest = SpecDigest::new(&redact_text(input.spec).text, input.tasks);
     let subject = headline::subject(&digest, input.changes, SUBJECT_MAX);
     let mut blocks: Vec<String> = Vec::new();
 

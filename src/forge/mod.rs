@@ -7,10 +7,12 @@
 pub mod changed_file;
 pub mod commit_message;
 pub mod headline;
+pub mod pr_draft;
 pub mod redact;
 pub mod spec_digest;
 
 pub use changed_file::{ChangeTotals, ChangedFile, FileStatus};
 pub use commit_message::{CommitInput, CommitMessage, draft_commit_message};
+pub use pr_draft::{PrDraft, PrDraftInput, draft_pull_request};
 pub use redact::{Redacted, Redaction, SecretKind};
 pub use spec_digest::{RecordedTask, SpecDigest, TaskProgress};
