@@ -6,6 +6,7 @@
 
 pub mod changed_file;
 pub mod commit_message;
+pub mod github;
 pub mod headline;
 pub mod pr_draft;
 pub mod redact;
