@@ -143,6 +143,17 @@ const TOKEN_RULES: &[TokenRule] = &[
     },
 ];
 
+/// Which bytes start a prefix of [`TOKEN_RULES`].
+const FIRST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < TOKEN_RULES.len() {
+        table[TOKEN_RULES[i].prefix.as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 fn is_alnum(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
@@ -203,7 +214,11 @@ fn tokens(line: &str, spans: &mut Vec<Span>) {
     let bytes = line.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
-        let matched = if starts_token(bytes, at) {
+        // Most bytes start no prefix at all: ruled out by one table lookup.
+        let candidate = bytes
+            .get(at)
+            .is_some_and(|b| FIRST_BYTES.get(usize::from(*b)) == Some(&true));
+        let matched = if candidate && starts_token(bytes, at) {
             token_at(bytes, at)
         } else {
             None
@@ -275,12 +290,11 @@ fn aws_secret(line: &str, spans: &mut Vec<Span>) {
 // ---------------------------------------------------------------------------------------------------------
 // Private-key blocks.
 
-/// Finds `-----BEGIN <label>-----` (or END) at or after `from` whose label names a private key; returns the
-/// marker's start and end.
-fn key_marker(line: &str, from: usize, word: &str) -> Option<(usize, usize)> {
-    let open = format!("-----{word} ");
+/// Finds `open` (`-----BEGIN ` or `-----END `) followed by a label naming a private key and `-----`, at or
+/// after `from`; returns the marker's start and end.
+fn key_marker(line: &str, from: usize, open: &str) -> Option<(usize, usize)> {
     let mut search = from;
-    while let Some(found) = line.get(search..).and_then(|l| l.find(&open)) {
+    while let Some(found) = line.get(search..).and_then(|l| l.find(open)) {
         let start = search + found;
         let label_start = start + open.len();
         let rest = line.get(label_start..)?;
@@ -303,7 +317,7 @@ fn key_blocks(line: &str, state: &mut LineState, spans: &mut Vec<Span>) {
     let mut at = 0;
     loop {
         if state.in_key_block {
-            let (end, next) = match key_marker(line, at, "END") {
+            let (end, next) = match key_marker(line, at, "-----END ") {
                 Some((start, end)) => (start, Some(end)),
                 None => (line.len(), None),
             };
@@ -328,7 +342,7 @@ fn key_blocks(line: &str, state: &mut LineState, spans: &mut Vec<Span>) {
                 None => return,
             }
         } else {
-            match key_marker(line, at, "BEGIN") {
+            match key_marker(line, at, "-----BEGIN ") {
                 Some((_, after_begin)) => {
                     state.in_key_block = true;
                     state.key_counted = false;
