@@ -8,6 +8,7 @@ pub mod cli;
 pub mod context;
 pub mod diagnostics;
 pub mod errors;
+pub mod forge;
 pub mod git;
 pub mod gui;
 pub mod model;

@@ -95,7 +95,7 @@ fn upsert_call(calls: &mut Vec<ToolCallRecord>, call: ToolCallRecord) {
         Some(existing) => *existing = call,
         None => {
             calls.push(call);
-            calls.sort_by(|a, b| a.key().cmp(&b.key()));
+            calls.sort_by_key(ToolCallRecord::key);
         }
     }
 }
