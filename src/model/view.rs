@@ -16,8 +16,8 @@ use super::task::TaskRecord;
 use super::time::Timestamp;
 
 /// A run in full: the record, its context items (from the snapshot), its tasks and derived staleness.
-/// Serialises to the contract's `Run` shape: the record's fields, with `context.items` inside the record's
-/// `context` object, then `tasks` and `stale`.
+/// Serialises to the contract's `Run` shape (docs/CLI.md, Records): the record's fields, with
+/// `context.items` inside the record's `context` object, then `tasks` and `stale`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunView {
     pub run: RunRecord,
