@@ -101,7 +101,7 @@ fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
     assert_eq!(shape(fresh), shape(run));
 
     // Resuming again is a clear error.
-    let again = run_cmd(&data, &["runs", "resume", &run_id]);
+    let again = common::run(&data, &["runs", "resume", &run_id]);
     assert_eq!(again.code, 2);
     assert!(
         again
@@ -111,10 +111,6 @@ fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
         again.stderr
     );
     assert_eq!(again.stderr.lines().count(), 1);
-}
-
-fn run_cmd(data: &std::path::Path, args: &[&str]) -> common::Ran {
-    run(data, args)
 }
 
 #[test]

@@ -4,13 +4,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use kata_cloud::app::App;
-use kata_cloud::model::{Event, RunId, RunView, SystemClock, run_reducer};
-use kata_cloud::orchestrator::EngineConfig;
-use kata_cloud::provider::ProviderRegistry;
-use kata_cloud::provider::registry::ProviderSettings;
+use kata_cloud::model::{Event, RunId, RunView, run_reducer};
 
 #[test]
 fn replaying_the_event_log_gives_the_stored_run() {
@@ -23,12 +17,7 @@ fn replaying_the_event_log_gives_the_stored_run() {
     let resumed = common::run(&data, &["--json", "runs", "resume", &first]);
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
 
-    let app = App::open(EngineConfig {
-        data_dir: data.clone(),
-        clock: Arc::new(SystemClock),
-        providers: ProviderRegistry::new(ProviderSettings::default()),
-    })
-    .unwrap();
+    let app = common::app(&data);
     let id = RunId::new(first.as_str());
     let stored = app.show_run(&id).unwrap();
     let log = app.store().read(|rx| rx.events(&id)).unwrap();

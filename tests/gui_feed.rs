@@ -5,43 +5,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
-use kata_cloud::gui::{AppConfig, KataApp};
-use kata_cloud::model::{RunStatus, SystemClock};
-use kata_cloud::orchestrator::{Engine, EngineConfig};
-use kata_cloud::provider::ProviderRegistry;
-use kata_cloud::provider::registry::ProviderSettings;
-
-fn window(data: &Path) -> Harness<'static, KataApp> {
-    let engine = Engine::open(EngineConfig {
-        data_dir: data.to_path_buf(),
-        clock: Arc::new(SystemClock),
-        providers: ProviderRegistry::new(ProviderSettings::default()),
-    })
-    .unwrap();
-    let config = AppConfig {
-        animate: false,
-        ..AppConfig::default()
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |_cc| KataApp::new(engine, config).unwrap())
-}
-
-fn step_until(h: &mut Harness<'_, KataApp>, what: &str, done: impl Fn(&KataApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use common::{engine, open_space, step_until, window};
+use kata_cloud::gui::KataApp;
+use kata_cloud::model::RunStatus;
 
 /// Statuses the window has shown for the session's only run, in order, without repeats.
 fn note_status(app: &KataApp, seen: &mut Vec<RunStatus>) {
@@ -64,12 +33,9 @@ fn a_cli_run_streams_into_the_window_and_a_cli_spec_apply_updates_its_spec_pane(
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
-    let mut h = window(&data);
-    step_until(&mut h, "the store to be read", |a| a.model.started);
-    h.state_mut().view.home_path = repo.display().to_string();
-    h.step();
-    h.get_by_label("Create space").click();
-    step_until(&mut h, "the space to open", |a| a.model.session.is_some());
+    let mut h = window(engine(&data, 0));
+    step_until(&mut h, "the store to be read", |h| h.state().model.started);
+    open_space(&mut h, &repo);
     let session = h.state().model.session_id().unwrap().to_string();
 
     // Another process runs in the session the window shows; each step is slow enough to be seen live.
@@ -127,7 +93,8 @@ fn a_cli_run_streams_into_the_window_and_a_cli_spec_apply_updates_its_spec_pane(
     let applied = common::run(&data, &["--json", "spec", "apply", &run_id]);
     assert_eq!(applied.code, 0, "{}", applied.stderr);
     let content = applied.json()["content"].as_str().unwrap().to_owned();
-    step_until(&mut h, "the applied spec to reach the window", |a| {
+    step_until(&mut h, "the applied spec to reach the window", |h| {
+        let a = h.state();
         a.model
             .session
             .as_ref()

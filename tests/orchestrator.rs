@@ -5,31 +5,16 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::engine;
 use kata_cloud::model::{
-    ContextProviderKind, RunId, RunStatus, Session, SessionId, Space, SpaceId, SystemClock,
-    TaskStatus, Timestamp,
+    ContextProviderKind, RunId, RunStatus, Session, SessionId, Space, SpaceId, TaskStatus,
+    Timestamp,
 };
-use kata_cloud::orchestrator::{Engine, EngineConfig, Orchestrator};
+use kata_cloud::orchestrator::{Engine, Orchestrator};
 use kata_cloud::protocol::{Command, Event, StartRun};
-use kata_cloud::provider::ProviderRegistry;
-use kata_cloud::provider::registry::ProviderSettings;
 use tokio::sync::broadcast::Receiver;
-
-// Built field by field so settings added later keep their defaults.
-#[allow(clippy::field_reassign_with_default)]
-fn engine(data: &Path, step_ms: u64) -> Engine {
-    let mut settings = ProviderSettings::default();
-    settings.offline_step = Duration::from_millis(step_ms);
-    Engine::open(EngineConfig {
-        data_dir: data.to_path_buf(),
-        clock: Arc::new(SystemClock),
-        providers: ProviderRegistry::new(settings),
-    })
-    .unwrap()
-}
 
 /// Links `repo` and makes a session in it, straight through the store (the engine under test sits below
 /// the application API).

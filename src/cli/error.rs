@@ -1,4 +1,4 @@
-//! Command failures and their exit codes (CONTRACT.md, Global).
+//! Command failures and their exit codes (docs/CLI.md, Global rules).
 
 use std::fmt;
 

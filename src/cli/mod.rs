@@ -1,4 +1,4 @@
-//! The headless CLI (CONTRACT.md): argument parsing, dispatch, output and exit codes.
+//! The headless CLI (the contract in docs/CLI.md): argument parsing, dispatch, output and exit codes.
 //!
 //! Every command opens the engine first, which reconciles the store before anything reads it. `--json`
 //! prints one JSON document on stdout (JSON Lines for `run` and `runs resume`); human output otherwise.

@@ -1,6 +1,6 @@
 //! How the CLI words the application's failures: the domain says what is wrong, the CLI adds which flag or
-//! command fixes it, and the exit code (CONTRACT.md: 2 for the caller's input, 1 for a failure of the
-//! operation, 3 when the store cannot be opened).
+//! command fixes it, and the exit code (docs/CLI.md, Global rules: 2 for the caller's input, 1 for a failure
+//! of the operation, 3 when the store cannot be opened).
 
 use super::error::{CliError, Exit};
 use crate::app::AppError;

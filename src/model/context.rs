@@ -22,7 +22,8 @@ pub struct ContextItem {
     pub excerpt: String,
 }
 
-/// Why a context provider could not answer (DESIGN.md, Context).
+/// Why a context provider could not answer (docs/DESIGN.md, Context providers: precedence and
+/// fallback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContextErrorCode {

@@ -77,7 +77,7 @@ pub struct Space {
     pub updated_at: Timestamp,
 }
 
-/// The worktree a session works in (DESIGN.md, Git and pull requests).
+/// The worktree a session works in (docs/DESIGN.md, Records; not bound by this build yet).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorktreeBinding {
     pub path: PathBuf,

@@ -17,8 +17,8 @@ use super::time::Timestamp;
 use super::tool_call::ToolCallRecord;
 
 /// A run in full: the record, its context items (from the snapshot), its tasks and derived staleness.
-/// Serialises to the contract's `Run` shape: the record's fields, with `context.items` inside the record's
-/// `context` object, then `tasks` and `stale`.
+/// Serialises to the contract's `Run` shape (docs/CLI.md, Records): the record's fields, with
+/// `context.items` inside the record's `context` object, then `tasks` and `stale`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunView {
     pub run: RunRecord,

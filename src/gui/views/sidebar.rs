@@ -49,7 +49,8 @@ pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
                     .color(theme::TEXT)
                     .strong(),
             );
-            // UI.md: space name + repo. A folder deleted or moved since linking is said here, once.
+            // docs/WINDOW.md, Sidebar: space name + repo. A folder deleted or moved since linking is said
+            // here, once.
             if root_missing {
                 ui.add(
                     egui::Label::new(

@@ -27,7 +27,7 @@ pub(super) fn user_turn(ui: &mut Ui, entry: &RunEntry) {
         });
 }
 
-/// A hairline across the thread with the time of the turn in a pill in the middle (as in the mocks).
+/// A hairline across the thread with the time of the turn in a pill in the middle (docs/WINDOW.md, Thread).
 fn time_divider(ui: &mut Ui, text: &str) {
     let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), 20.0), Sense::hover());
     let galley = ui.painter().layout_no_wrap(
@@ -466,7 +466,8 @@ pub(super) fn event_bar(ui: &mut Ui, entry: &RunEntry, t: usize) {
                 let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
                 ui.painter()
                     .circle_filled(rect.center(), 3.0, theme::SUCCESS);
-                // UI.md: "<agent> finished"; the task title follows, cut with an ellipsis to the bar.
+                // docs/WINDOW.md, Thread: "<Agent> finished"; the task title follows, cut with an ellipsis
+                // to the bar.
                 let agent = crate::gui::model::capitalise(&task.specialist);
                 ui.add(
                     egui::Label::new(
