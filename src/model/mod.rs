@@ -29,8 +29,8 @@ pub use event::Event;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
 pub use run::{
-    ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions,
-    RunRecord, TimelineEntry,
+    ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext,
+    RunOptions, RunRecord, TimelineEntry,
 };
 pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
 pub use spec::SpecRecord;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::model::{
-    ContextSnapshot, ContextView, ToolCallRecord, ToolCallStatus, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
+    ContextSnapshot, ContextView, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
     ReceiptOutcome, RunId, RunRecord, RunStatus, SharedClock, TaskId, TaskRecord, TaskStatus,
-    Timestamp,
+    Timestamp, ToolCallRecord, ToolCallStatus,
 };
 use crate::protocol::{Event, RunStatusChanged, TaskStatusChanged};
 use crate::store::{Rx, Store, StoreError, Tx};

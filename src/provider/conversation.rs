@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::tool::{ToolCall, ToolDefinition, ToolResult};
-pub use crate::model::tool::StopReason;
 use super::usage::Usage;
+pub use crate::model::tool::StopReason;
 use crate::model::{TaskId, TaskKind};
 
 /// One message of the conversation, in the order it happened.

@@ -38,9 +38,9 @@ pub use conversation::{AssistantTurn, Message, StopReason, TurnRequest, TurnScop
 pub use coordinator::{Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput};
 pub use delta_sink::DeltaSink;
 pub use error::ProviderError;
+pub use limits::AgentLimits;
 pub use registry::ProviderRegistry;
 pub use secret_scrubber::{SecretScrubber, redact_url};
 pub use tls::install_crypto_provider;
 pub use tool::{ToolArguments, ToolCall, ToolDefinition, ToolResult};
-pub use limits::AgentLimits;
 pub use usage::Usage;

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::limits::AgentLimits;
 use super::chat::{ChatClient, ChatEndpoint};
 use super::chat_coordinator::ChatCoordinator;
 use super::chat_model::ChatModel;
@@ -16,6 +15,7 @@ use super::coordinator::Coordinator;
 use super::credentials::{ApiKey, CredentialStore, KeySource};
 use super::error::ProviderError;
 use super::http_chat_model::HttpChatModel;
+use super::limits::AgentLimits;
 use super::offline::{OFFLINE_MODEL, OfflineChatModel, OfflineCoordinator, OfflineScript};
 use super::retry::RetryPolicy;
 use super::secret_scrubber::{SecretScrubber, redact_url, url_credentials};

@@ -177,7 +177,11 @@ impl PreparedWrite {
 }
 
 /// Works out writing `content` to `path` (replacing the file).
-pub fn prepare_write(ws: &Workspace, path: &str, content: &str) -> Result<PreparedWrite, ToolError> {
+pub fn prepare_write(
+    ws: &Workspace,
+    path: &str,
+    content: &str,
+) -> Result<PreparedWrite, ToolError> {
     ws.check_writable()?;
     let full = ws.resolve(path)?;
     if full.is_dir() {
@@ -245,6 +249,11 @@ pub fn write_file(ws: &Workspace, path: &str, content: &str) -> Result<FileChang
 }
 
 /// Replaces the one occurrence of `old` in the file with `new`.
-pub fn edit_file(ws: &Workspace, path: &str, old: &str, new: &str) -> Result<FileChange, ToolError> {
+pub fn edit_file(
+    ws: &Workspace,
+    path: &str,
+    old: &str,
+    new: &str,
+) -> Result<FileChange, ToolError> {
     prepare_edit(ws, path, old, new)?.apply(ws)
 }
