@@ -123,33 +123,25 @@ pub fn read_tree(root: &Path) -> Result<Vec<SourceFile>, WalkError> {
     Ok(out)
 }
 
-struct Candidate<'a> {
-    file: &'a SourceFile,
+/// One chunk of a file in a full scan: its length in terms and the hits of each query term.
+struct ChunkStats {
+    file: usize,
     start: usize,
     end: usize,
-    score: f64,
+    len: u32,
+    tf: Vec<u32>,
 }
 
-/// Ranks the chunks of `files` against `query` and returns the best `limit` items.
-pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<ContextItem> {
-    let terms = query_terms(query);
-    if terms.is_empty() || limit == 0 {
-        return Vec::new();
-    }
-    let index: HashMap<&str, usize> = terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_str(), i))
-        .collect();
+/// What a full scan knows of `files` for one query: per chunk its length and query-term hits, per file
+/// which lines hit and which query terms its path contains.
+struct ScanStats {
+    chunks: Vec<ChunkStats>,
+    line_hits: Vec<Vec<bool>>,
+    path_terms: Vec<BTreeSet<usize>>,
+}
 
-    // Per line: number of terms and hits per query term; per chunk: sums over its lines.
-    struct ChunkStats {
-        file: usize,
-        start: usize,
-        end: usize,
-        len: u32,
-        tf: Vec<u32>,
-    }
+/// Per line: number of terms and hits per query term; per chunk: sums over its lines.
+fn scan_stats(files: &[SourceFile], index: &HashMap<&str, usize>, term_count: usize) -> ScanStats {
     let mut stats: Vec<ChunkStats> = Vec::new();
     let mut line_hits: Vec<Vec<bool>> = Vec::with_capacity(files.len());
     let mut path_terms: Vec<BTreeSet<usize>> = Vec::with_capacity(files.len());
@@ -176,7 +168,7 @@ pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<Contex
         }
         for c in chunks(lines.len()) {
             let (s, e) = (c.start_line as usize - 1, c.end_line as usize);
-            let mut tf = vec![0u32; terms.len()];
+            let mut tf = vec![0u32; term_count];
             let mut len = 0u32;
             for li in s..e {
                 len += per_line_len.get(li).copied().unwrap_or(0);
@@ -203,6 +195,37 @@ pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<Contex
         path_terms.push(in_path);
         line_hits.push(hits);
     }
+    ScanStats {
+        chunks: stats,
+        line_hits,
+        path_terms,
+    }
+}
+
+struct Candidate<'a> {
+    file: &'a SourceFile,
+    start: usize,
+    end: usize,
+    score: f64,
+}
+
+/// Ranks the chunks of `files` against `query` and returns the best `limit` items.
+pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<ContextItem> {
+    let terms = query_terms(query);
+    if terms.is_empty() || limit == 0 {
+        return Vec::new();
+    }
+    let index: HashMap<&str, usize> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+
+    let ScanStats {
+        chunks: stats,
+        line_hits,
+        path_terms,
+    } = scan_stats(files, &index, terms.len());
     if stats.is_empty() {
         return Vec::new();
     }
