@@ -73,6 +73,7 @@ fn run_record(
         latency_ms: Some(12),
         retries: 0,
         error_code: None,
+        tool_calls: 0,
     });
     run.transition(RunStatus::Completed, at, None).unwrap();
     let mut task = TaskRecord::queued(
@@ -83,6 +84,7 @@ fn run_record(
             title: "Add retry to the http client in `src/http_client.rs`".into(),
             wave: 1,
             depends_on: Vec::new(),
+            round: 1,
         },
         1,
         at,

@@ -322,6 +322,7 @@ fn seed_run(store: &Store, owner: &OwnerId, ids: &IdGenerator) -> RunId {
             title: "x".into(),
             wave: 1,
             depends_on: vec![],
+            round: 1,
         },
         1,
         now,

@@ -826,6 +826,7 @@ mod tests {
                 title: "add retry".into(),
                 wave: 1,
                 depends_on: Vec::new(),
+                round: 1,
             },
             1,
             t(3),

@@ -87,6 +87,13 @@ pub struct ProviderExecution {
     pub retries: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<ErrorCode>,
+    /// Tool calls the run's specialists made (checks included).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tool_calls: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The spec draft a run produced.

@@ -82,6 +82,18 @@ pub struct PlannedTask {
     pub title: String,
     pub wave: u32,
     pub depends_on: Vec<TaskId>,
+    /// The verification round the task belongs to: 1 for the spec's tasks, 2 and on for the debug and
+    /// verify tasks added after a failed check.
+    #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
+    pub round: u32,
+}
+
+const fn first_round() -> u32 {
+    1
+}
+
+fn is_first_round(round: &u32) -> bool {
+    *round == 1
 }
 
 /// Orders tasks by their number (`t2` before `t10`): plan order.
@@ -106,6 +118,9 @@ pub struct TaskRecord {
     pub title: String,
     pub wave: u32,
     pub depends_on: Vec<TaskId>,
+    /// See [`PlannedTask::round`].
+    #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
+    pub round: u32,
     pub status: TaskStatus,
     pub timeline: Vec<TimelineEntry<TaskStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,6 +143,7 @@ impl TaskRecord {
             title: planned.title,
             wave: planned.wave,
             depends_on: planned.depends_on,
+            round: planned.round,
             status: TaskStatus::Queued,
             timeline: vec![TimelineEntry {
                 status: TaskStatus::Queued,

@@ -5,10 +5,12 @@
 //! runtime and the command loop, returning an [`Orchestrator`] handle: commands go in through a bounded
 //! channel, events come out of a broadcast channel after they are committed (see `protocol.rs`).
 
+pub mod agent;
 pub mod command_loop;
 pub mod deltas;
 pub mod persist;
 pub mod run_loop;
+pub mod waves;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,27 +5,24 @@
 //! interrupted tasks start over. The stop signal ends the run at any await point: as `cancelled` when a
 //! user cancelled it, as `interrupted` (resumable) when the engine shuts down.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::agent;
 use super::deltas::DeltaBatcher;
 use super::persist::{self, SharedPersist};
+use super::waves::{AgentSetup, waves_step};
 use crate::context::{ContextEngine, ContextRequest, DEFAULT_LIMIT};
 use crate::model::spec::planned_tasks;
 use crate::model::{
-    ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator, PlannedTask,
-    ProviderExecution, ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
-    TaskStatus,
+    ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator, ProviderExecution,
+    ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
 };
-use crate::protocol::Event;
-use crate::provider::{
-    Coordinator, CoordinatorInput, ProviderError, ProviderRegistry, TaskInput, Usage,
-};
+use crate::provider::{Coordinator, CoordinatorInput, ProviderError, ProviderRegistry, Usage};
 use crate::store::StoreError;
+use crate::tools::{Toolbox, Workspace};
 
 /// Why a live run is being stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +72,7 @@ pub struct RunDeps {
 }
 
 /// Why a run stopped before completing.
-enum Halt {
+pub(super) enum Halt {
     Stopped,
     Failed(ErrorInfo),
     Store(StoreError),
@@ -167,9 +164,17 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
             latency_ms: None,
             retries: 0,
             error_code: None,
+            tool_calls: 0,
         });
     execution.status = ProviderStatus::Running;
 
+    let agent = match agent_setup(deps, &run, &space).await {
+        Ok(agent) => agent,
+        Err(AgentSetupError::Provider(error)) => {
+            return Err(provider_unusable(deps, &run, error).await);
+        }
+        Err(AgentSetupError::Store(e)) => return Err(Halt::Store(e)),
+    };
     let ctx = RunCtx {
         deps,
         run: &run,
@@ -177,6 +182,7 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
         snapshot: &snapshot,
         coordinator,
         stop,
+        agent,
     };
     let (draft, tasks) = draft_step(&ctx, &mut execution).await?;
     waves_step(&ctx, &draft, tasks, &mut execution).await?;
@@ -199,6 +205,62 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
         })
         .await?;
     Ok(())
+}
+
+enum AgentSetupError {
+    Provider(ProviderError),
+    Store(StoreError),
+}
+
+/// The specialists' tools for this run: a tool-calling model (every model provider; offline with a
+/// script), the session's workspace — its worktree, writable; without one, the space's folder, read-only —
+/// the check command, and the project's instructions.
+async fn agent_setup(
+    deps: &RunDeps,
+    run: &RunRecord,
+    space: &Space,
+) -> Result<Option<AgentSetup>, AgentSetupError> {
+    let model = deps
+        .providers
+        .tool_model(
+            run.options.provider.as_deref(),
+            run.options.model.as_deref(),
+        )
+        .map_err(AgentSetupError::Provider)?;
+    let Some(model) = model else {
+        return Ok(None);
+    };
+    let session_id = run.session_id.clone();
+    let session = deps
+        .persist
+        .read(move |rx| rx.session(&session_id))
+        .await
+        .map_err(AgentSetupError::Store)?;
+    let (root, writable) = match session.and_then(|s| s.worktree) {
+        Some(binding) => (binding.path, true),
+        None => (space.root_path.clone(), false),
+    };
+    let workspace = match Workspace::new(&root, writable) {
+        Ok(workspace) => workspace,
+        Err(e) => {
+            return Err(AgentSetupError::Provider(ProviderError::NotConfigured {
+                message: format!("the workspace {} cannot be opened: {e}", root.display()),
+                remediation: "Check that the session's folder exists.".into(),
+            }));
+        }
+    };
+    let toolbox = Toolbox::new(workspace, deps.context.clone());
+    let spec = run.draft.as_ref().map_or("", |d| d.content.as_str());
+    let check = agent::check::check_command(space.check_command.as_deref(), spec, &root);
+    let instructions = agent::root_instructions(&toolbox);
+    Ok(Some(AgentSetup {
+        model,
+        toolbox,
+        limits: deps.providers.settings().agent,
+        scrubber: deps.providers.scrubber(),
+        check,
+        instructions,
+    }))
 }
 
 /// Retrieves context (or reuses the snapshot of an earlier attempt) and records it.
@@ -252,7 +314,7 @@ async fn context_step(
     Ok(snapshot)
 }
 
-fn usage_into(execution: &mut ProviderExecution, usage: Usage) {
+pub(super) fn usage_into(execution: &mut ProviderExecution, usage: Usage) {
     fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         match (a, b) {
             (None, None) => None,
@@ -327,19 +389,22 @@ async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError
         latency_ms: None,
         retries: 0,
         error_code: Some(ErrorInfo::from(&error).code),
+        tool_calls: 0,
     };
     record_failure(deps, &run.id, failed, error).await
 }
 
 /// What the steps after context retrieval share: the run, its space, its snapshot, the coordinator and the
 /// stop signal.
-struct RunCtx<'a> {
-    deps: &'a RunDeps,
-    run: &'a RunRecord,
-    space: &'a Space,
-    snapshot: &'a ContextSnapshot,
-    coordinator: Arc<dyn Coordinator>,
-    stop: &'a StopSignal,
+pub(super) struct RunCtx<'a> {
+    pub deps: &'a RunDeps,
+    pub run: &'a RunRecord,
+    pub space: &'a Space,
+    pub snapshot: &'a ContextSnapshot,
+    pub coordinator: Arc<dyn Coordinator>,
+    pub stop: &'a StopSignal,
+    /// Specialists with tools (a tool-calling provider); `None`: tasks are reports.
+    pub agent: Option<AgentSetup>,
 }
 
 /// Drafts the spec (or reuses the draft and tasks of an earlier attempt).
@@ -414,285 +479,4 @@ async fn draft_step(
         })
         .await?;
     Ok((output.draft, tasks))
-}
-
-fn planned(task: &TaskRecord) -> PlannedTask {
-    PlannedTask {
-        id: task.id.clone(),
-        kind: task.kind,
-        title: task.title.clone(),
-        wave: task.wave,
-        depends_on: task.depends_on.clone(),
-    }
-}
-
-enum TaskEnd {
-    Done(TaskRecord, Usage),
-    Failed(TaskRecord, ErrorInfo),
-    Stopped,
-    Store(StoreError),
-}
-
-/// Executes the delegated tasks wave by wave; the tasks of one wave run concurrently and the next wave
-/// waits for all of them.
-async fn waves_step(
-    ctx: &RunCtx<'_>,
-    draft: &str,
-    tasks: Vec<TaskRecord>,
-    execution: &mut ProviderExecution,
-) -> Result<(), Halt> {
-    let mut summaries: BTreeMap<String, String> = tasks
-        .iter()
-        .filter(|t| t.status == TaskStatus::Completed)
-        .filter_map(|t| t.summary.clone().map(|s| (t.id.to_string(), s)))
-        .collect();
-    let mut waves: BTreeMap<u32, Vec<TaskRecord>> = BTreeMap::new();
-    for task in tasks {
-        waves.entry(task.wave).or_default().push(task);
-    }
-    let all_ids: Vec<(u32, crate::model::TaskId)> = waves
-        .iter()
-        .flat_map(|(w, ts)| ts.iter().map(move |t| (*w, t.id.clone())))
-        .collect();
-    for (wave, members) in &waves {
-        let pending: Vec<&TaskRecord> = members
-            .iter()
-            .filter(|t| t.status != TaskStatus::Completed)
-            .collect();
-        if pending.is_empty() {
-            continue;
-        }
-        let ends = run_wave(ctx, *wave, &pending, draft, &summaries).await?;
-        let mut outcome = WaveOutcome {
-            completed: members.len() - ends.len(),
-            ..WaveOutcome::default()
-        };
-        for end in ends {
-            outcome.take(end, execution, &mut summaries);
-        }
-        let later: Vec<_> = all_ids
-            .iter()
-            .filter(|(w, _)| w > wave)
-            .map(|(_, t)| t.clone())
-            .collect();
-        settle_wave(ctx, *wave, members.len(), outcome, execution, later).await?;
-    }
-    Ok(())
-}
-
-/// Starts a wave's pending tasks concurrently and waits for all of them.
-async fn run_wave(
-    ctx: &RunCtx<'_>,
-    wave: u32,
-    pending: &[&TaskRecord],
-    draft: &str,
-    summaries: &BTreeMap<String, String>,
-) -> Result<Vec<TaskEnd>, Halt> {
-    let run = ctx.run;
-    let task_ids = pending.iter().map(|t| t.id.clone()).collect();
-    ctx.deps
-        .persist
-        .record(vec![Event::WaveStarted {
-            run_id: run.id.clone(),
-            wave,
-            task_ids,
-        }])
-        .await?;
-    let mut set = JoinSet::new();
-    for task in pending {
-        let input = TaskInput {
-            prompt: run.prompt.clone(),
-            root: ctx.space.root_path.clone(),
-            draft: draft.to_owned(),
-            task: planned(task),
-            items: ctx.snapshot.items.clone(),
-            dependency_summaries: task
-                .depends_on
-                .iter()
-                .map(|d| {
-                    (
-                        d.clone(),
-                        summaries.get(d.as_str()).cloned().unwrap_or_default(),
-                    )
-                })
-                .collect(),
-        };
-        set.spawn(run_task(
-            ctx.deps.persist.clone(),
-            ctx.coordinator.clone(),
-            run.id.clone(),
-            input,
-            TaskAttempt {
-                attempt: run.attempt,
-                restarted: task.times_started() > 0,
-            },
-            ctx.stop.token().clone(),
-        ));
-    }
-    let mut ends = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        ends.push(match joined {
-            Ok(end) => end,
-            Err(e) => {
-                tracing::error!(error = %e, "a task's worker stopped");
-                TaskEnd::Store(StoreError::WorkerStopped("task worker"))
-            }
-        });
-    }
-    Ok(ends)
-}
-
-/// How a wave's tasks ended, taken together.
-#[derive(Default)]
-struct WaveOutcome {
-    completed: usize,
-    /// The failed task with the lowest id, and its error.
-    failure: Option<(TaskRecord, ErrorInfo)>,
-    stopped: bool,
-    store_error: Option<StoreError>,
-}
-
-impl WaveOutcome {
-    fn take(
-        &mut self,
-        end: TaskEnd,
-        execution: &mut ProviderExecution,
-        summaries: &mut BTreeMap<String, String>,
-    ) {
-        match end {
-            TaskEnd::Done(task, usage) => {
-                usage_into(execution, usage);
-                if let Some(s) = task.summary.clone() {
-                    summaries.insert(task.id.to_string(), s);
-                }
-                self.completed += 1;
-            }
-            TaskEnd::Failed(task, info) => {
-                if self.failure.as_ref().is_none_or(|(t, _)| task.id < t.id) {
-                    self.failure = Some((task, info));
-                }
-            }
-            TaskEnd::Stopped => self.stopped = true,
-            TaskEnd::Store(e) => self.store_error = Some(e),
-        }
-    }
-}
-
-/// Records what the wave cost, then ends it: the run stops (store failure, stop signal), fails (a task
-/// failed: later waves are skipped), or the wave is recorded as finished.
-async fn settle_wave(
-    ctx: &RunCtx<'_>,
-    wave: u32,
-    total: usize,
-    outcome: WaveOutcome,
-    execution: &mut ProviderExecution,
-    later: Vec<crate::model::TaskId>,
-) -> Result<(), Halt> {
-    let deps = ctx.deps;
-    let run = ctx.run;
-    usage_into(execution, ctx.coordinator.take_failed_usage());
-    if let Some((_, info)) = &outcome.failure {
-        execution.status = ProviderStatus::Failed;
-        execution.error_code = Some(info.code);
-    }
-    let id = run.id.clone();
-    let exec = execution.clone();
-    deps.persist
-        .commit(move |tx, _| persist::record_provider(tx, &id, exec))
-        .await?;
-    if let Some(e) = outcome.store_error {
-        return Err(Halt::Store(e));
-    }
-    if outcome.stopped {
-        return Err(Halt::Stopped);
-    }
-    if let Some((task, info)) = outcome.failure {
-        let id = run.id.clone();
-        let attempt = run.attempt;
-        let reason = format!("{} failed", task.id);
-        deps.persist
-            .commit(move |tx, now| persist::skip_tasks(tx, &id, &later, attempt, &reason, now))
-            .await?;
-        return Err(Halt::Failed(ErrorInfo {
-            message: format!(
-                "task {} ({}) failed: {}",
-                task.id, task.specialist, info.message
-            ),
-            ..info
-        }));
-    }
-    deps.persist
-        .record(vec![Event::WaveFinished {
-            run_id: run.id.clone(),
-            wave,
-            completed: outcome.completed,
-            total,
-        }])
-        .await?;
-    Ok(())
-}
-
-/// Which attempt a task runs in, and whether an earlier attempt had started it.
-#[derive(Clone, Copy)]
-struct TaskAttempt {
-    attempt: u32,
-    restarted: bool,
-}
-
-async fn run_task(
-    persist: SharedPersist,
-    coordinator: Arc<dyn Coordinator>,
-    run_id: RunId,
-    input: TaskInput,
-    TaskAttempt { attempt, restarted }: TaskAttempt,
-    token: CancellationToken,
-) -> TaskEnd {
-    let task_id = input.task.id.clone();
-    let (r, t) = (run_id.clone(), task_id.clone());
-    let note = restarted.then(|| "started over: the previous attempt was interrupted".to_owned());
-    if let Err(e) = persist
-        .commit(move |tx, now| persist::start_task(tx, &r, &t, attempt, note, now))
-        .await
-    {
-        return TaskEnd::Store(e);
-    }
-    let deltas = DeltaBatcher::start(persist.clone(), run_id.clone(), Some(task_id.clone()));
-    let clock = Instant::now();
-    let answer = coordinator
-        .execute_task(&input, deltas.sink(), &token)
-        .await;
-    if let Err(e) = deltas.finish().await {
-        return TaskEnd::Store(e);
-    }
-    let outcome = match answer {
-        Ok(mut output) => {
-            if output.usage.latency_ms == 0 {
-                output.usage.latency_ms =
-                    u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
-            }
-            Ok(output)
-        }
-        Err(ProviderError::Cancelled) => return TaskEnd::Stopped,
-        Err(e) => Err(ErrorInfo::from(&e)),
-    };
-    let (r, t) = (run_id, task_id);
-    let recorded = match outcome {
-        Ok(output) => {
-            let usage = output.usage;
-            persist
-                .commit(move |tx, now| {
-                    persist::finish_task(tx, &r, &t, attempt, Ok(output.summary), now)
-                })
-                .await
-                .map(|task| TaskEnd::Done(task, usage))
-        }
-        Err(info) => {
-            let error = info.clone();
-            persist
-                .commit(move |tx, now| persist::finish_task(tx, &r, &t, attempt, Err(error), now))
-                .await
-                .map(|task| TaskEnd::Failed(task, info))
-        }
-    };
-    recorded.unwrap_or_else(TaskEnd::Store)
 }

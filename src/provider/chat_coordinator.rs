@@ -224,7 +224,7 @@ fn task_system(input: &TaskInput) -> String {
 }
 
 /// The task request: the spec, the task, what its dependencies reported, and the excerpts it names.
-fn task_message(input: &TaskInput) -> String {
+pub(crate) fn task_message(input: &TaskInput) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Request: {}\n", input.prompt.trim());
     let _ = writeln!(out, "Spec:\n{}\n", input.draft.trim());

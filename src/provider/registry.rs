@@ -433,6 +433,22 @@ impl ProviderRegistry {
         }
     }
 
+    /// The tool-calling model the specialists of a run on `requested` use: every model provider's, and the
+    /// offline one when a script is set. `None`: offline without a script, whose tasks stay reports (the
+    /// deterministic default).
+    pub fn tool_model(
+        &self,
+        requested: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Option<Arc<dyn ChatModel>>, ProviderError> {
+        if self.choose(requested)? == ProviderChoice::Offline
+            && self.settings.offline_script.is_none()
+        {
+            return Ok(None);
+        }
+        self.chat_model(requested, model).map(Some)
+    }
+
     /// The models `choice` offers, as its API lists them.
     pub async fn list_models(
         &self,

@@ -222,9 +222,92 @@ pub fn arguments<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A call worked out before it runs: read-only calls just run; effects are recorded first (their
+/// intent) by the engine, then performed.
+#[derive(Clone, Debug)]
+pub enum Planned {
+    /// list, read, search: nothing changes.
+    Read,
+    /// A write or an edit, with the hashes before and after.
+    File(files::PreparedWrite),
+    Command {
+        command: String,
+        timeout: Option<Duration>,
+    },
+}
+
+/// What a call acts on, for its row in the thread: the path, the command, or the query.
+pub fn target(tool: ToolName, input: &Value) -> String {
+    let field = |name: &str| input.get(name).and_then(Value::as_str).unwrap_or("");
+    match tool {
+        ToolName::ListFiles => {
+            let path = field("path");
+            if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path.to_owned()
+            }
+        }
+        ToolName::ReadFile => match (
+            input.get("start_line").and_then(Value::as_u64),
+            input.get("end_line").and_then(Value::as_u64),
+        ) {
+            (Some(a), Some(b)) => format!("{}:{a}-{b}", field("path")),
+            (Some(a), None) => format!("{}:{a}-", field("path")),
+            _ => field("path").to_owned(),
+        },
+        ToolName::WriteFile | ToolName::EditFile => field("path").to_owned(),
+        ToolName::Search => field("query").to_owned(),
+        ToolName::RunCommand => field("command").to_owned(),
+    }
+}
+
 impl Toolbox {
     pub fn new(workspace: Workspace, context: ContextEngine) -> Self {
         Self { workspace, context }
+    }
+
+    /// Checks a call's arguments and, for an effect, works it out without doing it.
+    pub fn plan(&self, tool: ToolName, input: &Value) -> Result<Planned, ToolError> {
+        let ws = &self.workspace;
+        match tool {
+            ToolName::ListFiles => arguments::<PathArg>(tool, input).map(|_| Planned::Read),
+            ToolName::ReadFile => arguments::<ReadArgs>(tool, input).map(|_| Planned::Read),
+            ToolName::Search => arguments::<SearchArgs>(tool, input).map(|_| Planned::Read),
+            ToolName::WriteFile => {
+                let args: WriteArgs = arguments(tool, input)?;
+                files::prepare_write(ws, &args.path, &args.content).map(Planned::File)
+            }
+            ToolName::EditFile => {
+                let args: EditArgs = arguments(tool, input)?;
+                files::prepare_edit(ws, &args.path, &args.old_text, &args.new_text)
+                    .map(Planned::File)
+            }
+            ToolName::RunCommand => {
+                let args: CommandArgs = arguments(tool, input)?;
+                ws.check_writable()?;
+                if args.command.trim().is_empty() {
+                    return Err(ToolError::InvalidArguments {
+                        tool: tool.as_str().into(),
+                        reason: "command is empty".into(),
+                    });
+                }
+                Ok(Planned::Command {
+                    command: args.command,
+                    timeout: args.timeout_secs.map(Duration::from_secs),
+                })
+            }
+        }
+    }
+
+    /// Runs a command (an effect whose intent the engine recorded).
+    pub async fn command(
+        &self,
+        command: &str,
+        timeout: Option<Duration>,
+        cancel: &CancellationToken,
+    ) -> Result<CommandResult, ToolError> {
+        command::run_command(&self.workspace, command, timeout, cancel).await
     }
 
     /// Runs one tool call. Errors are the model's to see (as the tool result), never the run's.

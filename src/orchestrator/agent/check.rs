@@ -85,7 +85,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spec = "## Goal\nx\n## Verification Plan\n1. Re-read `src/a.rs:1-9`.\n2. Check command: `sh check.sh --all`\n";
         assert_eq!(
-            check_command(Some(" make test "), spec, dir.path()).unwrap().command,
+            check_command(Some(" make test "), spec, dir.path())
+                .unwrap()
+                .command,
             "make test"
         );
         assert_eq!(
@@ -95,10 +97,16 @@ mod tests {
         assert_eq!(check_command(None, "## Goal\nx\n", dir.path()), None);
         std::fs::write(dir.path().join("go.mod"), "module x\n").unwrap();
         assert_eq!(
-            check_command(None, "## Goal\n", dir.path()).unwrap().command,
+            check_command(None, "## Goal\n", dir.path())
+                .unwrap()
+                .command,
             "go test ./..."
         );
-        std::fs::write(dir.path().join("package.json"), r#"{"scripts": {"test": "jest"}}"#).unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"scripts": {"test": "jest"}}"#,
+        )
+        .unwrap();
         assert_eq!(
             check_command(None, "", dir.path()).unwrap().command,
             "npm test"

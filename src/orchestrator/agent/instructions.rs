@@ -80,7 +80,13 @@ pub fn on_the_way(ws: &Workspace, path: &str, seen: &mut BTreeSet<String>) -> Ve
 pub fn render(instructions: &[Instruction]) -> String {
     instructions
         .iter()
-        .map(|i| format!("Project instructions from {}:\n{}", i.source.path, i.text.trim()))
+        .map(|i| {
+            format!(
+                "Project instructions from {}:\n{}",
+                i.source.path,
+                i.text.trim()
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n\n")
 }
