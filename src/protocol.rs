@@ -32,6 +32,9 @@ pub struct StartRun {
     /// Overrides the session's and space's context provider for this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_provider: Option<ContextProviderKind>,
+    /// The offline provider's script of tool calls for this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<std::path::PathBuf>,
 }
 
 /// Requests to the orchestrator.

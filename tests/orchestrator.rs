@@ -65,6 +65,7 @@ fn start(engine: &Engine, orchestrator: &Orchestrator, repo: &Path) -> RunId {
             provider: None,
             model: None,
             context_provider: None,
+            script: None,
         }))
         .unwrap();
     run_id

@@ -4,6 +4,8 @@
 use super::history::{self, RunFilter};
 use super::sessions::SessionSummary;
 use super::{App, AppError};
+use std::path::PathBuf;
+
 use crate::model::{
     ContextProviderKind, RunId, RunRecord, RunStatus, RunSummary, RunView, Session, SessionId,
     Space, SpaceId, SpecRecord, Staleness,
@@ -23,6 +25,8 @@ pub struct StartRunRequest {
     pub context_provider: Option<ContextProviderKind>,
     /// Use this id for the new run (a detached worker is told the id its parent follows).
     pub run_id: Option<String>,
+    /// The offline provider follows this script of tool calls (kept with the run for resumes).
+    pub script: Option<PathBuf>,
 }
 
 /// A run checked and resolved, ready to hand to an orchestrator (this process's, or a worker's).
@@ -97,6 +101,17 @@ impl App {
         self.providers()
             .choose(request.provider.as_deref())
             .map_err(AppError::Provider)?;
+        // A script that cannot be read or parsed is refused before anything runs; kept absolute so a
+        // resume from another directory finds it.
+        let script = match &request.script {
+            Some(path) => {
+                let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                crate::provider::offline::OfflineScript::load(&absolute)
+                    .map_err(|e| AppError::Provider(e.into()))?;
+                Some(absolute)
+            }
+            None => None,
+        };
         let space = self.find_or_link_space(&request.space)?;
         let session = self.session_for(&space, request.session.as_deref())?;
         let run_id = match &request.run_id {
@@ -121,6 +136,7 @@ impl App {
                 provider: request.provider,
                 model: request.model,
                 context_provider: request.context_provider,
+                script,
             },
             space,
             session,

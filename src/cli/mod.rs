@@ -190,6 +190,10 @@ pub struct RunArgs {
     /// Start the run in a background process and return at once.
     #[arg(long)]
     pub detach: bool,
+    /// The offline provider follows this JSON script of tool calls per task (see docs/PROVIDERS.md);
+    /// like KATA_OFFLINE_SCRIPT, and kept with the run so a resume follows it too.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
     /// Use this id for the new run (used by --detach to follow its worker).
     #[arg(long, hide = true)]
     pub run_id: Option<String>,

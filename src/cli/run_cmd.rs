@@ -35,6 +35,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         model: args.model,
         context_provider: args.context_provider,
         run_id: args.run_id,
+        script: args.script,
     })?;
     let start = &prepared.start;
     if args.detach {
@@ -57,6 +58,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         }
         if let Some(c) = start.context_provider {
             worker.extend(["--context-provider".into(), c.as_str().into()]);
+        }
+        if let Some(script) = &start.script {
+            worker.extend(["--script".into(), script.display().to_string()]);
         }
         let worker: Vec<&str> = worker.iter().map(String::as_str).collect();
         return detach(ctx, &app, &worker, &start.run_id, |_| true);

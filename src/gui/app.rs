@@ -340,6 +340,7 @@ impl KataApp {
             model: start.model.clone(),
             context_provider: start.context_provider,
             run_id: Some(start.run_id.to_string()),
+            script: start.script.clone(),
         };
         self.sent.push(Command::StartRun(start));
         self.backend.call(move |app| {
@@ -475,6 +476,7 @@ impl KataApp {
             provider: Some(self.view.provider.clone()),
             model,
             context_provider: None,
+            script: None,
         });
     }
 
@@ -521,6 +523,7 @@ impl KataApp {
             provider: failed.options.provider,
             model: failed.options.model,
             context_provider: failed.options.context_provider,
+            script: failed.options.script,
         });
     }
 

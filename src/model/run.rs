@@ -34,6 +34,9 @@ pub struct RunOptions {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_provider: Option<ContextProviderKind>,
+    /// The offline provider's script of tool calls, when the run was started with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<std::path::PathBuf>,
 }
 
 /// How context was resolved for the run, as stored. The items themselves live in the snapshot.

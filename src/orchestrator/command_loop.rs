@@ -152,6 +152,7 @@ impl CommandLoop {
                 provider: start.provider.clone(),
                 model: start.model.clone(),
                 context_provider: start.context_provider,
+                script: start.script.clone(),
             },
             owner: self.owner.clone(),
         };

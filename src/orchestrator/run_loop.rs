@@ -225,6 +225,7 @@ async fn agent_setup(
         .tool_model(
             run.options.provider.as_deref(),
             run.options.model.as_deref(),
+            run.options.script.as_deref(),
         )
         .map_err(AgentSetupError::Provider)?;
     let Some(model) = model else {

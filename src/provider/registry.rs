@@ -436,17 +436,26 @@ impl ProviderRegistry {
     /// The tool-calling model the specialists of a run on `requested` use: every model provider's, and the
     /// offline one when a script is set. `None`: offline without a script, whose tasks stay reports (the
     /// deterministic default).
+    /// `script` (a run's own) wins over `KATA_OFFLINE_SCRIPT`.
     pub fn tool_model(
         &self,
         requested: Option<&str>,
         model: Option<&str>,
+        script: Option<&Path>,
     ) -> Result<Option<Arc<dyn ChatModel>>, ProviderError> {
-        if self.choose(requested)? == ProviderChoice::Offline
-            && self.settings.offline_script.is_none()
-        {
-            return Ok(None);
+        if self.choose(requested)? != ProviderChoice::Offline {
+            return self.chat_model(requested, model).map(Some);
         }
-        self.chat_model(requested, model).map(Some)
+        let Some(path) = script.or(self.settings.offline_script.as_deref()) else {
+            return Ok(None);
+        };
+        let script = OfflineScript::load(path)?;
+        let name = self.model(ProviderChoice::Offline, model);
+        Ok(Some(Arc::new(OfflineChatModel::new(
+            Some(Arc::new(script)),
+            self.settings.offline_step,
+            &name,
+        ))))
     }
 
     /// The models `choice` offers, as its API lists them.
