@@ -1,8 +1,36 @@
-//! Git: what a space's repository is. (Worktrees, changes and pull requests build on this.)
+//! Git: what a space's repository is, and the session worktrees built on it: creating, checking and
+//! removing them (`docs/GIT.md` has the layout, the binding rules and what each operation guarantees).
+
+mod binding;
+mod binding_check;
+mod binding_problem;
+mod commit;
+mod dirty;
+mod error;
+mod identity;
+mod quote;
+mod repo_path;
+mod repository;
+mod session_worktree;
+mod worktree_cleanup;
 
 use std::path::Path;
 
 use crate::model::RepoInfo;
+
+pub use binding::WorktreeBinding;
+pub use binding_check::{advance_head, check_binding, rebind};
+pub use binding_problem::BindingProblem;
+pub use error::GitError;
+pub use repo_path::{display_path, path_bytes};
+pub use session_worktree::{
+    NewWorktree, SESSION_BRANCH_PREFIX, create_session_worktree, default_lock_reason,
+    recreate_worktree, session_worktree_path, validate_slug,
+};
+pub use worktree_cleanup::{
+    KeptWorktree, OrphanedWorktree, PruneReport, Removal, RemoveOptions, orphaned_worktrees,
+    prune_worktrees, remove_session_worktree,
+};
 
 /// The repository containing `root`, if any: its `origin` URL and current branch.
 pub fn repo_info(root: &Path) -> Option<RepoInfo> {
