@@ -1,17 +1,26 @@
 //! Git: what a space's repository is, and the session worktrees built on it: creating, checking and
 //! removing them (`docs/GIT.md` has the layout, the binding rules and what each operation guarantees).
 
+mod abbrev;
 mod binding;
 mod binding_check;
 mod binding_problem;
+mod changes;
 mod commit;
+mod diff_settings;
+mod diff_view;
 mod dirty;
 mod error;
+mod file_pair;
 mod identity;
+mod pair_collector;
+mod patch_text;
 mod quote;
+mod rename_detection;
 mod repo_path;
 mod repository;
 mod session_worktree;
+mod similarity;
 mod worktree_cleanup;
 
 use std::path::Path;
@@ -21,7 +30,12 @@ use crate::model::RepoInfo;
 pub use binding::WorktreeBinding;
 pub use binding_check::{advance_head, check_binding, rebind};
 pub use binding_problem::BindingProblem;
+pub use changes::{Changes, FileChange, UntrackedFiles, WorktreeChanges, worktree_changes};
+pub use diff_view::{
+    DiffHunk, DiffLine, DiffScope, FileDiff, HunkId, LineKind, diff_text, file_diff,
+};
 pub use error::GitError;
+pub use file_pair::ChangeStatus;
 pub use repo_path::{display_path, path_bytes};
 pub use session_worktree::{
     NewWorktree, SESSION_BRANCH_PREFIX, create_session_worktree, default_lock_reason,

@@ -25,10 +25,12 @@ pub fn path_bytes(text: &str) -> Result<Vec<u8>, GitError> {
     } else {
         text.as_bytes().to_vec()
     };
-    let valid = !bytes.is_empty()
-        && !bytes.starts_with(b"/")
-        && !bytes.contains(&0)
-        && bytes
+    // An untracked directory is listed as `dir/`: one trailing slash is allowed.
+    let trimmed = bytes.strip_suffix(b"/").unwrap_or(&bytes);
+    let valid = !trimmed.is_empty()
+        && !trimmed.starts_with(b"/")
+        && !trimmed.contains(&0)
+        && trimmed
             .split(|&b| b == b'/')
             .all(|part| !part.is_empty() && part != b"." && part != b".." && part != b".git");
     if !valid {
