@@ -2,8 +2,12 @@
 
 use git2::{Oid, Repository};
 
+use super::binding::WorktreeBinding;
+use super::binding_problem::BindingProblem;
+use super::diff_view::open_worktree;
 use super::error::GitError;
 use super::identity::signatures;
+use super::repository::head_branch;
 
 /// Commits the index of `repo` (a session worktree) to the branch its HEAD points at. Refuses an empty
 /// message and a commit that would record no change. Author and committer come from the git
@@ -58,4 +62,44 @@ pub(crate) fn stage_everything(repo: &Repository) -> Result<(), GitError> {
         .update_all(["*"], None)
         .map_err(GitError::git("stage deletions"))?;
     index.write().map_err(GitError::git("write the index"))
+}
+
+/// What committing in a session worktree made.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommitOutcome {
+    pub commit: String,
+    /// The binding with the new head recorded: store it with the session.
+    pub binding: WorktreeBinding,
+}
+
+/// Commits the session worktree's staged changes with `message` (author and committer from the git
+/// configuration). Refuses an empty message, a commit with nothing staged, and a worktree whose branch is
+/// not where the binding says (someone else's commits are not built on silently).
+pub fn commit(binding: &WorktreeBinding, message: &str) -> Result<CommitOutcome, GitError> {
+    let repo = open_worktree(binding)?;
+    let on_branch = head_branch(&repo)?;
+    if on_branch.as_deref() != Some(binding.branch_ref().as_str()) {
+        return Err(GitError::WorktreeBinding {
+            problems: vec![BindingProblem::WrongBranch {
+                path: binding.path.clone(),
+                expected: binding.branch.clone(),
+                actual: on_branch.map(|r| r.trim_start_matches("refs/heads/").to_owned()),
+            }],
+        });
+    }
+    let tip = repo.head().ok().and_then(|h| h.target());
+    if tip != Some(binding.head_oid()?) {
+        return Err(GitError::WorktreeBinding {
+            problems: vec![BindingProblem::BranchMoved {
+                branch: binding.branch.clone(),
+                recorded: binding.head.clone(),
+                actual: tip.map_or_else(|| "nothing".to_owned(), |t| t.to_string()),
+            }],
+        });
+    }
+    let oid = commit_index(&repo, message)?;
+    Ok(CommitOutcome {
+        commit: oid.to_string(),
+        binding: binding.with_head(oid),
+    })
 }

@@ -12,6 +12,7 @@ mod diff_view;
 mod dirty;
 mod error;
 mod file_pair;
+mod hunk_staging;
 mod identity;
 mod pair_collector;
 mod patch_text;
@@ -21,6 +22,7 @@ mod repo_path;
 mod repository;
 mod session_worktree;
 mod similarity;
+mod staging;
 mod worktree_cleanup;
 
 use std::path::Path;
@@ -31,16 +33,19 @@ pub use binding::WorktreeBinding;
 pub use binding_check::{advance_head, check_binding, rebind};
 pub use binding_problem::BindingProblem;
 pub use changes::{Changes, FileChange, UntrackedFiles, WorktreeChanges, worktree_changes};
+pub use commit::{CommitOutcome, commit};
 pub use diff_view::{
     DiffHunk, DiffLine, DiffScope, FileDiff, HunkId, LineKind, diff_text, file_diff,
 };
 pub use error::GitError;
 pub use file_pair::ChangeStatus;
+pub use hunk_staging::{stage_hunk, unstage_hunk};
 pub use repo_path::{display_path, path_bytes};
 pub use session_worktree::{
     NewWorktree, SESSION_BRANCH_PREFIX, create_session_worktree, default_lock_reason,
     recreate_worktree, session_worktree_path, validate_slug,
 };
+pub use staging::{discard_file, stage_file, unstage_file};
 pub use worktree_cleanup::{
     KeptWorktree, OrphanedWorktree, PruneReport, Removal, RemoveOptions, orphaned_worktrees,
     prune_worktrees, remove_session_worktree,

@@ -42,16 +42,21 @@ pub fn path_bytes(text: &str) -> Result<Vec<u8>, GitError> {
     Ok(bytes)
 }
 
-/// A repository path as a file-system path under `root`.
+/// A repository path as a relative file-system path (bytes kept as they are on Unix).
 #[cfg(unix)]
-pub(crate) fn fs_path(root: &std::path::Path, bytes: &[u8]) -> std::path::PathBuf {
+pub(crate) fn relative_path(bytes: &[u8]) -> std::path::PathBuf {
     use std::os::unix::ffi::OsStrExt;
-    root.join(std::ffi::OsStr::from_bytes(bytes))
+    std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)).to_owned()
 }
 
 #[cfg(not(unix))]
+pub(crate) fn relative_path(bytes: &[u8]) -> std::path::PathBuf {
+    std::path::PathBuf::from(String::from_utf8_lossy(bytes).as_ref())
+}
+
+/// A repository path as a file-system path under `root`.
 pub(crate) fn fs_path(root: &std::path::Path, bytes: &[u8]) -> std::path::PathBuf {
-    root.join(String::from_utf8_lossy(bytes).as_ref())
+    root.join(relative_path(bytes.strip_suffix(b"/").unwrap_or(bytes)))
 }
 
 #[cfg(test)]
