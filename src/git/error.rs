@@ -30,9 +30,14 @@ pub enum GitError {
     #[error("{} already exists and is not empty", path.display())]
     PathOccupied { path: PathBuf },
     /// The session's worktree has uncommitted changes and the operation would lose or ignore them.
-    /// Not retryable as is: commit, discard, or force (which commits them first).
+    /// Not retryable as is: commit or discard them, or force when `can_force` (the changes are then
+    /// committed first).
     #[error("{} has uncommitted changes: {}", path.display(), list(files))]
-    DirtyWorktree { path: PathBuf, files: Vec<String> },
+    DirtyWorktree {
+        path: PathBuf,
+        files: Vec<String>,
+        can_force: bool,
+    },
     /// The user's checkout has uncommitted changes in files a merge would touch. Not retryable as is.
     #[error("your checkout {} has uncommitted changes in files the merge would touch: {}", path.display(), list(files))]
     DirtyCheckout { path: PathBuf, files: Vec<String> },
@@ -198,9 +203,12 @@ impl GitError {
                 "Move or delete {} first, or choose another session name.",
                 path.display()
             ),
-            GitError::DirtyWorktree { .. } => {
+            GitError::DirtyWorktree { can_force: true, .. } => {
                 "Commit or discard the changes first, or force the operation (the changes are then committed to the session branch first)."
                     .to_owned()
+            }
+            GitError::DirtyWorktree { .. } => {
+                "Commit or discard the session's uncommitted changes first.".to_owned()
             }
             GitError::DirtyCheckout { path, .. } => format!(
                 "Commit or stash those files in {} (`git stash`), then merge again.",

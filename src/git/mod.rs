@@ -5,6 +5,7 @@ mod abbrev;
 mod binding;
 mod binding_check;
 mod binding_problem;
+mod branch_move;
 mod changes;
 mod commit;
 mod diff_settings;
@@ -14,12 +15,15 @@ mod error;
 mod file_pair;
 mod hunk_staging;
 mod identity;
+mod in_memory_merge;
+mod merge_back;
 mod pair_collector;
 mod patch_text;
 mod quote;
 mod rename_detection;
 mod repo_path;
 mod repository;
+mod session_update;
 mod session_worktree;
 mod similarity;
 mod staging;
@@ -40,7 +44,9 @@ pub use diff_view::{
 pub use error::GitError;
 pub use file_pair::ChangeStatus;
 pub use hunk_staging::{stage_hunk, unstage_hunk};
+pub use merge_back::{MergeMethod, MergeOutcome, MergeRequest, merge_back};
 pub use repo_path::{display_path, path_bytes};
+pub use session_update::{UpdateMethod, UpdateOutcome, update_from_base};
 pub use session_worktree::{
     NewWorktree, SESSION_BRANCH_PREFIX, create_session_worktree, default_lock_reason,
     recreate_worktree, session_worktree_path, validate_slug,

@@ -65,7 +65,7 @@ pub fn remove_session_worktree(
         None => {}
     }
     let worktree_repo = open_exact(&binding.path).map_err(GitError::git("open the worktree"))?;
-    let dirty = uncommitted_paths(&worktree_repo, None)?;
+    let dirty = uncommitted_paths(&worktree_repo)?;
     let mut result = Removal {
         saved_commit: None,
         binding: binding.clone(),
@@ -75,6 +75,7 @@ pub fn remove_session_worktree(
             return Err(GitError::DirtyWorktree {
                 path: binding.path.clone(),
                 files: dirty,
+                can_force: true,
             });
         }
         let moved = binding_problems(&repo, binding)?;
