@@ -45,10 +45,7 @@ fn seed(repo: &Path) {
     write(&repo.join("script.sh"), "#!/bin/sh\necho hello\n");
     set_mode(&repo.join("script.sh"), 0o755);
     write(&repo.join("crlf.txt"), "first\r\nsecond\r\nthird\r\n");
-    write(
-        &repo.join("latin1.txt"),
-        b"caf\xe9 cr\xe8me\nna\xefve\n".to_vec(),
-    );
+    write(&repo.join("latin1.txt"), b"caf\xe9 cr\xe8me\nna\xefve\n");
     write(&repo.join("empty.txt"), "");
     write(&repo.join("no_newline.txt"), "alpha\nbeta");
     write(
