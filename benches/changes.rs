@@ -18,8 +18,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kata_cloud::git::{
-    DiffScope, NewWorktree, UntrackedFiles, create_session_worktree, default_lock_reason,
-    diff_text, stage_file, worktree_changes,
+    DiffScope, NewWorktree, UntrackedFiles, WorktreeBinding, create_session_worktree,
+    default_lock_reason, diff_text, stage_file, worktree_changes,
 };
 
 fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
@@ -111,12 +111,18 @@ fn main() {
         "repository: {files} files committed and packed in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let binding = create_worktrees(&repo, &root);
+    change_files(&binding, files, changed);
+    compare_status(&binding, changed, runs);
+    compare_session_diff(&binding, runs.min(10));
+}
 
-    // Creating a session worktree, next to `git worktree add`.
+/// Creates the session worktree (timed), next to `git worktree add` of the same commit.
+fn create_worktrees(repo: &Path, root: &Path) -> WorktreeBinding {
     let path = root.join("data/worktrees/space/bench");
     let started = Instant::now();
     let binding = create_session_worktree(&NewWorktree {
-        repo_root: &repo,
+        repo_root: repo,
         path: &path,
         slug: "bench",
         base_branch: "main",
@@ -127,7 +133,7 @@ fn main() {
     let plain = root.join("plain-worktree");
     let started = Instant::now();
     git(
-        &repo,
+        repo,
         &[
             "worktree",
             "add",
@@ -140,7 +146,7 @@ fn main() {
     );
     let theirs = started.elapsed();
     git(
-        &repo,
+        repo,
         &["worktree", "remove", "--force", plain.to_str().unwrap()],
     );
     println!(
@@ -149,8 +155,11 @@ fn main() {
         ms(theirs),
         ours.as_secs_f64() / theirs.as_secs_f64()
     );
+    binding
+}
 
-    // Changed files: modified (a fifth of them staged), new untracked, deleted.
+/// Changes `changed` files: modified (a fifth of them staged), new untracked, deleted.
+fn change_files(binding: &WorktreeBinding, files: usize, changed: usize) {
     let w = &binding.path;
     for k in 0..changed {
         let i = k * (files / changed);
@@ -166,28 +175,34 @@ fn main() {
                 let text = file_text(i).replace("input.len()", "input.trim().len()");
                 std::fs::write(w.join(&rel), text).unwrap();
                 if k % 5 == 0 {
-                    stage_file(&binding, &rel).unwrap();
+                    stage_file(binding, &rel).unwrap();
                 }
             }
         }
     }
+}
 
-    let changes = worktree_changes(&binding, UntrackedFiles::All).unwrap();
+/// Warm status through the library and through `git status`, after checking both list the same entries.
+fn compare_status(binding: &WorktreeBinding, changed: usize, runs: usize) {
+    let w = &binding.path;
+    let changes = worktree_changes(binding, UntrackedFiles::All).unwrap();
     let entries = changes.staged.len() + changes.unstaged.len();
     let porcelain = git(w, &["status", "--porcelain=v2", "--untracked-files=all"]);
+    // git prints a file staged and changed again once; we list it in both lists.
+    let in_both = changes
+        .staged
+        .iter()
+        .filter(|s| changes.unstaged.iter().any(|u| u.path == s.path))
+        .count();
     let git_entries = porcelain
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .count()
-        + changes
-            .staged
-            .iter()
-            .filter(|s| changes.unstaged.iter().any(|u| u.path == s.path))
-            .count();
+        + in_both;
     assert_eq!(entries, git_entries, "both list the same changes");
 
     let (ours_median, ours_p90) = timed(runs, || {
-        worktree_changes(&binding, UntrackedFiles::All).unwrap();
+        worktree_changes(binding, UntrackedFiles::All).unwrap();
     });
     let (git_median, git_p90) = timed(runs, || {
         git(w, &["status", "--porcelain=v2", "--untracked-files=all"]);
@@ -213,18 +228,21 @@ fn main() {
         ms(git_p90),
         ours_median.as_secs_f64() / git_median.as_secs_f64()
     );
+}
 
+/// The whole-session diff against its base, next to `git diff <base>`.
+fn compare_session_diff(binding: &WorktreeBinding, runs: usize) {
     let base = binding.base_commit.clone();
-    let (diff_median, _) = timed(runs.min(10), || {
-        diff_text(&binding, DiffScope::AgainstBase, None).unwrap();
+    let (ours, _) = timed(runs, || {
+        diff_text(binding, DiffScope::AgainstBase, None).unwrap();
     });
-    let (git_diff_median, _) = timed(runs.min(10), || {
-        git(w, &["diff", &base]);
+    let (theirs, _) = timed(runs, || {
+        git(&binding.path, &["diff", &base]);
     });
     println!(
         "whole-session diff: median {:.1} ms (git diff <base>: {:.1} ms, ratio {:.2})",
-        ms(diff_median),
-        ms(git_diff_median),
-        diff_median.as_secs_f64() / git_diff_median.as_secs_f64()
+        ms(ours),
+        ms(theirs),
+        ours.as_secs_f64() / theirs.as_secs_f64()
     );
 }

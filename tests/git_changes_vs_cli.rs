@@ -87,12 +87,24 @@ struct Scenario {
     setup: Setup,
 }
 
-fn scenarios() -> Vec<Scenario> {
-    let s = |name, setup: Setup| Scenario {
+fn scenario(name: &'static str, setup: Setup) -> Scenario {
+    Scenario {
         name,
         config: &[],
         setup,
-    };
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let mut all = edit_scenarios();
+    all.extend(file_kind_scenarios());
+    all.extend(combined_scenarios());
+    all
+}
+
+/// Edits, additions, deletions and renames of ordinary text files.
+fn edit_scenarios() -> Vec<Scenario> {
+    let s = scenario;
     vec![
         s("modify text with function context", |w| {
             edit(
@@ -149,6 +161,13 @@ fn scenarios() -> Vec<Scenario> {
             );
             git(w, &["add", "-A"]);
         }),
+    ]
+}
+
+/// Binary files, modes, line endings, encodings, empty files, symlinks, type changes, odd names.
+fn file_kind_scenarios() -> Vec<Scenario> {
+    let s = scenario;
+    vec![
         s("binary modified staged and unstaged", |w| {
             let mut data = std::fs::read(w.join("data.bin")).unwrap();
             data[3] = 42;
@@ -251,6 +270,13 @@ fn scenarios() -> Vec<Scenario> {
             std::fs::write(w.join("no_newline.txt"), "alpha\nBETA\n").unwrap();
             std::fs::write(w.join("other.txt"), "other 0\nother 1").unwrap();
         }),
+    ]
+}
+
+/// Renames near the edges, committed work, configuration, and everything at once.
+fn combined_scenarios() -> Vec<Scenario> {
+    let s = scenario;
+    vec![
         s("renamed file without final newline", |w| {
             git(w, &["mv", "tail.txt", "tail-moved.txt"]);
             edit(&w.join("tail-moved.txt"), "tail line 2", "changed line 2");
