@@ -404,3 +404,27 @@ fn a_conflicting_update_refuses_and_leaves_the_session_as_it_was() {
         check_binding(&fx.repo, &binding).unwrap();
     }
 }
+
+#[test]
+fn a_session_whose_commits_cancel_out_has_nothing_to_squash() {
+    let fx = Fixture::new();
+    let binding = fx.session("noop");
+    write(&binding.path.join("notes.txt"), "changed\n");
+    stage_file(&binding, "notes.txt").unwrap();
+    let binding = commit(&binding, "change").unwrap().binding;
+    write(&binding.path.join("notes.txt"), "one\ntwo\nthree\n");
+    stage_file(&binding, "notes.txt").unwrap();
+    let binding = commit(&binding, "change back").unwrap().binding;
+    let before = refs(&fx);
+    let err = merge_back(
+        &fx.repo,
+        &binding,
+        &MergeRequest {
+            method: MergeMethod::Squash,
+            message: None,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "nothing_to_merge");
+    assert_eq!(refs(&fx), before);
+}

@@ -139,8 +139,12 @@ fn operations_without_a_matching_change_are_refused_and_change_nothing() {
     refuse(discard_file(&ours, "other.txt"), "no_change");
     refuse(discard_file(&ours, "debug.log"), "no_change");
     refuse(stage_file(&ours, "../escape"), "invalid_input");
+    write(&ours.path.join("newdir/inside.txt"), "untracked\n");
+    refuse(stage_file(&ours, "newdir/"), "invalid_input");
+    refuse(discard_file(&ours, "newdir/"), "invalid_input");
     assert_eq!(index_of(&ours.path), index);
     assert!(ours.path.join("debug.log").exists());
+    assert!(ours.path.join("newdir/inside.txt").exists());
 }
 
 /// The `git diff` patch of one file cut down to its header and hunk `k`.

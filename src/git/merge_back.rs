@@ -106,6 +106,13 @@ pub fn merge_back(
             }
         })?
     };
+    if request.method == MergeMethod::Squash && tree_id == base_commit.tree_id() {
+        // The session's commits add up to no change against the base: a squash would be an empty commit.
+        return Err(GitError::NothingToMerge {
+            from: binding.branch.clone(),
+            into: binding.base_branch.clone(),
+        });
+    }
     let new_tip = match request.method {
         MergeMethod::Merge if fast_forward => session_tip,
         method => {

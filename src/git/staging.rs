@@ -14,6 +14,7 @@ use super::repo_path::{fs_path, path_bytes, relative_path};
 pub fn stage_file(binding: &WorktreeBinding, path: &str) -> Result<(), GitError> {
     let repo = open_worktree(binding)?;
     let bytes = path_bytes(path)?;
+    refuse_directory(path, &bytes)?;
     let status = file_status(&repo, &bytes)?;
     if !status.intersects(
         Status::WT_NEW
@@ -129,12 +130,7 @@ fn reset_entry(
 pub fn discard_file(binding: &WorktreeBinding, path: &str) -> Result<(), GitError> {
     let repo = open_worktree(binding)?;
     let bytes = path_bytes(path)?;
-    if bytes.ends_with(b"/") {
-        return Err(GitError::InvalidInput {
-            what: "path",
-            message: format!("{path} is a directory; discard the files in it one by one"),
-        });
-    }
+    refuse_directory(path, &bytes)?;
     let status = file_status(&repo, &bytes)?;
     let full = fs_path(&binding.path, &bytes);
     if status.contains(Status::WT_NEW) {
@@ -163,6 +159,17 @@ pub fn discard_file(binding: &WorktreeBinding, path: &str) -> Result<(), GitErro
         .path(bytes.as_slice());
     repo.checkout_index(Some(&mut index), Some(&mut checkout))
         .map_err(GitError::git(format!("restore {path} from the index")))
+}
+
+/// An untracked directory (`dir/`, as listed with untracked directories collapsed) is acted on file by file.
+fn refuse_directory(path: &str, bytes: &[u8]) -> Result<(), GitError> {
+    if bytes.ends_with(b"/") {
+        return Err(GitError::InvalidInput {
+            what: "path",
+            message: format!("{path} is a directory; act on the files in it one by one"),
+        });
+    }
+    Ok(())
 }
 
 /// git's status flags for one exact path (`IGNORED` files count as no change).
