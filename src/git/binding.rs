@@ -34,10 +34,12 @@ impl WorktreeBinding {
         format!("refs/heads/{}", self.base_branch)
     }
 
+    /// The recorded head as an object id (a damaged stored value is an `invalid_input` error, not a panic).
     pub fn head_oid(&self) -> Result<git2::Oid, GitError> {
         parse_oid("binding head", &self.head)
     }
 
+    /// The base commit as an object id.
     pub fn base_oid(&self) -> Result<git2::Oid, GitError> {
         parse_oid("binding base commit", &self.base_commit)
     }
@@ -51,6 +53,7 @@ impl WorktreeBinding {
         }
     }
 
+    /// The worktree folder (where agents run and the Changes view looks).
     pub fn worktree_path(&self) -> &Path {
         &self.path
     }

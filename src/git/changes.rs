@@ -79,6 +79,7 @@ pub struct Changes {
 }
 
 impl WorktreeChanges {
+    /// The contract's shape for `changes status --json`: both lists in one, each file marked `staged` or not.
     pub fn into_contract(self, session_id: impl Into<String>) -> Changes {
         Changes {
             session_id: session_id.into(),
@@ -89,6 +90,7 @@ impl WorktreeChanges {
         }
     }
 
+    /// Nothing staged, changed or untracked.
     pub fn is_clean(&self) -> bool {
         self.staged.is_empty() && self.unstaged.is_empty()
     }

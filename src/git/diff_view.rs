@@ -175,6 +175,7 @@ pub struct HunkId {
 }
 
 impl DiffHunk {
+    /// The id to pass to `stage_hunk` / `unstage_hunk` for this hunk.
     pub fn id(&self) -> HunkId {
         HunkId {
             index: self.index,
@@ -183,6 +184,7 @@ impl DiffHunk {
     }
 }
 
+/// How a diff line is drawn: unchanged, added or removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
@@ -191,6 +193,7 @@ pub enum LineKind {
     Removed,
 }
 
+/// One line of a hunk with its line numbers on each side (absent on the side it does not exist in).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffLine {
     pub kind: LineKind,
