@@ -351,6 +351,7 @@ fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: u
                         error: None,
                         items,
                         created_at: now,
+                        root: None,
                     };
                     run.context.snapshot_id = Some(snapshot.id.clone());
                     tx.put_snapshot(&snapshot)?;

@@ -4,6 +4,8 @@
 //! product's words; a client that has its own controls for it (a flag, a button) adds that itself.
 
 use crate::app::AppError;
+use crate::forge::github::GithubError;
+use crate::git::GitError;
 use crate::model::{ContextError, ErrorCode, ErrorInfo, TransitionError};
 use crate::provider::ProviderError;
 use crate::store::StoreError;
@@ -88,11 +90,38 @@ impl From<&ContextError> for ErrorInfo {
     }
 }
 
+impl From<&GitError> for ErrorInfo {
+    fn from(e: &GitError) -> Self {
+        ErrorInfo::new(
+            ErrorCode::from_contract(e.code()),
+            e.to_string(),
+            e.remediation(),
+            e.retryable(),
+        )
+    }
+}
+
+impl From<&GithubError> for ErrorInfo {
+    fn from(e: &GithubError) -> Self {
+        ErrorInfo::new(
+            ErrorCode::from_contract(e.code()),
+            e.to_string(),
+            e.remediation(),
+            e.retryable(),
+        )
+    }
+}
+
 impl From<&AppError> for ErrorInfo {
     fn from(e: &AppError) -> Self {
         let (code, remediation): (ErrorCode, &str) = match e {
             AppError::Store(store) => return store.into(),
             AppError::Provider(provider) => return provider.into(),
+            AppError::Git(git) => return git.into(),
+            AppError::NoWorktree { .. } => (
+                ErrorCode::WorktreeBinding,
+                "Start a run in the session with a tool-calling provider: its first run makes the worktree.",
+            ),
             AppError::PathMissing { .. }
             | AppError::NotADirectory { .. }
             | AppError::PathNotUtf8 { .. }
@@ -171,5 +200,54 @@ impl From<&AppError> for ErrorInfo {
         };
         let retryable = matches!(e, AppError::OrchestratorBusy);
         ErrorInfo::new(code, e.to_string(), remediation, retryable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the git layer and the GitHub client report is one of the closed set.
+    #[test]
+    fn layer_codes_are_known_error_codes() {
+        for code in [
+            "invalid_input",
+            "not_a_repository",
+            "worktree_binding",
+            "branch_exists",
+            "branch_not_found",
+            "path_occupied",
+            "dirty_worktree",
+            "dirty_checkout",
+            "checkout_busy",
+            "merge_conflict",
+            "nothing_to_merge",
+            "empty_commit",
+            "empty_message",
+            "git_identity",
+            "no_change",
+            "hunk_stale",
+            "hunk_unsupported",
+            "ref_moved",
+            "no_remote",
+            "push_rejected",
+            "push_auth",
+            "network",
+            "git_not_installed",
+            "git_failure",
+            "io",
+            "auth",
+            "not_found",
+            "already_exists",
+            "validation",
+            "rate_limited",
+            "server",
+            "protocol",
+            "invalid_remote",
+            "not_configured",
+        ] {
+            assert_ne!(ErrorCode::from_contract(code), ErrorCode::Unknown, "{code}");
+            assert_eq!(ErrorCode::from_contract(code).as_str(), code);
+        }
     }
 }

@@ -158,6 +158,7 @@ fn snapshot(id: &str, items: &[(&str, &str)]) -> ContextSnapshot {
             })
             .collect(),
         created_at: at,
+        root: None,
     }
 }
 

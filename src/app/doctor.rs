@@ -130,8 +130,32 @@ impl App {
                 "space",
                 CheckStatus::Warn,
                 format!("{} ({}): {} is gone", space.name, space.id, space.root_path.display()),
-                Some("Restore the directory or link the new location with `kata-cloud space add PATH`."),
+                Some("Restore the directory or link the new location with `kata-cloud space relink ID PATH`."),
             ));
+                continue;
+            }
+            match self.orphaned_worktrees(space) {
+                Ok(orphans) => {
+                    for orphan in orphans {
+                        checks.push(check(
+                            "worktree",
+                            CheckStatus::Warn,
+                            format!(
+                                "{}: {} ({}) belongs to no session",
+                                space.name,
+                                orphan.path.display(),
+                                orphan.branch.as_deref().unwrap_or("no branch")
+                            ),
+                            Some("Remove it with `git worktree remove` (unlock it first if it is locked) once nothing in it is needed."),
+                        ));
+                    }
+                }
+                Err(e) => checks.push(check(
+                    "worktree",
+                    CheckStatus::Warn,
+                    format!("{}: cannot list its worktrees ({e})", space.name),
+                    None,
+                )),
             }
         }
 

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::git::GitError;
 use crate::model::ids::wrong_kind_hint;
 use crate::model::{RunStatus, StaleReason};
 use crate::provider::ProviderError;
@@ -83,6 +84,11 @@ pub enum AppError {
     /// The orchestrator's command queue is full; trying again shortly works.
     #[error("the orchestrator is busy")]
     OrchestratorBusy,
+    /// A session without a worktree (none made yet, or a folder that is not a git repository).
+    #[error("session {session:?} has no worktree")]
+    NoWorktree { session: String },
+    #[error(transparent)]
+    Git(#[from] GitError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -101,6 +107,24 @@ impl AppError {
     pub fn is_input(&self) -> bool {
         match self {
             AppError::Store(e) => matches!(e, StoreError::NotFound { .. }),
+            AppError::Git(e) => matches!(
+                e,
+                GitError::WorktreeBinding { .. }
+                    | GitError::InvalidInput { .. }
+                    | GitError::DirtyWorktree { .. }
+                    | GitError::DirtyCheckout { .. }
+                    | GitError::CheckoutBusy { .. }
+                    | GitError::MergeConflict { .. }
+                    | GitError::NothingToMerge { .. }
+                    | GitError::EmptyCommit
+                    | GitError::EmptyMessage
+                    | GitError::IdentityMissing { .. }
+                    | GitError::NoChange { .. }
+                    | GitError::HunkStale { .. }
+                    | GitError::HunkUnsupported { .. }
+                    | GitError::NoRemote { .. }
+            ),
+            AppError::NoWorktree { .. } => true,
             AppError::OrchestratorStopped(_) | AppError::OrchestratorBusy => false,
             AppError::PathMissing { .. }
             | AppError::NotADirectory { .. }

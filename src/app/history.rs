@@ -98,9 +98,16 @@ impl<'a> World<'a> {
         }
     }
 
-    fn staleness(&self, run: &RunRecord, sources: &[(&str, &str)]) -> Staleness {
+    /// `snapshot_root`: where the snapshot's paths are (a session's worktree), else the space's folder.
+    fn staleness(
+        &self,
+        run: &RunRecord,
+        sources: &[(&str, &str)],
+        snapshot_root: Option<&Path>,
+    ) -> Staleness {
         let mut inputs = StalenessInputs::default();
-        if let Some(root) = self.roots.get(&run.space_id) {
+        let root = snapshot_root.or_else(|| self.roots.get(&run.space_id).map(PathBuf::as_path));
+        if let Some(root) = root {
             inputs.sources = sources
                 .iter()
                 .map(|(path, hash)| (*path, self.source_state(root, path, hash)))
@@ -158,7 +165,8 @@ pub fn run_view(
             .as_ref()
             .map(ContextSnapshot::sources)
             .unwrap_or_default();
-        let stale = world.staleness(&run, &sources);
+        let root = snapshot.as_ref().and_then(|s| s.root.clone());
+        let stale = world.staleness(&run, &sources, root.as_deref());
         let items = snapshot.map(|s| s.items).unwrap_or_default();
         let tasks = rx.tasks(id)?;
         let tool_calls = rx.tool_calls(id)?;
@@ -194,12 +202,13 @@ pub fn run_summaries(
         let world = World::load(rx, checker, &runs, true)?;
         let mut out = Vec::with_capacity(runs.len());
         for run in &runs {
-            let sources = sources_of(rx, run)?;
-            let sources = sources
+            let found = sources_of(rx, run)?;
+            let sources = found
                 .as_ref()
                 .map(SnapshotSources::sources)
                 .unwrap_or_default();
-            out.push(RunSummary::new(run, world.staleness(run, &sources)));
+            let root = found.as_ref().and_then(|s| s.root.as_deref());
+            out.push(RunSummary::new(run, world.staleness(run, &sources, root)));
         }
         Ok(out)
     })
@@ -222,7 +231,8 @@ pub fn session_views(
                 .as_ref()
                 .map(ContextSnapshot::sources)
                 .unwrap_or_default();
-            let stale = world.staleness(&run, &sources);
+            let root = snapshot.as_ref().and_then(|s| s.root.clone());
+            let stale = world.staleness(&run, &sources, root.as_deref());
             let items = snapshot.map(|s| s.items).unwrap_or_default();
             let tasks = rx.tasks(&run.id)?;
             let tool_calls = rx.tool_calls(&run.id)?;

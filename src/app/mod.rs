@@ -15,6 +15,7 @@
 //! | `feed`      | the change feed: what changed since a cursor, woken within a second             |
 //! | `history`   | runs as clients see them, with staleness derived on read                         |
 
+pub mod changes;
 pub mod context;
 pub mod doctor;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod runs;
 pub mod sessions;
 pub mod spaces;
 pub mod specs;
+pub mod worktrees;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};

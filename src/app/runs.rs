@@ -114,6 +114,17 @@ impl App {
         };
         let space = self.find_or_link_space(&request.space)?;
         let session = self.session_for(&space, request.session.as_deref())?;
+        // Specialists with tools work in the session's worktree, made on the first such run; every run
+        // checks the binding first.
+        let tools = self
+            .providers()
+            .uses_tools(request.provider.as_deref(), script.as_deref())
+            .map_err(AppError::Provider)?;
+        if tools {
+            self.ensure_worktree(&space, &session)?;
+        } else {
+            self.check_worktree(&space, &session)?;
+        }
         let run_id = match &request.run_id {
             Some(id)
                 if self
@@ -162,7 +173,8 @@ impl App {
             .ok_or_else(|| AppError::UnknownRun(id.to_string()))
     }
 
-    /// The run if it can be resumed (it is interrupted).
+    /// The run if it can be resumed: it is interrupted and its session's worktree is still the one it
+    /// worked in.
     pub fn resumable(&self, id: &RunId) -> Result<RunRecord, AppError> {
         let run = self.run_record(id)?;
         if run.status != RunStatus::Interrupted {
@@ -171,6 +183,8 @@ impl App {
                 status: run.status,
             });
         }
+        let (space, session) = self.space_and_session(&run.session_id)?;
+        self.check_worktree(&space, &session)?;
         Ok(run)
     }
 

@@ -4,6 +4,7 @@
 //! prints one JSON document on stdout (JSON Lines for `run` and `runs resume`); human output otherwise.
 //! Errors are one line on stderr; nothing is printed on stdout when a command fails.
 
+pub mod changes_cmd;
 pub mod context_cmd;
 pub mod doctor;
 pub mod error;
@@ -55,9 +56,12 @@ pub enum Command {
     /// Link directories and list linked spaces.
     #[command(subcommand)]
     Space(SpaceCommand),
-    /// A space's sessions: new, list, rename, archive, unarchive.
+    /// A space's sessions: new, list, rename, archive, unarchive, and their worktrees.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// A session's changes in its worktree: status, diff, stage, unstage, discard, commit.
+    #[command(subcommand)]
+    Changes(ChangesCommand),
     /// Start a run and wait for its terminal state.
     Run(RunArgs),
     /// Run history: list, show, resume, cancel.
@@ -154,17 +158,93 @@ pub enum SessionCommand {
         #[arg(long, value_name = "PATH_OR_ID")]
         space: Option<String>,
     },
-    /// Archive a session: its history stays; it leaves the lists.
+    /// Archive a session: its history stays; it leaves the lists. Its worktree stays until pruned.
     Archive {
         session: String,
         #[arg(long, value_name = "PATH_OR_ID")]
         space: Option<String>,
+        /// Archive even with uncommitted work in the worktree: the work is committed to the session branch
+        /// first and the worktree removed (the branch stays).
+        #[arg(long)]
+        force: bool,
     },
-    /// Bring an archived session back.
+    /// Bring an archived session back (its worktree is recreated if it was removed).
     Unarchive {
         session: String,
         #[arg(long, value_name = "PATH_OR_ID")]
         space: Option<String>,
+    },
+    /// Accept the session branch's current tip (commits made outside Kata Cloud) as the session's own.
+    Rebind {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Re-add the session's missing worktree folder on its existing branch.
+    Recreate {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Remove the worktrees of a space's archived sessions that are clean (their branches stay).
+    Prune {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangesCommand {
+    /// Staged and unstaged files of the session's worktree, with status and +/- counts.
+    Status {
+        #[arg(long)]
+        session: String,
+    },
+    /// A unified diff: unstaged (default), staged (--staged), or the whole session against its base.
+    Diff {
+        #[arg(long)]
+        session: String,
+        /// Only this file.
+        path: Option<String>,
+        /// Staged changes (HEAD → index).
+        #[arg(long, conflicts_with = "against")]
+        staged: bool,
+        /// `base`: everything the session changed since its base commit.
+        #[arg(long, value_name = "base")]
+        against: Option<String>,
+    },
+    /// Stage a file, or one hunk of it (--hunk N with its header from `changes diff`).
+    Stage {
+        #[arg(long)]
+        session: String,
+        path: String,
+        #[arg(long, value_name = "N", requires = "header")]
+        hunk: Option<usize>,
+        #[arg(long, value_name = "HEADER")]
+        header: Option<String>,
+    },
+    /// Unstage a file, or one hunk of it.
+    Unstage {
+        #[arg(long)]
+        session: String,
+        path: String,
+        #[arg(long, value_name = "N", requires = "header")]
+        hunk: Option<usize>,
+        #[arg(long, value_name = "HEADER")]
+        header: Option<String>,
+    },
+    /// Throw away a file's unstaged change (an untracked file is deleted).
+    Discard {
+        #[arg(long)]
+        session: String,
+        path: String,
+    },
+    /// Commit what is staged to the session branch.
+    Commit {
+        #[arg(long)]
+        session: String,
+        #[arg(short = 'm', long = "message")]
+        message: String,
     },
 }
 
@@ -421,6 +501,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, CliError> {
         Command::Gui(_) => Err(CliError::usage("the window is opened by `kata-cloud gui`")),
         Command::Space(cmd) => space_cmd::run(ctx, cmd),
         Command::Session(cmd) => session_cmd::run(ctx, cmd),
+        Command::Changes(cmd) => changes_cmd::run(ctx, cmd),
         Command::Run(args) => run_cmd::run(ctx, args),
         Command::Runs(cmd) => runs_cmd::run(ctx, cmd),
         Command::Context(cmd) => context_cmd::run(ctx, cmd),

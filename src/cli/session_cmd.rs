@@ -27,8 +27,12 @@ fn line(session: &Session) -> String {
     } else {
         ""
     };
+    let branch = session
+        .worktree
+        .as_ref()
+        .map_or_else(String::new, |w| format!("  {}", w.branch));
     format!(
-        "{}  {}  last used {}{archived}",
+        "{}  {}{branch}  last used {}{archived}",
         session.id, session.label, session.last_used_at
     )
 }
@@ -66,13 +70,48 @@ pub fn run(ctx: &Ctx, command: SessionCommand) -> Result<i32, CliError> {
             let found = find(&app, &session, space.as_deref())?;
             app.rename_session(&found.id, &name)?
         }
-        SessionCommand::Archive { session, space } => {
+        SessionCommand::Archive {
+            session,
+            space,
+            force,
+        } => {
             let found = find(&app, &session, space.as_deref())?;
-            app.archive_session(&found.id)?
+            app.archive_session_with(&found.id, force)?
         }
         SessionCommand::Unarchive { session, space } => {
             let found = find(&app, &session, space.as_deref())?;
-            app.unarchive_session(&found.id)?
+            app.unarchive_session_with(&found.id)?
+        }
+        SessionCommand::Rebind { session, space } => {
+            let found = find(&app, &session, space.as_deref())?;
+            app.rebind_session(&found.id)?
+        }
+        SessionCommand::Recreate { session, space } => {
+            let found = find(&app, &session, space.as_deref())?;
+            app.recreate_worktree(&found.id)?
+        }
+        SessionCommand::Prune { space } => {
+            let space = app.space(&space)?;
+            let report = app.prune_sessions(&space)?;
+            if ctx.json {
+                output::json(&report, false)?;
+            } else {
+                for path in &report.removed {
+                    output::text(&format!("removed {}", path.display()));
+                }
+                for kept in &report.kept {
+                    output::text(&format!(
+                        "kept {} ({}: {})",
+                        kept.path.display(),
+                        kept.code,
+                        kept.reason
+                    ));
+                }
+                if report.removed.is_empty() && report.kept.is_empty() {
+                    output::text("no archived session has a worktree to remove");
+                }
+            }
+            return Ok(0);
         }
     };
     if ctx.json {

@@ -12,6 +12,10 @@ impl From<AppError> for CliError {
     fn from(e: AppError) -> Self {
         let message = match &e {
             AppError::Store(store) => return cli_store_error(store),
+            AppError::Git(git) => git_message(git),
+            AppError::NoWorktree { .. } => format!(
+                "{e}: it gets one on its first run with tools (a model provider, or `run --script`)"
+            ),
             AppError::PathMissing { .. } | AppError::NotADirectory { .. } => {
                 format!("{e}; pass the directory of a repository")
             }
@@ -120,4 +124,10 @@ impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
         cli_store_error(&e)
     }
+}
+
+/// A git failure with what to do; a broken worktree binding lists each problem and the commands that fix
+/// it (`session rebind`, `session recreate`, or a new session).
+fn git_message(e: &crate::git::GitError) -> String {
+    format!("{e} ({}). {}", e.code(), e.remediation())
 }

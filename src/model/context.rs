@@ -119,6 +119,10 @@ pub struct ContextSnapshot {
     pub error: Option<ContextError>,
     pub items: Vec<ContextItem>,
     pub created_at: Timestamp,
+    /// The folder the items' paths are relative to, when it is not the space's own: a session's worktree.
+    /// Staleness hashes the files there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<std::path::PathBuf>,
 }
 
 impl ContextSnapshot {
@@ -138,6 +142,9 @@ impl ContextSnapshot {
 pub struct SnapshotSources {
     #[serde(default)]
     pub items: Vec<SourceRef>,
+    /// The snapshot's root when it is not the space's (see [`ContextSnapshot::root`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<std::path::PathBuf>,
 }
 
 /// One item's file and the hash it had at retrieval.
@@ -159,6 +166,7 @@ impl SnapshotSources {
                     content_hash: hash.to_owned(),
                 })
                 .collect(),
+            root: snapshot.root.clone(),
         }
     }
 

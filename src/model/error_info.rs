@@ -34,9 +34,39 @@ pub enum ErrorCode {
     Damaged,
     /// A lifecycle transition that the state machine does not allow.
     InvalidTransition,
-    // Sessions, worktrees and changes.
+    // Sessions, worktrees, changes and pull requests (the git layer's and GitHub's codes).
     WorktreeBinding,
-    Git,
+    /// A value given to an operation is not valid (a path, a slug, a stored id).
+    InvalidInput,
+    NotARepository,
+    BranchExists,
+    BranchNotFound,
+    PathOccupied,
+    /// The session's worktree has uncommitted work.
+    DirtyWorktree,
+    /// The user's checkout has uncommitted work an operation would touch.
+    DirtyCheckout,
+    CheckoutBusy,
+    MergeConflict,
+    NothingToMerge,
+    EmptyCommit,
+    EmptyMessage,
+    GitIdentity,
+    NoChange,
+    HunkStale,
+    HunkUnsupported,
+    RefMoved,
+    NoRemote,
+    PushRejected,
+    PushAuth,
+    Network,
+    GitNotInstalled,
+    GitFailure,
+    Io,
+    /// GitHub refused the request's content (HTTP 422).
+    Validation,
+    InvalidRemote,
+
     // Agents' tools.
     PathOutsideWorkspace,
     /// The verifier's check command failed.
@@ -74,13 +104,103 @@ impl ErrorCode {
             ErrorCode::Damaged => "damaged",
             ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::WorktreeBinding => "worktree_binding",
-            ErrorCode::Git => "git",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotARepository => "not_a_repository",
+            ErrorCode::BranchExists => "branch_exists",
+            ErrorCode::BranchNotFound => "branch_not_found",
+            ErrorCode::PathOccupied => "path_occupied",
+            ErrorCode::DirtyWorktree => "dirty_worktree",
+            ErrorCode::DirtyCheckout => "dirty_checkout",
+            ErrorCode::CheckoutBusy => "checkout_busy",
+            ErrorCode::MergeConflict => "merge_conflict",
+            ErrorCode::NothingToMerge => "nothing_to_merge",
+            ErrorCode::EmptyCommit => "empty_commit",
+            ErrorCode::EmptyMessage => "empty_message",
+            ErrorCode::GitIdentity => "git_identity",
+            ErrorCode::NoChange => "no_change",
+            ErrorCode::HunkStale => "hunk_stale",
+            ErrorCode::HunkUnsupported => "hunk_unsupported",
+            ErrorCode::RefMoved => "ref_moved",
+            ErrorCode::NoRemote => "no_remote",
+            ErrorCode::PushRejected => "push_rejected",
+            ErrorCode::PushAuth => "push_auth",
+            ErrorCode::Network => "network",
+            ErrorCode::GitNotInstalled => "git_not_installed",
+            ErrorCode::GitFailure => "git_failure",
+            ErrorCode::Io => "io",
+            ErrorCode::Validation => "validation",
+            ErrorCode::InvalidRemote => "invalid_remote",
             ErrorCode::PathOutsideWorkspace => "path_outside_workspace",
             ErrorCode::CheckFailed => "check_failed",
             ErrorCode::TaskLimit => "task_limit",
             ErrorCode::RepeatedFailure => "repeated_failure",
             ErrorCode::Unknown => "unknown",
         }
+    }
+}
+
+impl ErrorCode {
+    /// Every code but `Unknown`, in declaration order.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::ProviderUnavailable,
+        ErrorCode::UnsupportedProvider,
+        ErrorCode::InvalidQuery,
+        ErrorCode::InvalidRootPath,
+        ErrorCode::IoFailure,
+        ErrorCode::Auth,
+        ErrorCode::RateLimited,
+        ErrorCode::Timeout,
+        ErrorCode::Server,
+        ErrorCode::InvalidRequest,
+        ErrorCode::Unavailable,
+        ErrorCode::Protocol,
+        ErrorCode::NotConfigured,
+        ErrorCode::Cancelled,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyExists,
+        ErrorCode::Store,
+        ErrorCode::Damaged,
+        ErrorCode::InvalidTransition,
+        ErrorCode::WorktreeBinding,
+        ErrorCode::InvalidInput,
+        ErrorCode::NotARepository,
+        ErrorCode::BranchExists,
+        ErrorCode::BranchNotFound,
+        ErrorCode::PathOccupied,
+        ErrorCode::DirtyWorktree,
+        ErrorCode::DirtyCheckout,
+        ErrorCode::CheckoutBusy,
+        ErrorCode::MergeConflict,
+        ErrorCode::NothingToMerge,
+        ErrorCode::EmptyCommit,
+        ErrorCode::EmptyMessage,
+        ErrorCode::GitIdentity,
+        ErrorCode::NoChange,
+        ErrorCode::HunkStale,
+        ErrorCode::HunkUnsupported,
+        ErrorCode::RefMoved,
+        ErrorCode::NoRemote,
+        ErrorCode::PushRejected,
+        ErrorCode::PushAuth,
+        ErrorCode::Network,
+        ErrorCode::GitNotInstalled,
+        ErrorCode::GitFailure,
+        ErrorCode::Io,
+        ErrorCode::Validation,
+        ErrorCode::InvalidRemote,
+        ErrorCode::PathOutsideWorkspace,
+        ErrorCode::CheckFailed,
+        ErrorCode::TaskLimit,
+        ErrorCode::RepeatedFailure,
+    ];
+
+    /// The code for a contract string (what a layer's own error type reports), `Unknown` for none.
+    pub fn from_contract(code: &str) -> ErrorCode {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == code)
+            .unwrap_or(ErrorCode::Unknown)
     }
 }
 

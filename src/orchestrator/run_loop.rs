@@ -174,6 +174,7 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
             return Err(provider_unusable(deps, &run, error).await);
         }
         Err(AgentSetupError::Store(e)) => return Err(Halt::Store(e)),
+        Err(AgentSetupError::Binding(info)) => return Err(Halt::Failed(info)),
     };
     let ctx = RunCtx {
         deps,
@@ -210,6 +211,8 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
 enum AgentSetupError {
     Provider(ProviderError),
     Store(StoreError),
+    /// The session's worktree is not the one it recorded.
+    Binding(ErrorInfo),
 }
 
 /// The specialists' tools for this run: a tool-calling model (every model provider; offline with a
@@ -238,7 +241,13 @@ async fn agent_setup(
         .await
         .map_err(AgentSetupError::Store)?;
     let (root, writable) = match session.and_then(|s| s.worktree) {
-        Some(binding) => (binding.path, true),
+        Some(binding) => {
+            // Checked again here: a run may come from any process, and the folder may have changed since.
+            if let Err(e) = crate::git::check_binding(&space.root_path, &binding) {
+                return Err(AgentSetupError::Binding(ErrorInfo::from(&e)));
+            }
+            (binding.path, true)
+        }
         None => (space.root_path.clone(), false),
     };
     let workspace = match Workspace::new(&root, writable) {
@@ -281,8 +290,18 @@ async fn context_step(
             Err(e) => return Err(Halt::Store(e)),
         }
     }
+    // A session with a worktree is grounded in its worktree: that is where its specialists work.
+    let session_id = run.session_id.clone();
+    let worktree = deps
+        .persist
+        .read(move |rx| rx.session(&session_id))
+        .await?
+        .and_then(|s| s.worktree)
+        .map(|b| b.path)
+        .filter(|p| p.is_dir());
+    let root = worktree.clone().unwrap_or_else(|| space.root_path.clone());
     let request = ContextRequest {
-        root: space.root_path.clone(),
+        root,
         query: run.prompt.clone(),
         limit: DEFAULT_LIMIT,
         requested: run.context.requested_provider,
@@ -302,6 +321,7 @@ async fn context_step(
         error: result.error.clone(),
         items: result.items,
         created_at: deps.persist.now(),
+        root: worktree,
     };
     let record = snapshot.clone();
     deps.persist

@@ -436,6 +436,17 @@ impl ProviderRegistry {
     /// The tool-calling model the specialists of a run on `requested` use: every model provider's, and the
     /// offline one when a script is set. `None`: offline without a script, whose tasks stay reports (the
     /// deterministic default).
+    /// Whether a run on `requested` gives its specialists tools (see [`ProviderRegistry::tool_model`]).
+    pub fn uses_tools(
+        &self,
+        requested: Option<&str>,
+        script: Option<&Path>,
+    ) -> Result<bool, ProviderError> {
+        Ok(self.choose(requested)? != ProviderChoice::Offline
+            || script.is_some()
+            || self.settings.offline_script.is_some())
+    }
+
     /// `script` (a run's own) wins over `KATA_OFFLINE_SCRIPT`.
     pub fn tool_model(
         &self,

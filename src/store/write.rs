@@ -256,6 +256,7 @@ mod snapshot_sources_tests {
             error: None,
             items: vec![item("b.rs", "h2"), item("a.rs", "h1"), item("b.rs", "h2")],
             created_at: Timestamp::from_unix_millis(1000),
+            root: None,
         };
         store.write(|tx| tx.put_snapshot(&snapshot)).unwrap();
         let expected = vec![("a.rs", "h1"), ("b.rs", "h2")];
