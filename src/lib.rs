@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod context;
+pub mod crash_point;
 pub mod diagnostics;
 pub mod errors;
 pub mod forge;

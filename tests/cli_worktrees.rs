@@ -282,9 +282,19 @@ fn a_broken_binding_refuses_the_run_and_nothing_is_recreated() {
     // directly, as any tool could): refused; rebinding accepts the new tip.
     let moved = git(
         &repo,
-        &["commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", "someone else's commit"],
+        &[
+            "commit-tree",
+            "HEAD^{tree}",
+            "-p",
+            "HEAD",
+            "-m",
+            "someone else's commit",
+        ],
     );
-    git(&repo, &["update-ref", &format!("refs/heads/{branch}"), moved.trim()]);
+    git(
+        &repo,
+        &["update-ref", &format!("refs/heads/{branch}"), moved.trim()],
+    );
     let stderr = refused("branch moved");
     assert!(stderr.contains("rebind"), "{stderr}");
     ok(&data, &["session", "rebind", &id]);

@@ -191,6 +191,20 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
             if let Some(e) = &t.error {
                 let _ = writeln!(s, "      error: {} — {}", e.code, e.message);
             }
+            for call in view.tool_calls.iter().filter(|c| c.task_id == t.id) {
+                let _ = writeln!(s, "      {}", call_line(call));
+            }
+        }
+    }
+    if !view.run.instructions.is_empty() {
+        let _ = writeln!(s, "Project instructions:");
+        for i in &view.run.instructions {
+            let _ = writeln!(
+                s,
+                "  {}  blake3 {}",
+                i.path,
+                i.content_hash.get(..12).unwrap_or(&i.content_hash)
+            );
         }
     }
     if view.stale.is_stale {
@@ -282,34 +296,36 @@ pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
         Event::CommandRejected { error, .. } => {
             format!("rejected: {} ({})", error.message, error.remediation)
         }
-        Event::ToolCallFinished { call, .. } => {
-            let mut line = format!(
-                "  {} {} {} — {}",
-                call.task_id,
-                call.tool,
-                one_line(&call.target, 60),
-                call.status.as_str()
-            );
-            if let Some(code) = &call.error_code {
-                line.push_str(&format!(" ({code})"));
-            }
-            if let Some(crate::model::EffectDetail::Command {
-                exit_code: Some(code),
-                ..
-            }) = &call.effect
-            {
-                line.push_str(&format!(", exit {code}"));
-            }
-            if let Some(settled) = &call.settled {
-                line.push_str(&format!(" [{settled}]"));
-            }
-            line
-        }
+        Event::ToolCallFinished { call, .. } => format!("  {} {}", call.task_id, call_line(call)),
         Event::ModelDelta { .. }
         | Event::ProviderUpdated { .. }
         | Event::AssistantTurned { .. }
         | Event::ToolCallStarted { .. } => return None,
     })
+}
+
+/// One tool call for people: `edit_file src/a.rs — done`, with the exit code, error or settlement.
+pub fn call_line(call: &crate::model::ToolCallRecord) -> String {
+    let mut line = format!(
+        "{} {} — {}",
+        call.tool,
+        one_line(&call.target, 80),
+        call.status.as_str()
+    );
+    if let Some(crate::model::EffectDetail::Command {
+        exit_code: Some(code),
+        ..
+    }) = &call.effect
+    {
+        line.push_str(&format!(" (exit {code})"));
+    }
+    if let Some(code) = &call.error_code {
+        line.push_str(&format!(" ({code})"));
+    }
+    if let Some(settled) = &call.settled {
+        line.push_str(&format!(" [{settled}]"));
+    }
+    line
 }
 
 /// Exit code for a run's final status.

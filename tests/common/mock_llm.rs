@@ -367,6 +367,35 @@ fn tool_calls_for(scenario: &str, wire: Wire, body: &Value) -> Vec<(String, Stri
         .collect()
 }
 
+/// The `act` scenario's call after `answered` tool results: read, edit, run; `None` when it is time to report.
+fn act_call(wire: Wire, answered: usize) -> Option<(String, String, String)> {
+    let prefix = match wire {
+        Wire::Anthropic => "toolu_act_",
+        Wire::OpenAi => "call_act_",
+    };
+    let (name, args) = match answered {
+        0 => ("read_file", json!({"path": "src/http_client.rs"})),
+        1 => (
+            "edit_file",
+            json!({
+                "path": "src/http_client.rs",
+                "old_text": "/// A small HTTP client.",
+                "new_text": "/// A small HTTP client that retries failed requests."
+            }),
+        ),
+        2 => (
+            "run_command",
+            json!({"command": "grep -c retries src/http_client.rs"}),
+        ),
+        _ => return None,
+    };
+    Some((
+        format!("{prefix}{}", answered + 1),
+        name.to_owned(),
+        args.to_string(),
+    ))
+}
+
 /// Text in pieces of `size` characters (argument JSON is streamed this way).
 fn char_pieces(text: &str, size: usize) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
@@ -628,6 +657,18 @@ async fn respond(
         );
     }
     let results = tool_results(&body);
+    // "act": a specialist that reads a file, edits it, runs a command on it, then reports — one call a
+    // turn, its arguments split across chunks like every call here.
+    if scenario == "act"
+        && body["tools"].as_array().is_some_and(|t| !t.is_empty())
+        && let Some(call) = act_call(wire, results.len())
+    {
+        let frames = match wire {
+            Wire::Anthropic => anthropic_tool_stream(&model, &[call]),
+            Wire::OpenAi => openai_tool_stream(&model, &[call]),
+        };
+        return sse(frames, false);
+    }
     if body["tools"].as_array().is_some_and(|t| !t.is_empty()) && results.is_empty() {
         let calls = tool_calls_for(&scenario, wire, &body);
         let frames = match wire {

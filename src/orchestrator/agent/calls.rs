@@ -121,10 +121,12 @@ pub async fn answer(
                 after: Some(prepared.change.after.clone()),
             });
             commit_intent(ctx, &record).await?;
+            crate::crash_point::here(&format!("intent:{}", tool.as_str()));
             let outcome = prepared
                 .apply(&ctx.toolbox.workspace)
                 .map(|change| describe_write(tool, &change.path, change.before.is_none()))
                 .map(|text| with_instructions(ctx, state, tool, &input, text));
+            crate::crash_point::here(&format!("effect:{}", tool.as_str()));
             finish(ctx, record, outcome).await
         }
         Ok(Planned::Command { command, timeout }) => {
@@ -135,7 +137,9 @@ pub async fn answer(
                 output_digest: None,
             });
             commit_intent(ctx, &record).await?;
+            crate::crash_point::here(&format!("intent:{}", tool.as_str()));
             let outcome = ctx.toolbox.command(&command, timeout, &ctx.token).await;
+            crate::crash_point::here(&format!("effect:{}", tool.as_str()));
             finish_command(ctx, record, outcome).await
         }
     }
