@@ -505,12 +505,11 @@ fn main() {
     );
     let mem = watched.memory();
     println!(
-        "  in memory (estimate, heap): {:.1} MB = vocabulary {:.1} + files {:.1} + postings {:.1} + query tables {:.1} + watches {:.1}",
+        "  in memory (estimate, heap): {:.1} MB = vocabulary {:.1} + files {:.1} + unsaved postings {:.1} + watches {:.1}",
         mem.total() as f64 / 1e6,
         mem.vocab as f64 / 1e6,
         mem.files as f64 / 1e6,
-        mem.postings as f64 / 1e6,
-        mem.derived as f64 / 1e6,
+        mem.overlay as f64 / 1e6,
         mem.watch as f64 / 1e6
     );
     drop(watched);

@@ -9,7 +9,9 @@ pub mod filesystem;
 pub mod index;
 pub mod mcp;
 pub mod rank;
+pub mod role;
 pub mod source_check;
+pub mod symbols;
 pub mod tokenize;
 
 use std::path::{Path, PathBuf};
