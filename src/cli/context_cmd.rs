@@ -52,7 +52,9 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failed(format!("cannot start a runtime: {e}")))?;
-    let result = runtime.block_on(engine.context.retrieve(ContextRequest {
+    // A one-shot process: no directory watches, and an index that is up to date is not written back.
+    let context = engine.context.clone().without_watches();
+    let result = runtime.block_on(context.retrieve(ContextRequest {
         root,
         query: prompt,
         limit,

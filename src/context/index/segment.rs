@@ -6,12 +6,14 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::{Arc, Mutex};
 
 use super::postings::Entry;
 
 /// The postings part of an open index file.
 pub(super) struct Segment {
-    file: File,
+    /// Shared with the indexes seeded from this one (reads seek, hence the lock).
+    file: Arc<Mutex<File>>,
     pub vocab: fst::Map<Vec<u8>>,
     /// Byte offset of the first entry, and the number of entries.
     postings_at: u64,
@@ -34,7 +36,7 @@ impl Segment {
         files: u32,
     ) -> Self {
         Self {
-            file,
+            file: Arc::new(Mutex::new(file)),
             vocab,
             postings_at,
             entries,
@@ -58,9 +60,10 @@ impl Segment {
         }
         let mut bytes = vec![0u8; (len as usize) * Entry::BYTES];
         let at = self.postings_at + offset * Entry::BYTES as u64;
-        let read = (&self.file)
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let read = file
             .seek(SeekFrom::Start(at))
-            .and_then(|_| (&self.file).read_exact(&mut bytes));
+            .and_then(|_| file.read_exact(&mut bytes));
         if read.is_err() {
             return Vec::new();
         }
@@ -72,9 +75,22 @@ impl Segment {
     /// Every entry, in file order (for rewriting the file).
     pub fn read_all(&self) -> std::io::Result<Vec<u8>> {
         let mut bytes = vec![0u8; (self.entries as usize) * Entry::BYTES];
-        (&self.file).seek(SeekFrom::Start(self.postings_at))?;
-        (&self.file).read_exact(&mut bytes)?;
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.seek(SeekFrom::Start(self.postings_at))?;
+        file.read_exact(&mut bytes)?;
         Ok(bytes)
+    }
+
+    /// The same postings for another index (seeding): the same open file, so a save of this index that
+    /// replaces the file on disk does not change what the other reads.
+    pub fn share(&self) -> Self {
+        Self {
+            file: self.file.clone(),
+            vocab: self.vocab.clone(),
+            postings_at: self.postings_at,
+            entries: self.entries,
+            files: self.files,
+        }
     }
 
     /// Bytes of the vocabulary held in memory.

@@ -311,7 +311,11 @@ fn a_one_shot_refresh_checks_stamps_and_walks_only_when_a_directory_changed() {
     assert!(!loaded.is_dirty(), "nothing to write for a read-only query");
 
     // An edit in place: found by its stamp, no walk.
-    write(dir.path(), "src/db.rs", "fn connect() {}\n// quarantine the row\n");
+    write(
+        dir.path(),
+        "src/db.rs",
+        "fn connect() {}\n// quarantine the row\n",
+    );
     let edited = loaded.refresh().unwrap();
     assert!(!edited.walked && edited.reindexed == 1, "{edited:?}");
     assert_eq!(loaded.search("quarantine", 3)[0].path, "src/db.rs");
