@@ -588,9 +588,14 @@ fn seeding(root: &Path, data: &Path, cold: Duration) {
     let t = Instant::now();
     let stats = engine.seed_index(&new_root, root).unwrap();
     let seeded = t.elapsed();
-    assert_eq!(stats.indexed, 0, "an identical copy reuses every file: {stats:?}");
+    assert_eq!(
+        stats.indexed, 0,
+        "an identical copy reuses every file: {stats:?}"
+    );
     let t = Instant::now();
-    engine.filesystem_items(&new_root, "retry client", 8).unwrap();
+    engine
+        .filesystem_items(&new_root, "retry client", 8)
+        .unwrap();
     let first_query = t.elapsed();
     println!(
         "seeded index of a copy ({} files, {} reused): {:.0} ms against a cold build of {:.0} ms ({:.1}x faster); first query after it {:.1} ms",
@@ -629,7 +634,11 @@ fn one_shot(root: &Path, queries: &[String]) {
     );
     drop(loaded);
 
-    if std::process::Command::new("rg").arg("--version").output().is_err() {
+    if std::process::Command::new("rg")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         println!("rg is not installed (apt-get install ripgrep): one-shot comparison skipped");
         return;
     }
@@ -646,7 +655,11 @@ fn one_shot(root: &Path, queries: &[String]) {
             .env("KATA_KEYRING", "off")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         t.elapsed()
     };
     run("build the index first");

@@ -38,16 +38,21 @@ pub struct WalkError {
     pub remediation: String,
 }
 
-/// A gitignore-aware, deterministic (path-sorted) walk of `root`. Hidden files and directories are taken
+/// A gitignore-aware, deterministic (path-sorted) walk of `root` that never enters pseudo filesystems
+/// (procfs, sysfs, devfs: see `special_fs.rs`). Hidden files and directories are taken
 /// when git tracks them (`.github/`, `.cargo/config.toml`); outside a git repository, the hidden
 /// directories of common tool configuration and hidden files other than secrets-like ones.
 pub fn walker(root: &Path) -> WalkBuilder {
     let mut builder = WalkBuilder::new(root);
     let hidden = HiddenPolicy::for_root(root);
     let base = root.to_path_buf();
+    let special = super::special_fs::special_mounts();
     builder
         .hidden(false)
-        .filter_entry(move |e| hidden.allows(&base, e))
+        .filter_entry(move |e| {
+            hidden.allows(&base, e)
+                && !(e.file_type().is_some_and(|t| t.is_dir()) && special.contains(e.path()))
+        })
         .git_ignore(true)
         .git_exclude(true)
         // The user's global excludes differ between machines; results must not.

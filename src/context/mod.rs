@@ -11,6 +11,7 @@ pub mod mcp;
 pub mod rank;
 pub mod role;
 pub mod source_check;
+pub mod special_fs;
 pub mod symbols;
 pub mod tokenize;
 
@@ -378,12 +379,25 @@ impl ContextEngine {
                     )
                     .await
                     {
-                        Ok(items) => {
+                        Ok(answer) => {
+                            let error = (answer.rejected > 0).then(|| {
+                                tracing::warn!(rejected = answer.rejected, "MCP answers outside the space dropped");
+                                ContextError::new(
+                                    ContextProviderKind::Mcp,
+                                    ContextErrorCode::PathOutsideSpace,
+                                    format!(
+                                        "{} MCP answer(s) pointed outside the space and were dropped",
+                                        answer.rejected
+                                    ),
+                                    "Check the MCP server: it should answer with paths inside the space's root.",
+                                    false,
+                                )
+                            });
                             return ContextResult {
                                 provider: ContextProviderKind::Mcp,
                                 fallback_from: None,
-                                items,
-                                error: None,
+                                items: answer.items,
+                                error,
                             };
                         }
                         Err(e) => {

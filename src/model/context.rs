@@ -31,6 +31,9 @@ pub enum ContextErrorCode {
     InvalidQuery,
     InvalidRootPath,
     IoFailure,
+    /// A provider answered with paths outside the space (`..`, absolute, `file://` elsewhere, Windows
+    /// paths, symlinks leading out): those answers were dropped, never opened.
+    PathOutsideSpace,
 }
 
 impl ContextErrorCode {
@@ -41,6 +44,7 @@ impl ContextErrorCode {
             ContextErrorCode::InvalidQuery => "invalid_query",
             ContextErrorCode::InvalidRootPath => "invalid_root_path",
             ContextErrorCode::IoFailure => "io_failure",
+            ContextErrorCode::PathOutsideSpace => "path_outside_space",
         }
     }
 }
