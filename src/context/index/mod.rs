@@ -265,6 +265,27 @@ impl Index {
         }
     }
 
+    /// The live entries of `term` and of its inflections (`header` also finds `headers`, `handling`
+    /// finds `handle` and `handled`), one entry per file with the counts summed: requests are written in
+    /// prose, code in whatever form the identifier took.
+    fn term_entries(&self, term: &str) -> Vec<Entry> {
+        let mut list: Vec<Entry> = Vec::new();
+        for form in crate::context::tokenize::inflections(term) {
+            list.extend(self.entries(&form));
+        }
+        list.sort_unstable_by_key(|e| e.file);
+        list.dedup_by(|later, first| {
+            if later.file != first.file {
+                return false;
+            }
+            first.content = first.content.saturating_add(later.content);
+            first.symbol = first.symbol.saturating_add(later.symbol);
+            first.path = first.path.saturating_add(later.path);
+            true
+        });
+        list
+    }
+
     /// The live entries of `term`, from the file and the overlay.
     fn entries(&self, term: &str) -> Vec<Entry> {
         let mut list = match &self.base {

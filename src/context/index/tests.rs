@@ -357,3 +357,13 @@ fn code_ranks_before_docs_and_tests_and_path_only_matches_are_returned() {
     // Matches only by its path ("backoff"), and still cited.
     assert!(paths.contains(&"src/backoff_policy.rs"), "{paths:?}");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn special_files_are_never_read_whole() {
+    // A character device reports size 0 and streams without end: not a regular file, never read.
+    assert!(read_file(Path::new("/dev/zero")).unwrap().is_none());
+    // A procfs file reports size 0 too; a read is bounded by the bytes read, not the reported size.
+    let maps = read_file(Path::new("/proc/self/maps")).unwrap();
+    assert!(maps.is_some_and(|(_, text)| !text.is_empty()));
+}
