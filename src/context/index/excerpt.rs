@@ -10,24 +10,29 @@ use crate::context::rank::term_score;
 /// The best `max` non-overlapping windows of `text` as 0-based `[start, end)` lines, best first. A file
 /// without any query term in its content (it matched by its path) gets its first window.
 pub(super) fn windows(text: &str, weights: &HashMap<&str, f64>, max: usize) -> Vec<(usize, usize)> {
-    // Per line: (query term index, count) pairs, by substring (the exact terms are found when the
-    // window is narrowed); far cheaper than tokenizing every line of every chosen file.
+    // Per line: (query term index, count) pairs, by substring (the exact terms are found when the window
+    // is narrowed): one pass over the lowercased text per term, far cheaper than tokenizing every line.
     let terms: Vec<&str> = weights.keys().copied().collect();
-    let mut per_line: Vec<Vec<(usize, u32)>> = Vec::new();
-    let mut lower = String::new();
-    for line in text.lines() {
-        lower.clear();
-        lower.push_str(line);
-        lower.make_ascii_lowercase();
-        let hits: Vec<(usize, u32)> = terms
-            .iter()
-            .enumerate()
-            .filter_map(|(qi, t)| {
-                let n = lower.matches(t).count();
-                (n > 0).then(|| (qi, u32::try_from(n).unwrap_or(u32::MAX)))
-            })
-            .collect();
-        per_line.push(hits);
+    let lower = text.to_ascii_lowercase();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(lower.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_count = text.lines().count();
+    let mut per_line: Vec<Vec<(usize, u32)>> = vec![Vec::new(); line_count];
+    for (qi, t) in terms.iter().enumerate() {
+        if t.is_empty() {
+            continue;
+        }
+        for (at, _) in lower.match_indices(t) {
+            let line = line_starts.partition_point(|&s| s <= at).saturating_sub(1);
+            let Some(hits) = per_line.get_mut(line) else {
+                continue;
+            };
+            match hits.last_mut() {
+                Some((i, n)) if *i == qi => *n += 1,
+                _ => hits.push((qi, 1)),
+            }
+        }
     }
     let mut scored: Vec<(f64, usize, usize)> = Vec::new();
     for c in chunks(per_line.len()) {

@@ -52,6 +52,7 @@ pub use seed::SeedStats;
 pub use walk::Stamp;
 pub(crate) use walk::read_file;
 
+use crate::context::role::{Role, role};
 use postings::{Entry, Overlay};
 use segment::Segment;
 use watch::TreeWatch;
@@ -73,6 +74,8 @@ struct FileEntry {
     text: Option<TextMeta>,
     /// False once the file was deleted or re-indexed under a new id (its postings are skipped).
     live: bool,
+    /// What the file is for, from its path (computed once: queries order by it).
+    role: Role,
 }
 
 /// The index of one space root.
@@ -183,6 +186,7 @@ impl Index {
         }
         self.by_path.insert(path.clone(), id);
         self.files.push(FileEntry {
+            role: role(&path),
             path,
             stamp,
             text: meta,

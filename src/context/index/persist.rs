@@ -301,6 +301,7 @@ fn decode_meta(meta: &[u8], root: &Path) -> Option<Meta> {
             _ => return None,
         };
         files.push(FileEntry {
+            role: crate::context::role::role(&path),
             path,
             stamp,
             text,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::postings::Entry;
 use super::{FileEntry, TextMeta};
 use crate::context::rank::{B, K1, idf};
-use crate::context::role::{Role, code_stem, role, tested_stem};
+use crate::context::role::{Role, code_stem, tested_stem};
 
 /// A symbol definition counts like this many content occurrences.
 pub const SYMBOL_WEIGHT: f64 = 4.0;
@@ -48,7 +48,9 @@ pub(super) fn score(
     avg_len: f64,
 ) -> Vec<(u32, f64)> {
     let max_idf = idf(n, 1).max(f64::EPSILON);
-    let mut scores: HashMap<u32, f64> = HashMap::new();
+    // Dense by file id: no hashing per entry.
+    let mut scores = vec![0f64; files.len()];
+    let mut touched: Vec<u32> = Vec::new();
     for t in terms {
         let path_weight = PATH_WEIGHT * (t.idf / max_idf).clamp(0.0, 1.0);
         for e in &t.entries {
@@ -59,13 +61,22 @@ pub(super) fn score(
             let tf = f64::from(e.content) / norm
                 + SYMBOL_WEIGHT * f64::from(e.symbol)
                 + path_weight * f64::from(e.path);
+            let Some(slot) = scores.get_mut(e.file as usize) else {
+                continue;
+            };
             if tf <= 0.0 {
                 continue;
             }
-            *scores.entry(e.file).or_insert(0.0) += t.idf * tf * (K1 + 1.0) / (tf + K1);
+            if *slot == 0.0 {
+                touched.push(e.file);
+            }
+            *slot += t.idf * tf * (K1 + 1.0) / (tf + K1);
         }
     }
-    scores.into_iter().collect()
+    touched
+        .into_iter()
+        .map(|id| (id, scores.get(id as usize).copied().unwrap_or(0.0)))
+        .collect()
 }
 
 /// What the query says beyond its terms.
@@ -105,26 +116,22 @@ impl Intent {
     }
 }
 
-/// The files in the order they are returned: files the query names first, then by score with supporting
-/// files' scores scaled down, then every test that ranked above the code file it is named for moved to
-/// just after it. Ties break by path.
+/// The first `head` files in the order they are returned: files the query names first, then by score
+/// with supporting files' scores scaled down, then every test that ranked above the code file it is named
+/// for moved to just after it (within the head). Ties break by path.
 pub(super) fn order(
     scored: Vec<(u32, f64)>,
     files: &[FileEntry],
     intent: &Intent,
+    head: usize,
 ) -> Vec<(u32, f64)> {
-    let path = |id: u32| files.get(id as usize).map_or("", |f| f.path.as_str());
+    let file = |id: u32| files.get(id as usize);
+    let path = |id: u32| file(id).map_or("", |f| f.path.as_str());
     let top = scored.iter().map(|(_, s)| *s).fold(0.0, f64::max);
-    let scored = scored.into_iter().map(|(id, s)| {
-        if intent.mentions(path(id)) {
-            (id, s + top)
-        } else {
-            (id, s)
-        }
-    });
     let mut all: Vec<(u32, f64, Role)> = scored
+        .into_iter()
         .map(|(id, s)| {
-            let r = role(path(id));
+            let r = file(id).map_or(Role::Code, |f| f.role);
             let factor = match r {
                 Role::Code => 1.0,
                 Role::Test if intent.tests => 1.0,
@@ -135,7 +142,22 @@ pub(super) fn order(
             (id, s * factor, r)
         })
         .collect();
-    all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| path(a.0).cmp(path(b.0))));
+    if !intent.files.is_empty() {
+        for (id, s, _) in &mut all {
+            if intent.mentions(path(*id)) {
+                *s += top;
+            }
+        }
+    }
+    let cmp = |a: &(u32, f64, Role), b: &(u32, f64, Role)| {
+        b.1.total_cmp(&a.1).then_with(|| path(a.0).cmp(path(b.0)))
+    };
+    // Only the head is returned: select it, then sort just that.
+    if all.len() > head {
+        all.select_nth_unstable_by(head, cmp);
+        all.truncate(head);
+    }
+    all.sort_by(cmp);
     // The first (best) code file of each name.
     let mut hosts: HashMap<String, usize> = HashMap::new();
     for (i, (id, _, r)) in all.iter().enumerate() {

@@ -12,6 +12,8 @@ use crate::model::ContextItem;
 
 /// Ranking passes before a query gives up chasing files that keep changing under it.
 const ATTEMPTS: usize = 3;
+/// Ranked files kept per item asked for: enough for files that turn out unreadable or changed.
+const HEAD_FACTOR: usize = 4;
 
 /// Reads a file by its relative path: its blake3 and text, `None` when it cannot be read as text.
 pub(crate) type ReadText<'a> = dyn Fn(&str) -> Option<([u8; 32], String)> + 'a;
@@ -51,7 +53,12 @@ impl Index {
     }
 
     /// The ranked files for `terms` (`(id, score)`, best first) and each term's idf.
-    fn rank(&self, query: &str, terms: &[String]) -> (Vec<(u32, f64)>, HashMap<String, f64>) {
+    fn rank(
+        &self,
+        query: &str,
+        terms: &[String],
+        head: usize,
+    ) -> (Vec<(u32, f64)>, HashMap<String, f64>) {
         let n = self.live_text;
         if n == 0 {
             return (Vec::new(), HashMap::new());
@@ -62,7 +69,7 @@ impl Index {
         let scored = score::score(&weighted, &self.files, n, avg_len);
         let idfs = weighted.into_iter().map(|t| (t.term, t.idf)).collect();
         let intent = score::Intent::of(query, terms);
-        (score::order(scored, &self.files, &intent), idfs)
+        (score::order(scored, &self.files, &intent, head), idfs)
     }
 
     /// One ranking pass. `Err(file)` when that file changed since it was indexed (and `last` is false).
@@ -77,7 +84,7 @@ impl Index {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let (ranked, idfs) = self.rank(query, &terms);
+        let (ranked, idfs) = self.rank(query, &terms, HEAD_FACTOR * limit + 16);
         let weights: HashMap<&str, f64> = idfs.iter().map(|(t, w)| (t.as_str(), *w)).collect();
         let mut chosen: Vec<Chosen> = Vec::new();
         for (id, score) in ranked {
