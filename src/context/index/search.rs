@@ -63,7 +63,10 @@ impl Index {
         if n == 0 {
             return (Vec::new(), HashMap::new());
         }
-        let lists = terms.iter().map(|t| (t.clone(), self.term_entries(t))).collect();
+        let lists = terms
+            .iter()
+            .map(|t| (t.clone(), self.term_entries(t)))
+            .collect();
         let weighted = score::weigh(lists, n);
         let avg_len = self.total_len as f64 / n as f64;
         let scored = score::score(&weighted, &self.files, n, avg_len);
