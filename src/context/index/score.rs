@@ -10,14 +10,14 @@ use crate::context::rank::{B, K1, idf};
 use crate::context::role::{Role, code_stem, tested_stem};
 
 /// A symbol definition counts like this many content occurrences.
-pub const SYMBOL_WEIGHT: f64 = 4.0;
+pub const SYMBOL_WEIGHT: f64 = 2.0;
 /// A path occurrence counts like this many content occurrences for the rarest terms; for a term found in
 /// many files it counts proportionally less (a common word in a file name says little).
 pub const PATH_WEIGHT: f64 = 3.0;
 /// Supporting files rank by their score times this, and never above code that matched the query.
-const TEST_FACTOR: f64 = 0.7;
+const TEST_FACTOR: f64 = 0.85;
 const CONFIG_FACTOR: f64 = 0.6;
-const DOC_FACTOR: f64 = 0.35;
+const DOC_FACTOR: f64 = 0.25;
 /// Query words that ask for tests: then tests rank like code.
 const TEST_WORDS: &[&str] = &["spec", "specs", "test", "testing", "tests"];
 
