@@ -79,6 +79,10 @@ pub fn for_each_definition(line: &str, mut emit: impl FnMut(&str)) {
         break;
     }
     let Some(keyword) = keyword else { return };
+    // `mod name;` points at another file (which defines the module); it defines nothing here.
+    if keyword == "mod" && line.trim_end().ends_with(';') {
+        return;
+    }
     match keyword {
         // `impl<T> Trait for Type`: both names, not the generics' single letters.
         "impl" => {
@@ -156,6 +160,8 @@ mod tests {
         assert_eq!(defs("let total = 0;"), vec!["total"]);
         assert!(defs("    let total = 0;").is_empty(), "a local variable");
         assert!(defs("    client.send(request);").is_empty());
+        assert!(defs("mod http_client;").is_empty(), "a declaration");
+        assert_eq!(defs("mod tests {"), vec!["tests"]);
         assert!(defs("// the fn keyword").is_empty());
     }
 }
