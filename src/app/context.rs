@@ -58,14 +58,15 @@ impl App {
             .enable_all()
             .build()
             .map_err(|e| AppError::OrchestratorStopped(format!("cannot start a runtime: {e}")))?;
-        Ok(
-            runtime.block_on(self.context_engine().retrieve(ContextRequest {
-                root,
-                query: request.prompt,
-                limit,
-                requested,
-                mcp_command,
-            })),
-        )
+        // Nothing follows a query without a run: no directory watches, and an index that is up to
+        // date is not written back.
+        let context = self.context_engine().clone().without_watches();
+        Ok(runtime.block_on(context.retrieve(ContextRequest {
+            root,
+            query: request.prompt,
+            limit,
+            requested,
+            mcp_command,
+        })))
     }
 }

@@ -83,7 +83,19 @@ impl App {
         })?;
         let stored = binding.clone();
         self.store_binding(&session.id, Some(stored))?;
+        self.seed_worktree_index(space, &binding);
         Ok(Some(binding))
+    }
+
+    /// Starts a new worktree's context index from the space's, so the first query in it does not pay a
+    /// cold build. Only a speed-up: when it fails the first query builds the index itself.
+    fn seed_worktree_index(&self, space: &Space, binding: &WorktreeBinding) {
+        if let Err(e) = self
+            .context_engine()
+            .seed_index(&binding.path, &space.root_path)
+        {
+            tracing::warn!(worktree = %binding.path.display(), "index not seeded: {e}");
+        }
     }
 
     /// Checks a session's recorded worktree (no worktree is fine: it is made on the first run that needs
@@ -119,6 +131,7 @@ impl App {
         let binding = self.binding(&found)?;
         let reason = default_lock_reason(&binding.branch);
         let recreated = git::recreate_worktree(&space.root_path, &binding, &reason)?;
+        self.seed_worktree_index(&space, &recreated);
         self.store_binding(session, Some(recreated))
     }
 

@@ -32,6 +32,9 @@ pub enum ContextErrorCode {
     InvalidQuery,
     InvalidRootPath,
     IoFailure,
+    /// A provider answered with paths outside the space (`..`, absolute, `file://` elsewhere, Windows
+    /// paths, symlinks leading out): those answers were dropped, never opened.
+    PathOutsideSpace,
 }
 
 impl ContextErrorCode {
@@ -42,6 +45,7 @@ impl ContextErrorCode {
             ContextErrorCode::InvalidQuery => "invalid_query",
             ContextErrorCode::InvalidRootPath => "invalid_root_path",
             ContextErrorCode::IoFailure => "io_failure",
+            ContextErrorCode::PathOutsideSpace => "path_outside_space",
         }
     }
 }
@@ -55,6 +59,7 @@ impl From<ContextErrorCode> for super::error_info::ErrorCode {
             ContextErrorCode::InvalidQuery => ErrorCode::InvalidQuery,
             ContextErrorCode::InvalidRootPath => ErrorCode::InvalidRootPath,
             ContextErrorCode::IoFailure => ErrorCode::IoFailure,
+            ContextErrorCode::PathOutsideSpace => ErrorCode::PathOutsideSpace,
         }
     }
 }

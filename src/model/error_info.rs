@@ -67,6 +67,9 @@ pub enum ErrorCode {
     Validation,
     InvalidRemote,
 
+    /// A context provider answered with paths outside the space; those answers were dropped.
+    PathOutsideSpace,
+
     // Agents' tools.
     PathOutsideWorkspace,
     /// The verifier's check command failed.
@@ -130,6 +133,7 @@ impl ErrorCode {
             ErrorCode::Io => "io",
             ErrorCode::Validation => "validation",
             ErrorCode::InvalidRemote => "invalid_remote",
+            ErrorCode::PathOutsideSpace => "path_outside_space",
             ErrorCode::PathOutsideWorkspace => "path_outside_workspace",
             ErrorCode::CheckFailed => "check_failed",
             ErrorCode::TaskLimit => "task_limit",
@@ -188,6 +192,7 @@ impl ErrorCode {
         ErrorCode::Io,
         ErrorCode::Validation,
         ErrorCode::InvalidRemote,
+        ErrorCode::PathOutsideSpace,
         ErrorCode::PathOutsideWorkspace,
         ErrorCode::CheckFailed,
         ErrorCode::TaskLimit,

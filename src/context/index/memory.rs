@@ -2,30 +2,27 @@
 
 use std::path::PathBuf;
 
-use super::FileEntry;
-use super::Index;
-use super::query_tables::Hit;
+use super::postings::Entry;
+use super::{FileEntry, Index};
 
 /// Estimated heap bytes held by an [`Index`], per structure (from lengths and capacities; allocator
-/// overhead not counted). For the benchmark and for sizing [`super::MAX_OPEN_ROOTS`].
+/// overhead not counted). For the benchmark and for sizing [`super::super::MAX_OPEN_ROOTS`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IndexMemory {
-    /// The vocabulary and the term → id map (each term's text is held twice).
+    /// The vocabulary of the loaded index file (an `fst` map).
     pub vocab: usize,
-    /// Per file: path, stamp, block lengths.
+    /// The file table (path, stamp, hash per file), the path map and the directory stamps.
     pub files: usize,
-    /// Per-file postings, packed as varints (what is saved and what the query tables are rebuilt from).
-    pub postings: usize,
-    /// The query tables derived from the postings (a second copy, grouped by term as 8-byte hits, plus
-    /// chunk tables).
-    pub derived: usize,
+    /// Postings of files indexed since the index file was written, held in memory until the next save
+    /// (all postings for an index that is never saved).
+    pub overlay: usize,
     /// The directory watch set.
     pub watch: usize,
 }
 
 impl IndexMemory {
     pub fn total(&self) -> usize {
-        self.vocab + self.files + self.postings + self.derived + self.watch
+        self.vocab + self.files + self.overlay + self.watch
     }
 }
 
@@ -38,29 +35,19 @@ impl Index {
     /// Estimated heap memory of this index, by structure.
     pub fn memory(&self) -> IndexMemory {
         use std::mem::size_of;
-        let vocab = self.vocab.capacity() * size_of::<String>()
-            + self.vocab.iter().map(String::capacity).sum::<usize>()
-            + map_bytes(self.term_ids.capacity(), size_of::<(String, u32)>())
-            + self.term_ids.keys().map(String::capacity).sum::<usize>();
-        let mut files = self.files.capacity() * size_of::<FileEntry>();
-        let mut postings = 0;
-        for f in &self.files {
-            files += f.path.capacity();
-            if let Some(t) = &f.text {
-                files += t.block_lens.capacity() * size_of::<u32>();
-                postings += t.postings.bytes.len();
-            }
-        }
-        let derived = self.derived.as_ref().map_or(0, |d| {
-            d.postings.capacity() * size_of::<Hit>()
-                + (d.offsets.capacity() + d.chunk_base.capacity()) * size_of::<usize>()
-                + (d.chunk_len.capacity() + d.chunk_file.capacity()) * size_of::<u32>()
-                + map_bytes(d.path_terms.capacity(), size_of::<(u32, Vec<u32>)>())
-                + d.path_terms
-                    .values()
-                    .map(|l| l.capacity() * size_of::<u32>())
-                    .sum::<usize>()
-        });
+        let vocab = self.base.as_ref().map_or(0, |b| b.vocab_bytes());
+        let files = self.files.capacity() * size_of::<FileEntry>()
+            + self.files.iter().map(|f| f.path.capacity()).sum::<usize>()
+            + map_bytes(self.by_path.capacity(), size_of::<(String, u32)>())
+            + self.by_path.keys().map(String::capacity).sum::<usize>()
+            + self.dirs.capacity() * size_of::<(String, super::Stamp)>()
+            + self.dirs.iter().map(|(p, _)| p.capacity()).sum::<usize>();
+        let overlay = map_bytes(self.overlay.capacity(), size_of::<(String, Vec<Entry>)>())
+            + self
+                .overlay
+                .iter()
+                .map(|(k, v)| k.capacity() + v.capacity() * size_of::<Entry>())
+                .sum::<usize>();
         let watch = self.watch.as_ref().map_or(0, |w| {
             map_bytes(w.dirs.capacity(), size_of::<PathBuf>())
                 + w.dirs.iter().map(|d| d.capacity()).sum::<usize>()
@@ -68,8 +55,7 @@ impl Index {
         IndexMemory {
             vocab,
             files,
-            postings,
-            derived,
+            overlay,
             watch,
         }
     }

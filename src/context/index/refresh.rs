@@ -1,13 +1,14 @@
-//! Bringing an index up to date with the tree: walk (or skip the walk while watches report nothing),
-//! re-read what changed, drop what is gone.
+//! Bringing an index up to date with the tree: skip everything while watches report nothing; otherwise
+//! check the known stamps (no walk while no directory changed), or walk; re-read what changed, drop what
+//! is gone.
 
-use std::collections::HashMap;
-use std::fs::Metadata;
-
-use super::walk::{Stamp, read_file, walk_parallel, walk_watching};
+use super::Index;
+use super::walk::{Stamp, Walked, read_file, stat_all, walk};
 use super::watch::TreeWatch;
-use super::{FileEntry, Index};
 use crate::context::filesystem::{MAX_FILE_BYTES, WalkError, check_root};
+
+/// Files whose change can change which files the walk takes: any change to one means a full walk.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".kataignore"];
 
 /// What a refresh did, for logs and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,11 +19,13 @@ pub struct RefreshStats {
     /// Of those, files whose content (hash) had actually changed or that were new.
     pub reindexed: usize,
     pub removed: usize,
+    /// Whether the tree was walked (otherwise only known stamps were checked, or nothing at all).
+    pub walked: bool,
 }
 
 impl Index {
-    /// Walks the root and brings the index up to date: new and changed (size/mtime) files are read,
-    /// deleted ones dropped. Unchanged files are only stat'ed.
+    /// Brings the index up to date: new and changed (size/mtime) files are read, deleted ones dropped.
+    /// Unchanged files are only stat'ed.
     pub fn refresh(&mut self) -> Result<RefreshStats, WalkError> {
         if self.watch_enabled && self.watch.is_none() {
             self.watch = TreeWatch::start();
@@ -31,104 +34,147 @@ impl Index {
             && !watch.take_changed()
         {
             return Ok(RefreshStats {
-                files: self.files.len(),
+                files: self.by_path.len(),
                 ..RefreshStats::default()
             });
         }
         check_root(&self.root)?;
-        let mut seen = match &mut self.watch {
-            Some(watch) => walk_watching(&self.root, watch, self.files.len()),
-            None => walk_parallel(&self.root),
-        };
-        seen.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut stats = RefreshStats {
-            files: seen.len(),
-            ..RefreshStats::default()
-        };
-        let unchanged = seen.len() == self.files.len()
-            && seen
-                .iter()
-                .zip(&self.files)
-                .all(|((path, stamp), f)| *path == f.path && *stamp == f.stamp);
-        if unchanged {
+        if self.watch.is_none()
+            && let Some(stats) = self.refresh_from_stamps()
+        {
             return Ok(stats);
         }
-        let mut old: HashMap<String, FileEntry> = std::mem::take(&mut self.files)
-            .into_iter()
-            .map(|f| (f.path.clone(), f))
+        let walked = walk(&self.root, self.watch.as_mut());
+        Ok(self.apply_walk(walked))
+    }
+
+    /// Without a walk: when every known directory has its recorded stamp no file was added or removed,
+    /// so statting the known files finds every change. `None` when a walk is needed.
+    fn refresh_from_stamps(&mut self) -> Option<RefreshStats> {
+        if self.dirs.is_empty() {
+            return None;
+        }
+        let dir_paths: Vec<&str> = self.dirs.iter().map(|(p, _)| p.as_str()).collect();
+        let now = stat_all(&self.root, &dir_paths, true);
+        if now
+            .iter()
+            .zip(&self.dirs)
+            .any(|(n, (_, s))| n.as_ref() != Some(s))
+        {
+            return None;
+        }
+        let mut ids: Vec<u32> = self.by_path.values().copied().collect();
+        ids.sort_unstable();
+        let paths: Vec<&str> = ids.iter().map(|&i| self.path_of(i)).collect();
+        let stamps = stat_all(&self.root, &paths, false);
+        let changed: Vec<(String, Option<Stamp>)> = ids
+            .iter()
+            .zip(stamps)
+            .filter(|(i, s)| self.files.get(**i as usize).map(|f| f.stamp) != *s)
+            .map(|(&i, s)| (self.path_of(i).to_owned(), s))
             .collect();
-        let mut files = Vec::with_capacity(seen.len());
-        // `structural`: the file list or a file's postings changed, so the query tables are rebuilt;
-        // `restamped`: only stamps changed (same content), so only the saved file is out of date.
-        let (mut structural, mut restamped) = (false, false);
-        for (path, stamp) in seen {
-            let previous = old.remove(&path);
-            if let Some(prev) = &previous
-                && prev.stamp == stamp
-            {
-                files.extend(previous);
-                continue;
-            }
-            stats.read += 1;
-            let existed = previous.is_some();
-            let previous_text = previous.and_then(|p| p.text);
-            let had_text = previous_text.is_some();
-            let text = if stamp.size > MAX_FILE_BYTES {
-                None
-            } else {
-                match read_file(&self.root.join(&path)) {
-                    Ok(Some((hash, text))) => match previous_text {
-                        Some(entry) if entry.hash == hash => Some(entry),
-                        _ => {
-                            stats.reindexed += 1;
-                            structural = true;
-                            Some(self.index_text(hash, &text))
-                        }
-                    },
-                    Ok(None) => None,
-                    Err(e) => {
-                        // Left out, and tried again on the next walk.
-                        tracing::debug!(path, error = %e, "skipping unreadable file");
-                        structural |= existed;
-                        continue;
-                    }
+        let mut stats = RefreshStats {
+            files: self.by_path.len(),
+            ..RefreshStats::default()
+        };
+        for (path, stamp) in changed {
+            let name = path.rsplit('/').next().unwrap_or("");
+            let stamp = stamp.filter(|_| !IGNORE_FILES.contains(&name))?;
+            self.update(path, stamp, &mut stats);
+        }
+        Some(stats)
+    }
+
+    /// Applies a walk: every walked file is kept, re-read or added; every known file not walked is
+    /// removed; the directory stamps are replaced.
+    fn apply_walk(&mut self, walked: Walked) -> RefreshStats {
+        let Walked { files, dirs } = walked;
+        let mut stats = RefreshStats {
+            files: files.len(),
+            walked: true,
+            ..RefreshStats::default()
+        };
+        let mut seen = std::collections::HashSet::with_capacity(files.len());
+        for (path, stamp) in files {
+            seen.insert(path.clone());
+            self.update(path, stamp, &mut stats);
+        }
+        let gone: Vec<u32> = self
+            .by_path
+            .iter()
+            .filter(|(p, _)| !seen.contains(*p))
+            .map(|(_, &id)| id)
+            .collect();
+        stats.removed = gone.len();
+        for id in gone {
+            self.remove(id);
+        }
+        if self.dirs != dirs {
+            self.dirs = dirs;
+            self.dirty = true;
+        }
+        self.compact_if_sparse();
+        stats.files = self.by_path.len();
+        stats
+    }
+
+    /// Brings one file up to date given its current stamp.
+    fn update(&mut self, path: String, stamp: Stamp, stats: &mut RefreshStats) {
+        let previous = self.by_path.get(&path).copied();
+        let known = previous.and_then(|id| self.files.get(id as usize));
+        if known.is_some_and(|f| f.stamp == stamp) {
+            return;
+        }
+        let old_hash = known.and_then(|f| f.text).map(|t| t.hash);
+        stats.read += 1;
+        let content = if stamp.size > MAX_FILE_BYTES {
+            Ok(None)
+        } else {
+            read_file(&self.root.join(&path))
+        };
+        match content {
+            Ok(Some((hash, _))) if old_hash == Some(hash) => {
+                if let Some(f) = previous.and_then(|id| self.files.get_mut(id as usize)) {
+                    f.stamp = stamp;
                 }
-            };
-            structural |= !existed || had_text != text.is_some();
-            restamped = true;
-            files.push(FileEntry { path, stamp, text });
+                self.dirty = true;
+            }
+            Ok(content) => {
+                stats.reindexed += usize::from(content.is_some());
+                if let Some(id) = previous {
+                    self.remove(id);
+                }
+                self.insert(path, stamp, content.as_ref().map(|(h, t)| (*h, t.as_str())));
+            }
+            Err(e) => {
+                // Left out, and tried again on the next refresh.
+                tracing::debug!(path, error = %e, "skipping unreadable file");
+                if let Some(id) = previous {
+                    self.remove(id);
+                }
+            }
         }
-        stats.removed = old.len();
-        structural |= stats.removed > 0;
-        self.files = files;
-        if structural {
-            self.derived = None;
-        }
-        self.dirty |= structural || restamped;
-        Ok(stats)
     }
 
     /// Re-reads one file whose content no longer matches the index (or that is gone).
-    pub(super) fn reread(&mut self, fi: usize) {
-        let Some(path) = self.files.get(fi).map(|f| f.path.clone()) else {
+    pub(super) fn reread(&mut self, id: u32) {
+        let Some(path) = self.files.get(id as usize).map(|f| f.path.clone()) else {
             return;
         };
         let full = self.root.join(&path);
-        let meta = std::fs::metadata(&full).ok().filter(Metadata::is_file);
-        let read = meta.as_ref().map(|_| read_file(&full));
-        self.derived = None;
-        self.dirty = true;
-        match (meta, read) {
-            (Some(meta), Some(Ok(content))) => {
-                let text = content.map(|(hash, text)| self.index_text(hash, &text));
-                if let Some(f) = self.files.get_mut(fi) {
-                    f.stamp = Stamp::of(&meta);
-                    f.text = text;
-                }
-            }
-            _ => {
-                self.files.remove(fi);
-            }
+        self.remove(id);
+        let Ok(meta) = std::fs::symlink_metadata(&full) else {
+            return;
+        };
+        if !meta.is_file() {
+            return;
+        }
+        if let Ok(content) = read_file(&full) {
+            self.insert(
+                path,
+                Stamp::of(&meta),
+                content.as_ref().map(|(h, t)| (*h, t.as_str())),
+            );
         }
     }
 }

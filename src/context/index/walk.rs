@@ -1,6 +1,8 @@
-//! Stamps, reading a file the way the provider does, and walking the tree.
+//! Stamps, reading a file the way the provider does (bounded by the bytes actually read), walking the
+//! tree, and checking known stamps without a walk.
 
 use std::fs::Metadata;
+use std::io::Read;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
@@ -31,9 +33,16 @@ impl Stamp {
     }
 }
 
-/// Reads a file the way the provider does: `None` for binaries, oversized and non-UTF-8 files.
-pub(super) fn read_file(path: &Path) -> std::io::Result<Option<([u8; 32], String)>> {
-    let bytes = std::fs::read(path)?;
+/// Reads at most `MAX_FILE_BYTES + 1` bytes of the regular file at `path`: `None` when it is larger, not a
+/// regular file, binary (a NUL byte early on) or not UTF-8. The bound is on the bytes read, not on the size
+/// the file reports (pseudo-files report 0 and can stream without end).
+pub(crate) fn read_file(path: &Path) -> std::io::Result<Option<([u8; 32], String)>> {
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES || bytes.iter().take(8000).any(|b| *b == 0) {
         return Ok(None);
     }
@@ -41,48 +50,111 @@ pub(super) fn read_file(path: &Path) -> std::io::Result<Option<([u8; 32], String
     Ok(String::from_utf8(bytes).ok().map(|text| (hash, text)))
 }
 
-/// The files under `root` with their stamps, adding a watch on every directory before its entries are
-/// read (so nothing created in it afterwards goes unseen).
-pub(super) fn walk_watching(
-    root: &Path,
-    watch: &mut TreeWatch,
-    capacity: usize,
-) -> Vec<(String, Stamp)> {
-    let mut seen = Vec::with_capacity(capacity);
-    for entry in walker(root).build() {
-        let Ok(entry) = entry else { continue };
-        if entry.file_type().is_some_and(|t| t.is_dir()) {
-            watch.add(entry.path());
-            continue;
-        }
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let Some(path) = relative_path(root, entry.path()) else {
-            continue;
-        };
-        let Ok(meta) = entry.metadata() else { continue };
-        seen.push((path, Stamp::of(&meta)));
-    }
-    seen
+/// What a walk found: regular files and directories (relative paths, `""` for the root) with stamps.
+#[derive(Default)]
+pub(super) struct Walked {
+    pub files: Vec<(String, Stamp)>,
+    pub dirs: Vec<(String, Stamp)>,
 }
 
-/// The files under `root` with their stamps, walked on all cores (order is restored by the caller).
-pub(super) fn walk_parallel(root: &Path) -> Vec<(String, Stamp)> {
+/// Walks `root`, adding a watch on every directory before its entries are read (so nothing created in it
+/// afterwards goes unseen) when `watch` is given, else on all cores. Both lists come back sorted.
+pub(super) fn walk(root: &Path, watch: Option<&mut TreeWatch>) -> Walked {
+    let mut out = match watch {
+        Some(watch) => walk_watching(root, watch),
+        None => walk_parallel(root),
+    };
+    out.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.dirs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn walk_watching(root: &Path, watch: &mut TreeWatch) -> Walked {
+    let mut out = Walked::default();
+    for entry in walker(root).build() {
+        let Ok(entry) = entry else { continue };
+        let Some(ty) = entry.file_type() else {
+            continue;
+        };
+        if ty.is_dir() {
+            watch.add(entry.path());
+        }
+        record(root, &entry, ty, &mut out);
+    }
+    out
+}
+
+fn record(root: &Path, entry: &ignore::DirEntry, ty: std::fs::FileType, out: &mut Walked) {
+    if !(ty.is_dir() || ty.is_file()) {
+        return;
+    }
+    let Ok(meta) = entry.metadata() else { return };
+    let path = if entry.path() == root {
+        Some(String::new())
+    } else {
+        relative_path(root, entry.path())
+    };
+    let Some(path) = path else { return };
+    let stamp = Stamp::of(&meta);
+    if ty.is_dir() {
+        out.dirs.push((path, stamp));
+    } else {
+        out.files.push((path, stamp));
+    }
+}
+
+fn walk_parallel(root: &Path) -> Walked {
     let (tx, rx) = std::sync::mpsc::channel();
     walker(root).build_parallel().run(|| {
         let tx = tx.clone();
         Box::new(move |entry| {
             if let Ok(entry) = entry
-                && entry.file_type().is_some_and(|t| t.is_file())
-                && let Some(path) = relative_path(root, entry.path())
-                && let Ok(meta) = entry.metadata()
+                && let Some(ty) = entry.file_type()
             {
-                let _ = tx.send((path, Stamp::of(&meta)));
+                let mut one = Walked::default();
+                record(root, &entry, ty, &mut one);
+                let _ = tx.send(one);
             }
             ignore::WalkState::Continue
         })
     });
     drop(tx);
-    rx.into_iter().collect()
+    let mut out = Walked::default();
+    for one in rx {
+        out.files.extend(one.files);
+        out.dirs.extend(one.dirs);
+    }
+    out
+}
+
+/// Stats `paths` under `root` on a few threads: the current stamp of each (`None`: gone or not a regular
+/// file / directory as `dirs` says).
+pub(super) fn stat_all(root: &Path, paths: &[&str], dirs: bool) -> Vec<Option<Stamp>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let per = paths.len().div_ceil(threads).max(256);
+    let stat = |p: &&str| {
+        let meta = std::fs::symlink_metadata(root.join(p)).ok()?;
+        let kind_ok = if dirs { meta.is_dir() } else { meta.is_file() };
+        kind_ok.then(|| Stamp::of(&meta))
+    };
+    if paths.len() <= per {
+        return paths.iter().map(stat).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(per)
+            .map(|part| scope.spawn(move || part.iter().map(stat).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(paths.len());
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                // Unknown stamps read as changes: the caller walks.
+                Err(_) => return vec![None; paths.len()],
+            }
+        }
+        out
+    })
 }
