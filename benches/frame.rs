@@ -106,6 +106,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
         context_provider: kata_cloud::model::ContextProviderKind::Filesystem,
         mcp_command: None,
         check_command: None,
+        approval_mode: None,
         created_at: base_time,
         updated_at: base_time,
     };
@@ -122,6 +123,8 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
             updated_at: base,
             last_used_at: base,
             archived_at: None,
+            approval_mode: None,
+            allow_rules: Vec::new(),
         })
         .collect();
     let measured = Session {
@@ -134,6 +137,8 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
         updated_at: base,
         last_used_at: base,
         archived_at: None,
+        approval_mode: None,
+        allow_rules: Vec::new(),
     };
     let other = RUNS - SESSION_RUNS;
     for chunk in 0..10 {

@@ -197,6 +197,19 @@ impl From<&AppError> for ErrorInfo {
                 "Restart Kata Cloud; interrupted runs can be resumed.",
             ),
             AppError::OrchestratorBusy => (ErrorCode::Unavailable, "Try again in a moment."),
+            AppError::UnknownPermissionRequest { .. } => (
+                ErrorCode::NotFound,
+                "Answer one of the run's waiting requests (its permission requests are listed with the run).",
+            ),
+            AppError::PermissionAnswered { .. } => (ErrorCode::InvalidTransition, "Nothing to do."),
+            AppError::PermissionExpired { .. } => (
+                ErrorCode::InvalidTransition,
+                "Resume the run: the agent asks again, and nothing ran in between.",
+            ),
+            AppError::UnknownAllowRule { .. } => (
+                ErrorCode::NotFound,
+                "Remove one of the patterns the session's allow-list shows.",
+            ),
         };
         let retryable = matches!(e, AppError::OrchestratorBusy);
         ErrorInfo::new(code, e.to_string(), remediation, retryable)

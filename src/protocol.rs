@@ -35,6 +35,9 @@ pub struct StartRun {
     /// The offline provider's script of tool calls for this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<std::path::PathBuf>,
+    /// How the run answers its agents' permission requests; `None` waits for answers (`ask`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_policy: Option<crate::model::PermissionPolicy>,
 }
 
 /// Requests to the orchestrator.

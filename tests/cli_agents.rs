@@ -235,6 +235,7 @@ fn act_against_the_mock(provider: &str, wire: Wire) {
         .args([
             "--json",
             "run",
+            "--yes",
             "--space",
             repo.to_str().unwrap(),
             "--prompt",
@@ -317,6 +318,7 @@ fn commands_never_see_a_provider_key() {
         .args([
             "--json",
             "run",
+            "--yes",
             "--space",
             repo.to_str().unwrap(),
             "--prompt",
@@ -366,6 +368,7 @@ fn crash_then_resume(tmp: &Path, script: &Value, point: &str) -> (PathBuf, PathB
         .args([
             "--json",
             "run",
+            "--yes",
             "--space",
             repo.to_str().unwrap(),
             "--prompt",

@@ -28,6 +28,7 @@ fn space_and_session(engine: &Engine, repo: &Path) -> (Space, Session) {
         context_provider: ContextProviderKind::Filesystem,
         mcp_command: None,
         check_command: None,
+        approval_mode: None,
         created_at: now,
         updated_at: now,
     };
@@ -41,6 +42,8 @@ fn space_and_session(engine: &Engine, repo: &Path) -> (Space, Session) {
         updated_at: now,
         last_used_at: now,
         archived_at: None,
+        approval_mode: None,
+        allow_rules: Vec::new(),
     };
     engine
         .store
@@ -66,6 +69,7 @@ fn start(engine: &Engine, orchestrator: &Orchestrator, repo: &Path) -> RunId {
             model: None,
             context_provider: None,
             script: None,
+            permission_policy: None,
         }))
         .unwrap();
     run_id

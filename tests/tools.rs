@@ -233,3 +233,36 @@ fn commands_run_in_the_workspace_with_a_scrubbed_environment_a_time_limit_and_bo
     assert!(result.output.contains("bytes of output cut"));
     assert!(result.output.len() < 20_000);
 }
+
+#[test]
+fn commands_have_no_network_where_the_os_allows_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let tools = toolbox(&repo, true);
+    let rt = runtime();
+    let cancel = CancellationToken::new();
+    let out = rt
+        .block_on(tools.execute(
+            ToolName::RunCommand,
+            &json!({"command": "cat /proc/net/dev"}),
+            &cancel,
+        ))
+        .unwrap();
+    let Some(Effect::Command(result)) = &out.effect else {
+        panic!("a command is an effect")
+    };
+    let interfaces: Vec<&str> = result
+        .output
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    match command::network_isolation() {
+        command::NetworkIsolation::Namespace => {
+            assert_eq!(interfaces, ["lo"], "only loopback: {}", result.output);
+        }
+        other => eprintln!("network isolation is not available here ({other:?}); not checked"),
+    }
+}

@@ -197,6 +197,30 @@ impl App {
 
 /// git and the display.
 fn environment_checks(checks: &mut Vec<Check>) {
+    use crate::tools::command::{NetworkIsolation, network_isolation};
+    checks.push(match network_isolation() {
+        NetworkIsolation::Namespace => check(
+            "command isolation",
+            CheckStatus::Ok,
+            "agents' commands run without network access (a new network namespace)",
+            None,
+        ),
+        NetworkIsolation::Disabled => check(
+            "command isolation",
+            CheckStatus::Warn,
+            "agents' commands have network access (KATA_COMMAND_NETWORK=allow)",
+            Some("Unset KATA_COMMAND_NETWORK to run them without network access."),
+        ),
+        NetworkIsolation::Unavailable(why) => check(
+            "command isolation",
+            CheckStatus::Warn,
+            format!("agents' commands have network access: {why}"),
+            Some(
+                "Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) and install util-linux's unshare; until then, answer command requests with care.",
+            ),
+        ),
+    });
+
     checks.push(check(
         "git",
         CheckStatus::Ok,

@@ -84,6 +84,22 @@ pub enum AppError {
     /// The orchestrator's command queue is full; trying again shortly works.
     #[error("the orchestrator is busy")]
     OrchestratorBusy,
+    #[error("run {run} has no permission request {request:?}")]
+    UnknownPermissionRequest { run: String, request: String },
+    #[error("request {request} was answered already ({decision} by {by})")]
+    PermissionAnswered {
+        request: String,
+        decision: &'static str,
+        by: &'static str,
+    },
+    #[error("request {request} no longer waits: run {run} is {status}")]
+    PermissionExpired {
+        run: String,
+        request: String,
+        status: RunStatus,
+    },
+    #[error("session {session} has no allow-list pattern {pattern:?}")]
+    UnknownAllowRule { session: String, pattern: String },
     /// A session without a worktree (none made yet, or a folder that is not a git repository).
     #[error("session {session:?} has no worktree")]
     NoWorktree { session: String },
@@ -125,6 +141,10 @@ impl AppError {
                     | GitError::NoRemote { .. }
             ),
             AppError::NoWorktree { .. } => true,
+            AppError::UnknownPermissionRequest { .. }
+            | AppError::PermissionAnswered { .. }
+            | AppError::PermissionExpired { .. }
+            | AppError::UnknownAllowRule { .. } => true,
             AppError::OrchestratorStopped(_) | AppError::OrchestratorBusy => false,
             AppError::PathMissing { .. }
             | AppError::NotADirectory { .. }

@@ -170,11 +170,13 @@ pub fn run_view(
         let items = snapshot.map(|s| s.items).unwrap_or_default();
         let tasks = rx.tasks(id)?;
         let tool_calls = rx.tool_calls(id)?;
+        let permissions = rx.permissions(id)?;
         Ok(Some(RunView {
             run,
             items,
             tasks,
             tool_calls,
+            permissions,
             stale,
         }))
     })
@@ -236,6 +238,7 @@ pub fn session_views(
             let items = snapshot.map(|s| s.items).unwrap_or_default();
             let tasks = rx.tasks(&run.id)?;
             let tool_calls = rx.tool_calls(&run.id)?;
+            let permissions = rx.permissions(&run.id)?;
             let last_event = rx.last_event(&run.id)?;
             out.push((
                 RunView {
@@ -243,6 +246,7 @@ pub fn session_views(
                     items,
                     tasks,
                     tool_calls,
+                    permissions,
                     stale,
                 },
                 last_event,

@@ -21,6 +21,7 @@ pub mod doctor;
 pub mod error;
 pub mod feed;
 pub mod history;
+pub mod permissions;
 pub mod runs;
 pub mod sessions;
 pub mod spaces;

@@ -27,6 +27,8 @@ pub struct StartRunRequest {
     pub run_id: Option<String>,
     /// The offline provider follows this script of tool calls (kept with the run for resumes).
     pub script: Option<PathBuf>,
+    /// How the run answers its agents' permission requests (`None`: they wait for an answer).
+    pub permission_policy: Option<crate::model::PermissionPolicy>,
 }
 
 /// A run checked and resolved, ready to hand to an orchestrator (this process's, or a worker's).
@@ -148,6 +150,7 @@ impl App {
                 model: request.model,
                 context_provider: request.context_provider,
                 script,
+                permission_policy: request.permission_policy,
             },
             space,
             session,

@@ -26,6 +26,8 @@ fn fresh_session(id: SessionId, space: &Space, label: String, now: Timestamp) ->
         updated_at: now,
         last_used_at: now,
         archived_at: None,
+        approval_mode: None,
+        allow_rules: Vec::new(),
     }
 }
 
@@ -186,7 +188,7 @@ impl App {
         self.update_session(id, |s, now| s.last_used_at = now)
     }
 
-    fn update_session(
+    pub(super) fn update_session(
         &self,
         id: &SessionId,
         change: impl FnOnce(&mut Session, Timestamp),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{App, AppError};
-use crate::model::{ContextProviderKind, RunStatus, Space, SpaceId};
+use crate::model::{ContextProviderKind, Space, SpaceId};
 
 /// Link a directory as a space. Given for a directory already linked, the options that are set update it
 /// (the way to set or fix the MCP command that context errors point to).
@@ -17,6 +17,8 @@ pub struct AddSpace {
     pub mcp_command: Option<String>,
     /// The command the verifier runs to check the work.
     pub check_command: Option<String>,
+    /// What agents may do without asking (`None`: unchanged; a new space gets `ask`).
+    pub approval_mode: Option<crate::model::ApprovalMode>,
 }
 
 /// What adding did.
@@ -79,6 +81,7 @@ struct CheckedOptions {
     context_provider: Option<ContextProviderKind>,
     mcp_command: Option<String>,
     check_command: Option<String>,
+    approval_mode: Option<crate::model::ApprovalMode>,
 }
 
 fn check_options(request: &AddSpace) -> Result<CheckedOptions, AppError> {
@@ -108,6 +111,7 @@ fn check_options(request: &AddSpace) -> Result<CheckedOptions, AppError> {
         context_provider: request.context_provider,
         mcp_command,
         check_command,
+        approval_mode: request.approval_mode,
     })
 }
 
@@ -136,6 +140,7 @@ impl App {
             context_provider,
             mcp_command: options.mcp_command.clone(),
             check_command: options.check_command.clone(),
+            approval_mode: options.approval_mode,
             created_at: now,
             updated_at: now,
         };
@@ -164,6 +169,9 @@ impl App {
             }
             if let Some(check) = &options.check_command {
                 space.check_command = Some(check.clone());
+            }
+            if let Some(mode) = options.approval_mode {
+                space.approval_mode = Some(mode);
             }
             if space == before {
                 return Ok(SpaceAdded {
@@ -264,7 +272,7 @@ impl App {
             let mut live = Vec::new();
             for session in tx.sessions(id)? {
                 for run in tx.session_runs(&session.id)? {
-                    if matches!(run.status, RunStatus::Queued | RunStatus::Running) {
+                    if run.status.is_active() {
                         live.push(run.id.to_string());
                     }
                 }

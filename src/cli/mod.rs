@@ -114,6 +114,9 @@ pub enum SpaceCommand {
         /// or detected: cargo test, npm test, pytest, go test ./...).
         #[arg(long, value_name = "CMD")]
         check_command: Option<String>,
+        /// What agents may do without asking: read-only, ask (default) or auto.
+        #[arg(long, value_name = "MODE", value_parser = parse_approval_mode)]
+        approval: Option<crate::model::ApprovalMode>,
     },
     /// List linked spaces.
     List,
@@ -183,6 +186,21 @@ pub enum SessionCommand {
     /// Re-add the session's missing worktree folder on its existing branch.
     Recreate {
         session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Set the session's approval mode (read-only, ask, auto), or `default` to follow the space's.
+    Mode {
+        session: String,
+        mode: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// The session's allow-list (what "Always" answers allowed); --remove takes a pattern off it.
+    Allowed {
+        session: String,
+        #[arg(long, value_name = "PATTERN")]
+        remove: Option<String>,
         #[arg(long, value_name = "PATH_OR_ID")]
         space: Option<String>,
     },
@@ -277,6 +295,31 @@ pub struct RunArgs {
     /// Use this id for the new run (used by --detach to follow its worker).
     #[arg(long, hide = true)]
     pub run_id: Option<String>,
+    /// Grant every permission request once (deny-listed commands are refused instead).
+    #[arg(long, conflicts_with_all = ["deny", "ask"])]
+    pub yes: bool,
+    /// Refuse every permission request; the agents are told so.
+    #[arg(long, conflicts_with_all = ["yes", "ask"])]
+    pub deny: bool,
+    /// Requests wait for an answer from the window or `runs approve|deny` (the default).
+    #[arg(long, conflicts_with_all = ["yes", "deny"])]
+    pub ask: bool,
+}
+
+impl RunArgs {
+    /// The permission policy the flags give (`None`: the default, ask).
+    pub fn permission_policy(&self) -> Option<crate::model::PermissionPolicy> {
+        use crate::model::PermissionPolicy;
+        if self.yes {
+            Some(PermissionPolicy::Yes)
+        } else if self.deny {
+            Some(PermissionPolicy::Deny)
+        } else if self.ask {
+            Some(PermissionPolicy::Ask)
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,6 +342,21 @@ pub enum RunsCommand {
     },
     /// Cancel a live run.
     Cancel { run_id: String },
+    /// Grant a waiting permission request (once, or --always: its pattern joins the session's allow-list).
+    Approve {
+        run_id: String,
+        request_id: String,
+        #[arg(long)]
+        always: bool,
+    },
+    /// Refuse a waiting permission request; the agent is told, with your feedback.
+    Deny {
+        run_id: String,
+        request_id: String,
+        /// Sent to the agent with the refusal.
+        #[arg(long, value_name = "TEXT")]
+        feedback: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,6 +413,11 @@ pub enum SpecCommand {
 
 fn parse_context_provider(s: &str) -> Result<ContextProviderKind, String> {
     s.parse()
+}
+
+fn parse_approval_mode(s: &str) -> Result<crate::model::ApprovalMode, String> {
+    crate::model::ApprovalMode::parse(s)
+        .ok_or_else(|| format!("{s:?} is not an approval mode: use read-only, ask or auto"))
 }
 
 /// What every command shares: where the store is, how to print, and the engine's settings.

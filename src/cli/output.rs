@@ -196,6 +196,30 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
             }
         }
     }
+    if !view.permissions.is_empty() {
+        let _ = writeln!(s, "Permission requests:");
+        for p in &view.permissions {
+            let r = &p.request;
+            let state = match (&p.answer, p.expired) {
+                (Some(a), _) => format!("{} at {}", answer_line(a), a.at),
+                (None, true) => "never answered (the run stopped; resume asks again)".to_owned(),
+                (None, false) => format!(
+                    "waiting — `kata-cloud runs approve {} {}` or `runs deny`",
+                    view.run.id, r.request_id
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "  {} {} {} {} ({}), asked {}: {state}",
+                r.request_id,
+                r.task_id,
+                r.kind.as_str(),
+                r.subject,
+                r.reason,
+                r.at
+            );
+        }
+    }
     if !view.run.instructions.is_empty() {
         let _ = writeln!(s, "Project instructions:");
         for i in &view.run.instructions {
@@ -297,11 +321,46 @@ pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
             format!("rejected: {} ({})", error.message, error.remediation)
         }
         Event::ToolCallFinished { call, .. } => format!("  {} {}", call.task_id, call_line(call)),
+        Event::PermissionRequested { run_id, request } => format!(
+            "  {} asks to {} {} ({}) — answer with `kata-cloud runs approve {run_id} {}` [--always] or \
+             `runs deny {run_id} {}`",
+            request.task_id,
+            match request.kind {
+                crate::model::PermissionKind::Write => "write",
+                crate::model::PermissionKind::Command => "run",
+            },
+            request.subject,
+            request.reason,
+            request.request_id,
+            request.request_id
+        ),
+        Event::PermissionDecided {
+            task_id, answer, ..
+        } => {
+            format!("  {task_id} {}", answer_line(answer))
+        }
         Event::ModelDelta { .. }
         | Event::ProviderUpdated { .. }
         | Event::AssistantTurned { .. }
         | Event::ToolCallStarted { .. } => return None,
     })
+}
+
+/// A permission answer for people: `request t1.2.1: yes (cli)`, with the feedback and the pattern added.
+pub fn answer_line(answer: &crate::model::PermissionAnswer) -> String {
+    let mut line = format!(
+        "request {}: {} ({})",
+        answer.request_id,
+        answer.decision.as_str(),
+        answer.by.as_str()
+    );
+    if let Some(pattern) = &answer.pattern_added {
+        line.push_str(&format!(", allowed from now on: {pattern}"));
+    }
+    if let Some(feedback) = &answer.feedback {
+        line.push_str(&format!(" — {feedback}"));
+    }
+    line
 }
 
 /// One tool call for people: `edit_file src/a.rs — done`, with the exit code, error or settlement.

@@ -27,6 +27,7 @@ struct RunFinished<'a> {
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
     let app = ctx.app()?;
+    let permission_policy = args.permission_policy();
     let prepared = app.prepare_run(StartRunRequest {
         space: args.space,
         session: args.session,
@@ -36,6 +37,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         context_provider: args.context_provider,
         run_id: args.run_id,
         script: args.script,
+        permission_policy,
     })?;
     let start = &prepared.start;
     if args.detach {
@@ -61,6 +63,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         }
         if let Some(script) = &start.script {
             worker.extend(["--script".into(), script.display().to_string()]);
+        }
+        if let Some(policy) = start.permission_policy {
+            worker.push(format!("--{}", policy.as_str()));
         }
         let worker: Vec<&str> = worker.iter().map(String::as_str).collect();
         return detach(ctx, &app, &worker, &start.run_id, |_| true);

@@ -3,9 +3,11 @@
 use std::time::{Duration, Instant};
 
 use super::{Ctx, RunsCommand, output, run_cmd};
+use crate::app::App;
+use crate::app::permissions::AnswerPermission;
 use crate::app::runs::ListRuns;
 use crate::cli::CliError;
-use crate::model::{RunId, RunStatus};
+use crate::model::{Decider, PermissionDecision, RunId, RunStatus};
 
 /// How long `runs cancel` waits for another process to stop a run it owns.
 const CANCEL_WAIT: Duration = Duration::from_secs(15);
@@ -48,6 +50,40 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
             }
             run_cmd::follow(ctx, &app, id.clone(), |app| app.resume_run(&id).map(|_| ()))
         }
+        RunsCommand::Approve {
+            run_id,
+            request_id,
+            always,
+        } => answer(
+            ctx,
+            &app,
+            AnswerPermission {
+                run: run_id,
+                request: request_id,
+                decision: if always {
+                    PermissionDecision::Always
+                } else {
+                    PermissionDecision::Yes
+                },
+                feedback: None,
+                by: Decider::Cli,
+            },
+        ),
+        RunsCommand::Deny {
+            run_id,
+            request_id,
+            feedback,
+        } => answer(
+            ctx,
+            &app,
+            AnswerPermission {
+                run: run_id,
+                request: request_id,
+                decision: PermissionDecision::No,
+                feedback,
+                by: Decider::Cli,
+            },
+        ),
         RunsCommand::Cancel { run_id } => {
             let id = RunId::new(run_id.as_str());
             // This process executes no runs: a live run belongs to another process, which picks the
@@ -86,4 +122,15 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
             }
         }
     }
+}
+
+/// `runs approve|deny`: the answer is stored; the process running the run picks it up.
+fn answer(ctx: &Ctx, app: &App, answer: AnswerPermission) -> Result<i32, CliError> {
+    let answered = app.answer_permission(answer)?;
+    if ctx.json {
+        output::json(&answered, false)?;
+    } else if let Some(given) = &answered.answer {
+        output::text(&output::answer_line(given));
+    }
+    Ok(0)
 }

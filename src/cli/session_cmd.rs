@@ -90,6 +90,50 @@ pub fn run(ctx: &Ctx, command: SessionCommand) -> Result<i32, CliError> {
             let found = find(&app, &session, space.as_deref())?;
             app.recreate_worktree(&found.id)?
         }
+        SessionCommand::Mode {
+            session,
+            mode,
+            space,
+        } => {
+            let found = find(&app, &session, space.as_deref())?;
+            let mode = match mode.trim() {
+                "default" => None,
+                text => Some(crate::model::ApprovalMode::parse(text).ok_or_else(|| {
+                    CliError::usage(format!(
+                        "{text:?} is not an approval mode: use read-only, ask, auto, or default (the \
+                         space's)"
+                    ))
+                })?),
+            };
+            app.set_session_mode(&found.id, mode)?
+        }
+        SessionCommand::Allowed {
+            session,
+            remove,
+            space,
+        } => {
+            let found = find(&app, &session, space.as_deref())?;
+            let found = match remove {
+                Some(pattern) => app.remove_allow_rule(&found.id, &pattern)?,
+                None => found,
+            };
+            if ctx.json {
+                output::json(&found.allow_rules, false)?;
+            } else if found.allow_rules.is_empty() {
+                output::text("nothing is allowed beyond the approval mode in this session");
+            } else {
+                for rule in &found.allow_rules {
+                    output::text(&format!(
+                        "{}  {}  added {} by {}",
+                        rule.kind.as_str(),
+                        rule.pattern,
+                        rule.added_at,
+                        rule.added_by.as_str()
+                    ));
+                }
+            }
+            return Ok(0);
+        }
         SessionCommand::Prune { space } => {
             let space = app.space(&space)?;
             let report = app.prune_sessions(&space)?;

@@ -13,6 +13,7 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
             context_provider,
             mcp_command,
             check_command,
+            approval,
         } => {
             let added = app.add_space(AddSpace {
                 path,
@@ -20,6 +21,7 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
                 context_provider,
                 mcp_command,
                 check_command,
+                approval_mode: approval,
             })?;
             let verb = match added.linked {
                 Linked::Created => "linked",

@@ -66,6 +66,16 @@ impl From<AppError> for CliError {
             ),
             AppError::NotInterrupted { .. } | AppError::NotLive { .. } => e.to_string(),
             AppError::NoDraft { .. } => format!("{e}; apply a run that drafted a spec"),
+            AppError::UnknownPermissionRequest { run, .. } => format!(
+                "{e}: `kata-cloud runs show {run}` lists its requests; answer one that waits"
+            ),
+            AppError::PermissionAnswered { .. } => e.to_string(),
+            AppError::PermissionExpired { run, .. } => {
+                format!("{e}; `kata-cloud runs resume {run}` asks again (nothing ran in between)")
+            }
+            AppError::UnknownAllowRule { session, .. } => {
+                format!("{e}: `kata-cloud session allowed {session}` lists its patterns")
+            }
             AppError::StaleDraft { run, reasons, .. } => format!(
                 "the draft of run {run} is stale ({}); pass --force to apply it anyway",
                 reasons_text(reasons)

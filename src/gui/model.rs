@@ -602,8 +602,8 @@ pub fn sort_spaces(spaces: &mut [Space]) {
 fn run_agent_state(status: RunStatus, live: bool) -> AgentState {
     match status {
         RunStatus::Queued if live => AgentState::Queued,
-        RunStatus::Running if live => AgentState::Running,
-        RunStatus::Queued | RunStatus::Running => AgentState::Idle,
+        RunStatus::Running | RunStatus::WaitingPermission if live => AgentState::Running,
+        RunStatus::Queued | RunStatus::Running | RunStatus::WaitingPermission => AgentState::Idle,
         RunStatus::Completed => AgentState::Done,
         RunStatus::Cancelled => AgentState::Idle,
         RunStatus::Failed => AgentState::Failed,
@@ -749,6 +749,7 @@ mod tests {
             context_provider: ContextProviderKind::Filesystem,
             mcp_command: None,
             check_command: None,
+            approval_mode: None,
             created_at: t(0),
             updated_at: t(0),
         };
@@ -762,6 +763,8 @@ mod tests {
             updated_at: t(0),
             last_used_at: t(0),
             archived_at: None,
+            approval_mode: None,
+            allow_rules: Vec::new(),
         };
         let run = RunRecord::queued(
             NewRun {

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::permission::{PermissionAnswer, PermissionRequest};
 use super::tool::{StopReason, ToolCall};
 use super::{
     ContextView, Draft, ErrorInfo, ProviderExecution, RunId, RunRecord, RunStatus, TaskId,
@@ -124,6 +125,17 @@ pub enum Event {
         run_id: RunId,
         call: Box<ToolCallRecord>,
     },
+    /// An agent asked before a write or a command (recorded before anyone can answer).
+    PermissionRequested {
+        run_id: RunId,
+        request: Box<PermissionRequest>,
+    },
+    /// A request was answered (by the window, the CLI, or the run's policy), before the call goes on.
+    PermissionDecided {
+        run_id: RunId,
+        task_id: TaskId,
+        answer: Box<PermissionAnswer>,
+    },
     /// A command could not be carried out (unknown run, run not interrupted, ...). Nothing changed.
     CommandRejected {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,7 +160,9 @@ impl Event {
             | Event::WaveFinished { run_id, .. }
             | Event::AssistantTurned { run_id, .. }
             | Event::ToolCallStarted { run_id, .. }
-            | Event::ToolCallFinished { run_id, .. } => Some(run_id),
+            | Event::ToolCallFinished { run_id, .. }
+            | Event::PermissionRequested { run_id, .. }
+            | Event::PermissionDecided { run_id, .. } => Some(run_id),
             Event::TaskStatusChanged(e) => Some(&e.run_id),
             Event::CommandRejected { run_id, .. } => run_id.as_ref(),
         }
@@ -171,6 +185,8 @@ impl Event {
             | Event::AssistantTurned { .. }
             | Event::ToolCallStarted { .. }
             | Event::ToolCallFinished { .. }
+            | Event::PermissionRequested { .. }
+            | Event::PermissionDecided { .. }
             | Event::CommandRejected { .. } => None,
         }
     }

@@ -1,7 +1,8 @@
 //! Run and task state machines (docs/DESIGN.md, Lifecycles).
 //!
 //! Run:  `queued -> running -> completed | failed | cancelled | interrupted`; a queued run may also be cancelled
-//!       or interrupted before it starts; `interrupted -> queued` only through an explicit resume.
+//!       or interrupted before it starts; `interrupted -> queued` only through an explicit resume;
+//!       `running <-> waiting_permission` while agents wait for answers (which may also end the run).
 //! Task: `queued -> running -> completed | failed | cancelled | interrupted`; a queued task may be skipped (a
 //!       dependency failed), cancelled or interrupted; `interrupted -> queued` only when its run is resumed.
 //! Every other transition is rejected with a [`TransitionError`] naming both states.
@@ -16,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub enum RunStatus {
     Queued,
     Running,
+    /// Running, with at least one agent waiting for a permission answer (the rest of its wave goes on).
+    WaitingPermission,
     Completed,
     Failed,
     Cancelled,
@@ -36,9 +39,10 @@ pub enum TaskStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 6] = [
+    pub const ALL: [RunStatus; 7] = [
         RunStatus::Queued,
         RunStatus::Running,
+        RunStatus::WaitingPermission,
         RunStatus::Completed,
         RunStatus::Failed,
         RunStatus::Cancelled,
@@ -49,6 +53,7 @@ impl RunStatus {
         match self {
             RunStatus::Queued => "queued",
             RunStatus::Running => "running",
+            RunStatus::WaitingPermission => "waiting_permission",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
@@ -62,7 +67,14 @@ impl RunStatus {
         matches!(
             (self, to),
             (Queued, Running | Cancelled | Interrupted)
-                | (Running, Completed | Failed | Cancelled | Interrupted)
+                | (
+                    Running,
+                    Completed | Failed | Cancelled | Interrupted | WaitingPermission
+                )
+                | (
+                    WaitingPermission,
+                    Running | Failed | Cancelled | Interrupted
+                )
                 | (Interrupted, Queued)
         )
     }
@@ -75,9 +87,17 @@ impl RunStatus {
         }
     }
 
-    /// Queued or running: something may still happen to it.
+    /// Queued, running or waiting for a permission: something may still happen to it.
     pub const fn is_active(self) -> bool {
-        matches!(self, RunStatus::Queued | RunStatus::Running)
+        matches!(
+            self,
+            RunStatus::Queued | RunStatus::Running | RunStatus::WaitingPermission
+        )
+    }
+
+    /// Running, whether or not an agent waits for a permission.
+    pub const fn is_running(self) -> bool {
+        matches!(self, RunStatus::Running | RunStatus::WaitingPermission)
     }
 
     /// Completed, failed or cancelled: nothing will ever happen to it again.
@@ -180,6 +200,11 @@ mod tests {
             (Running, Failed),
             (Running, Cancelled),
             (Running, Interrupted),
+            (Running, WaitingPermission),
+            (WaitingPermission, Running),
+            (WaitingPermission, Failed),
+            (WaitingPermission, Cancelled),
+            (WaitingPermission, Interrupted),
             (Interrupted, Queued),
         ]
     };

@@ -8,6 +8,8 @@ pub mod error_info;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod permission;
+pub mod permission_rules;
 pub mod run;
 pub mod run_reducer;
 pub mod space;
@@ -28,6 +30,10 @@ pub use error_info::{ErrorCode, ErrorInfo};
 pub use event::Event;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
+pub use permission::{
+    AllowRule, ApprovalMode, Decider, PermissionAnswer, PermissionDecision, PermissionKind,
+    PermissionPolicy, PermissionRequest, PermissionView,
+};
 pub use run::{
     ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext,
     RunOptions, RunRecord, TimelineEntry,

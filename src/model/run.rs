@@ -37,6 +37,9 @@ pub struct RunOptions {
     /// The offline provider's script of tool calls, when the run was started with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<std::path::PathBuf>,
+    /// How the run answers its agents' permission requests (`run --yes|--deny|--ask`); `None` is `ask`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_policy: Option<super::permission::PermissionPolicy>,
 }
 
 /// How context was resolved for the run, as stored. The items themselves live in the snapshot.
@@ -243,7 +246,7 @@ impl RunRecord {
             RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled => {
                 self.completed_at = Some(at)
             }
-            RunStatus::Queued | RunStatus::Running => {}
+            RunStatus::Queued | RunStatus::Running | RunStatus::WaitingPermission => {}
         }
         if !to.is_active() {
             self.owner = None;
@@ -255,9 +258,10 @@ impl RunRecord {
                     RunStatus::Completed => ProviderStatus::Completed,
                     RunStatus::Failed => ProviderStatus::Failed,
                     RunStatus::Interrupted => ProviderStatus::Interrupted,
-                    RunStatus::Cancelled | RunStatus::Queued | RunStatus::Running => {
-                        ProviderStatus::Cancelled
-                    }
+                    RunStatus::Cancelled
+                    | RunStatus::Queued
+                    | RunStatus::Running
+                    | RunStatus::WaitingPermission => ProviderStatus::Cancelled,
                 };
             }
         }

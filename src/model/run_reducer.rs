@@ -4,6 +4,7 @@
 //! viewed runs change through the same record methods (`record_status`), so they cannot drift apart.
 
 use super::event::Event;
+use super::permission::PermissionView;
 use super::task::TaskRecord;
 use super::tool_call::ToolCallRecord;
 use super::view::RunView;
@@ -42,6 +43,12 @@ pub fn apply(view: &mut RunView, event: &Event) -> Reduced {
                 run.error = Some(error.clone());
             }
             reduced.ended = !e.status.is_active();
+            if reduced.ended {
+                // Requests nobody answered die with the attempt; a resumed run asks again.
+                for p in view.permissions.iter_mut().filter(|p| p.answer.is_none()) {
+                    p.expired = true;
+                }
+            }
         }
         Event::ContextResolved { context, .. } => {
             run.context = context.resolved.clone();
@@ -76,6 +83,30 @@ pub fn apply(view: &mut RunView, event: &Event) -> Reduced {
         }
         Event::ToolCallStarted { call, .. } | Event::ToolCallFinished { call, .. } => {
             upsert_call(&mut view.tool_calls, (**call).clone());
+        }
+        Event::PermissionRequested { request, .. } => {
+            match view
+                .permissions
+                .iter_mut()
+                .find(|p| p.request.request_id == request.request_id)
+            {
+                Some(existing) => existing.request = (**request).clone(),
+                None => view.permissions.push(PermissionView {
+                    request: (**request).clone(),
+                    answer: None,
+                    expired: false,
+                }),
+            }
+        }
+        Event::PermissionDecided { answer, .. } => {
+            if let Some(p) = view
+                .permissions
+                .iter_mut()
+                .find(|p| p.request.request_id == answer.request_id)
+            {
+                p.answer = Some((**answer).clone());
+                p.expired = false;
+            }
         }
         Event::ModelDelta { .. }
         | Event::AssistantTurned { .. }

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{SessionId, SpaceId};
+use super::permission::{AllowRule, ApprovalMode};
 use super::time::Timestamp;
 
 /// Where a run's context comes from. Precedence: session override > space default > filesystem.
@@ -73,6 +74,9 @@ pub struct Space {
     /// Verification Plan or the project's files decide.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_command: Option<String>,
+    /// What agents may do without asking in this space's sessions; `None` is the default, `ask`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_mode: Option<ApprovalMode>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -130,11 +134,24 @@ pub struct Session {
     /// for a run that names no session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<Timestamp>,
+    /// Overrides the space's approval mode for this session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_mode: Option<ApprovalMode>,
+    /// What "Always" answers allowed in this session, listed and removable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_rules: Vec<AllowRule>,
 }
 
 impl Session {
     pub fn is_archived(&self) -> bool {
         self.archived_at.is_some()
+    }
+
+    /// The approval mode in force: the session's, else the space's, else `ask`.
+    pub fn approval_mode(&self, space: &Space) -> ApprovalMode {
+        self.approval_mode
+            .or(space.approval_mode)
+            .unwrap_or_default()
     }
 }
 

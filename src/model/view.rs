@@ -8,6 +8,7 @@ use super::context::ContextItem;
 use super::error_info::ErrorInfo;
 use super::ids::{OwnerId, RunId, SessionId, SpaceId};
 use super::lifecycle::RunStatus;
+use super::permission::PermissionView;
 use super::run::{
     ContextView, Draft, ProviderExecution, RunContext, RunOptions, RunRecord, TimelineEntry,
 };
@@ -27,6 +28,8 @@ pub struct RunView {
     pub tasks: Vec<TaskRecord>,
     /// The specialists' tool calls, by task and order (empty for runs whose tasks only reported).
     pub tool_calls: Vec<ToolCallRecord>,
+    /// Permission requests and their answers, in the order asked.
+    pub permissions: Vec<PermissionView>,
     pub stale: Staleness,
 }
 
@@ -38,6 +41,7 @@ impl RunView {
             items: Vec::new(),
             tasks: Vec::new(),
             tool_calls: Vec::new(),
+            permissions: Vec::new(),
             stale: Staleness::default(),
         }
     }
@@ -83,6 +87,7 @@ impl Serialize for RunView {
             instructions: &r.instructions,
             tasks: &self.tasks,
             tool_calls: &self.tool_calls,
+            permissions: &self.permissions,
             stale: &self.stale,
         }
         .serialize(serializer)
@@ -123,6 +128,8 @@ struct RunViewWire<'a> {
     tasks: &'a [TaskRecord],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     tool_calls: &'a [ToolCallRecord],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    permissions: &'a [PermissionView],
     stale: &'a Staleness,
 }
 
@@ -143,6 +150,8 @@ impl<'de> Deserialize<'de> for RunView {
             tasks: Vec<TaskRecord>,
             #[serde(default)]
             tool_calls: Vec<ToolCallRecord>,
+            #[serde(default)]
+            permissions: Vec<PermissionView>,
             #[serde(default)]
             stale: Staleness,
         }
@@ -165,6 +174,7 @@ impl<'de> Deserialize<'de> for RunView {
             items: items.context.map(|c| c.items).unwrap_or_default(),
             tasks: wire.tasks,
             tool_calls: wire.tool_calls,
+            permissions: wire.permissions,
             stale: wire.stale,
         })
     }

@@ -153,6 +153,7 @@ impl CommandLoop {
                 model: start.model.clone(),
                 context_provider: start.context_provider,
                 script: start.script.clone(),
+                permission_policy: start.permission_policy,
             },
             owner: self.owner.clone(),
         };

@@ -17,8 +17,8 @@ use super::waves::{AgentSetup, waves_step};
 use crate::context::{ContextEngine, ContextRequest, DEFAULT_LIMIT};
 use crate::model::spec::planned_tasks;
 use crate::model::{
-    ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator, ProviderExecution,
-    ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
+    ApprovalMode, ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator,
+    ProviderExecution, ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
 };
 use crate::provider::{Coordinator, CoordinatorInput, ProviderError, ProviderRegistry, Usage};
 use crate::store::StoreError;
@@ -240,13 +240,24 @@ async fn agent_setup(
         .read(move |rx| rx.session(&session_id))
         .await
         .map_err(AgentSetupError::Store)?;
+    let mode = session
+        .as_ref()
+        .map_or(space.approval_mode.unwrap_or_default(), |s| {
+            s.approval_mode(space)
+        });
+    let permissions = agent::permission::PermissionSettings {
+        session_id: run.session_id.clone(),
+        mode,
+        policy: run.options.permission_policy.unwrap_or_default(),
+    };
     let (root, writable) = match session.and_then(|s| s.worktree) {
         Some(binding) => {
             // Checked again here: a run may come from any process, and the folder may have changed since.
             if let Err(e) = crate::git::check_binding(&space.root_path, &binding) {
                 return Err(AgentSetupError::Binding(ErrorInfo::from(&e)));
             }
-            (binding.path, true)
+            // Read-only mode: the worktree, but no writes and no commands.
+            (binding.path, mode != ApprovalMode::ReadOnly)
         }
         None => (space.root_path.clone(), false),
     };
@@ -270,6 +281,7 @@ async fn agent_setup(
         scrubber: deps.providers.scrubber(),
         check,
         instructions,
+        permissions,
     }))
 }
 

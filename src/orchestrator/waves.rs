@@ -39,6 +39,8 @@ pub struct AgentSetup {
     pub check: Option<CheckCommand>,
     /// `AGENTS.md` / `CLAUDE.md` of the workspace root.
     pub instructions: Vec<Instruction>,
+    /// The approval mode and the run's policy.
+    pub permissions: agent::permission::PermissionSettings,
 }
 
 pub enum TaskEnd {
@@ -469,6 +471,7 @@ impl TaskJob {
             scrubber: setup.scrubber.clone(),
             token: self.token.clone(),
             instructions_found: Mutex::new(Vec::new()),
+            permissions: setup.permissions.clone(),
         };
         let writable = setup.toolbox.workspace.writable();
         let brief = Brief {
@@ -542,6 +545,7 @@ impl TaskJob {
             seq: history.last_seq(),
             made: 0,
             seen_instructions: Default::default(),
+            engine_check: true,
         };
         let timeout = setup.limits.check_timeout.as_secs();
         for n in 1..=3u32 {

@@ -11,6 +11,7 @@
 //! | 3       | `m003_snapshot_sources`     | fills `snapshot_sources_v1` from every `snapshots_v1` row    |
 //! | 4       | `m004_change_feed`          | adds `changes_v1`, the change feed (starts empty)            |
 //! | 5       | `m005_tool_calls`           | adds `tool_calls_v1`, the specialists' tool calls (empty)    |
+//! | 6       | `m006_permissions`          | adds `permissions_v1`, permission requests/answers (empty)   |
 
 use std::cell::RefCell;
 
@@ -23,7 +24,7 @@ use super::{StoreError, Tx};
 use crate::model::{ContextSnapshot, RunRecord, SnapshotSources, Timestamp};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u64 = 5;
+pub const CURRENT_VERSION: u64 = 6;
 
 struct Migration {
     to: u64,
@@ -51,6 +52,11 @@ const MIGRATIONS: &[Migration] = &[
         to: 5,
         name: "m005_tool_calls",
         apply: m005_tool_calls,
+    },
+    Migration {
+        to: 6,
+        name: "m006_permissions",
+        apply: m006_permissions,
     },
 ];
 
@@ -86,6 +92,7 @@ fn create_current_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::SNAPSHOT_SOURCES)?;
     txn.open_table(tables::CHANGES)?;
     txn.open_table(tables::TOOL_CALLS)?;
+    txn.open_table(tables::PERMISSIONS)?;
     Ok(())
 }
 
@@ -227,5 +234,10 @@ fn m004_change_feed(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
 /// Adds the table of the specialists' tool calls (runs before schema 5 made none).
 fn m005_tool_calls(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
     tx.raw().open_table(tables::TOOL_CALLS)?;
+    Ok(())
+}
+
+fn m006_permissions(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
+    tx.raw().open_table(tables::PERMISSIONS)?;
     Ok(())
 }

@@ -111,6 +111,38 @@ macro_rules! record_readers {
                 )
             }
 
+            /// A run's permission requests with their answers, in the order asked. A request without an
+            /// answer in a run that is no longer active, or of an earlier attempt, is `expired` (derived
+            /// here, never stored).
+            pub fn permissions(
+                &self,
+                run: &$crate::model::RunId,
+            ) -> Result<Vec<$crate::model::PermissionView>, $crate::store::StoreError> {
+                let mut all: Vec<$crate::model::PermissionView> =
+                    $crate::store::rows::all_with_prefix(
+                        &self.txn.open_table($crate::store::tables::PERMISSIONS)?,
+                        $crate::store::tables::names::PERMISSIONS,
+                        run.as_str(),
+                        &self.bad,
+                    )?;
+                if all.is_empty() {
+                    return Ok(all);
+                }
+                let (active, attempt) = self
+                    .run(run)?
+                    .map_or((false, 0), |r| (r.status.is_active(), r.attempt));
+                for p in &mut all {
+                    p.expired = p.answer.is_none() && (!active || p.request.attempt < attempt);
+                }
+                all.sort_by(|a, b| {
+                    a.request
+                        .at
+                        .cmp(&b.request.at)
+                        .then_with(|| a.request.request_id.cmp(&b.request.request_id))
+                });
+                Ok(all)
+            }
+
             /// A run's tasks in plan order (`t1`, `t2`, ... `t10`).
             pub fn tasks(
                 &self,

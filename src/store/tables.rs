@@ -24,6 +24,7 @@
 //! | `snapshot_sources_v1` | snapshot id                  | JSON `SnapshotSources` (see below)     | 3     |
 //! | `changes_v1`          | store-wide sequence (`u64`)  | JSON `ChangeRecord` (see below)        | 4     |
 //! | `tool_calls_v1`       | (run id, "task/000seq")      | JSON `ToolCallRecord`                  | 5     |
+//! | `permissions_v1`      | (run id, request id)         | JSON `PermissionView` (request, answer)| 6     |
 //!
 //! `snapshot_sources_v1` is derived from `snapshots_v1`: one row per snapshot, written in the same
 //! transaction as the snapshot (`Tx::put_snapshot`), holding only what staleness needs, so history
@@ -66,6 +67,8 @@ pub const SNAPSHOT_SOURCES: TableDefinition<&str, &[u8]> =
     TableDefinition::new("snapshot_sources_v1");
 pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes_v1");
 pub const TOOL_CALLS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("tool_calls_v1");
+pub const PERMISSIONS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("permissions_v1");
 
 /// Names of the tables whose values are JSON records, for quarantine reports.
 pub mod names {
@@ -80,4 +83,5 @@ pub mod names {
     pub const APP_STATE: &str = "app_state_v1";
     pub const CHANGES: &str = "changes_v1";
     pub const TOOL_CALLS: &str = "tool_calls_v1";
+    pub const PERMISSIONS: &str = "permissions_v1";
 }

@@ -132,6 +132,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Stores a permission request, or its answer (under the same key).
+    pub fn put_permission(
+        &mut self,
+        run: &RunId,
+        permission: &crate::model::PermissionView,
+    ) -> Result<(), StoreError> {
+        self.txn.open_table(tables::PERMISSIONS)?.insert(
+            (run.as_str(), permission.request.request_id.as_str()),
+            encode(permission)?.as_slice(),
+        )?;
+        Ok(())
+    }
+
     pub fn put_snapshot(&mut self, snapshot: &ContextSnapshot) -> Result<(), StoreError> {
         self.txn
             .open_table(tables::SNAPSHOTS)?

@@ -130,7 +130,17 @@ pub async fn run_command(
     }
     let limit = timeout.unwrap_or(DEFAULT_TIMEOUT).min(MAX_TIMEOUT);
     let started = Instant::now();
-    let mut child = tokio::process::Command::new("sh")
+    let mut shell = match network_isolation() {
+        NetworkIsolation::Namespace => {
+            let mut c = tokio::process::Command::new("unshare");
+            c.args(UNSHARE_ARGS).arg("sh");
+            c
+        }
+        NetworkIsolation::Unavailable(_) | NetworkIsolation::Disabled => {
+            tokio::process::Command::new("sh")
+        }
+    };
+    let mut child = shell
         .arg("-c")
         .arg(format!("exec 2>&1; {command}"))
         .current_dir(ws.root())
@@ -183,6 +193,48 @@ pub async fn run_command(
         output_bytes: capture.total,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
+}
+
+/// `unshare` arguments that give a command its own, empty network namespace (loopback only) as the same
+/// user: no route out, and nothing else changes.
+const UNSHARE_ARGS: &[&str] = &["--user", "--map-current-user", "--net", "--"];
+
+/// Whether commands run without network access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetworkIsolation {
+    /// Each command runs in a new network namespace (`unshare`).
+    Namespace,
+    /// Turned off by `KATA_COMMAND_NETWORK=allow`.
+    Disabled,
+    /// The OS does not allow it here (why): commands have the machine's network access.
+    Unavailable(String),
+}
+
+/// Probed once per process: whether `unshare` can make a network namespace for an unprivileged command.
+pub fn network_isolation() -> NetworkIsolation {
+    static PROBED: std::sync::OnceLock<NetworkIsolation> = std::sync::OnceLock::new();
+    PROBED
+        .get_or_init(|| {
+            if std::env::var("KATA_COMMAND_NETWORK").is_ok_and(|v| v.trim() == "allow") {
+                return NetworkIsolation::Disabled;
+            }
+            let probe = std::process::Command::new("unshare")
+                .args(UNSHARE_ARGS)
+                .arg("true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .output();
+            match probe {
+                Ok(out) if out.status.success() => NetworkIsolation::Namespace,
+                Ok(out) => NetworkIsolation::Unavailable(format!(
+                    "unshare cannot create a network namespace here: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )),
+                Err(e) => NetworkIsolation::Unavailable(format!("unshare cannot be run: {e}")),
+            }
+        })
+        .clone()
 }
 
 /// Kills a command's whole process group (it runs in its own, so its children go too).

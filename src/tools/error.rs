@@ -42,6 +42,9 @@ pub enum ToolError {
     ReadOnly(String),
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
+    /// The permission gate refused the call (the mode, the run's policy, or a person's "No").
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 impl ToolError {
@@ -61,6 +64,7 @@ impl ToolError {
             ToolError::CommandNotStarted(_) => "command_not_started",
             ToolError::ReadOnly(_) => "read_only",
             ToolError::Io { .. } => "io_failure",
+            ToolError::PermissionDenied(_) => "permission_denied",
         }
     }
 

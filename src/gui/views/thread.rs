@@ -366,6 +366,7 @@ fn status_color(status: crate::model::RunStatus) -> egui::Color32 {
     use crate::model::RunStatus;
     match status {
         RunStatus::Queued | RunStatus::Running => theme::RUNNING,
+        RunStatus::WaitingPermission => theme::WARNING,
         RunStatus::Completed => theme::SUCCESS,
         RunStatus::Failed => theme::DANGER,
         RunStatus::Interrupted => theme::WARNING,

@@ -116,6 +116,9 @@ pub(super) fn header(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry) -> bo
             RunStatus::Queued | RunStatus::Running if live => {
                 (capitalised(run.status.as_str()), theme::RUNNING, false)
             }
+            RunStatus::WaitingPermission => {
+                ("Waiting for permission".to_owned(), theme::WARNING, false)
+            }
             RunStatus::Queued | RunStatus::Running => {
                 ("Running elsewhere".to_owned(), theme::MUTED, true)
             }

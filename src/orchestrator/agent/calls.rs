@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use super::AgentCtx;
 use super::instructions;
+use super::permission::{self, Asked, Gate};
 use crate::model::tool::{ToolCall, ToolResult};
-use crate::model::{EffectDetail, ToolCallRecord, ToolCallStatus};
+use crate::model::{EffectDetail, PermissionKind, ToolCallRecord, ToolCallStatus};
 use crate::orchestrator::persist;
 use crate::store::StoreError;
 use crate::tools::files::file_hash;
@@ -42,6 +43,8 @@ pub struct CallState {
     pub made: u32,
     /// Project instruction files already given (root ones included).
     pub seen_instructions: BTreeSet<String>,
+    /// The calls are the engine's own check command, not the model's (see `permission::Asked`).
+    pub engine_check: bool,
 }
 
 /// Answers one call: replays its recorded result, settles an interrupted effect, or runs it.
@@ -115,6 +118,16 @@ pub async fn answer(
             finish_at_once(ctx, record, outcome).await
         }
         Ok(Planned::File(prepared)) => {
+            let asked = Asked {
+                call,
+                seq,
+                kind: PermissionKind::Write,
+                subject: &prepared.change.path,
+                engine_check: state.engine_check,
+            };
+            if let Gate::Refused(text) = permission::gate(ctx, asked).await? {
+                return failed_at_once(ctx, record, &ToolError::PermissionDenied(text)).await;
+            }
             record.effect = Some(EffectDetail::File {
                 path: prepared.change.path.clone(),
                 before: prepared.change.before.clone(),
@@ -130,6 +143,16 @@ pub async fn answer(
             finish(ctx, record, outcome).await
         }
         Ok(Planned::Command { command, timeout }) => {
+            let asked = Asked {
+                call,
+                seq,
+                kind: PermissionKind::Command,
+                subject: &command,
+                engine_check: state.engine_check,
+            };
+            if let Gate::Refused(text) = permission::gate(ctx, asked).await? {
+                return failed_at_once(ctx, record, &ToolError::PermissionDenied(text)).await;
+            }
             record.effect = Some(EffectDetail::Command {
                 command: command.clone(),
                 exit_code: None,

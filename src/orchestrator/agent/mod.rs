@@ -11,6 +11,7 @@ pub mod calls;
 pub mod check;
 pub mod history;
 pub mod instructions;
+pub mod permission;
 pub mod prompt;
 
 use std::collections::BTreeSet;
@@ -46,6 +47,8 @@ pub struct AgentCtx {
     pub token: CancellationToken,
     /// Project instruction files met on the way (recorded in the run's provenance when the task ends).
     pub instructions_found: Mutex<Vec<InstructionSource>>,
+    /// What its writes and commands may do without asking.
+    pub permissions: permission::PermissionSettings,
 }
 
 /// What the task is told: the system prompt and its first message.
@@ -102,6 +105,7 @@ pub async fn work(ctx: &AgentCtx, brief: &Brief) -> AgentEnd {
         seq: history.last_seq(),
         made: u32::try_from(history.calls.len()).unwrap_or(u32::MAX),
         seen_instructions: brief.instructions.iter().map(|i| i.path.clone()).collect(),
+        engine_check: false,
     };
     let mut totals = Totals {
         usage: Usage::default(),
