@@ -89,14 +89,15 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
 
     let store = Store::open(tmp.path(), system_clock()).unwrap();
     assert_eq!(store.migration().from, Some(1));
-    assert_eq!(store.migration().to, 5);
+    assert_eq!(store.migration().to, 6);
     assert_eq!(
         store.migration().applied,
         vec![
             "m002_session_runs_index",
             "m003_snapshot_sources",
             "m004_change_feed",
-            "m005_tool_calls"
+            "m005_tool_calls",
+            "m006_permissions"
         ]
     );
 
@@ -227,9 +228,9 @@ fn a_schema_2_file_gets_its_snapshot_sources_backfilled() {
         .find(|c| c["name"] == "store")
         .unwrap();
     let detail = store_check["detail"].as_str().unwrap();
-    assert!(detail.contains("(schema 5)"), "{detail}");
+    assert!(detail.contains("(schema 6)"), "{detail}");
     assert!(
-        detail.contains("migrated now: m003_snapshot_sources, m004_change_feed, m005_tool_calls"),
+        detail.contains("migrated now: m003_snapshot_sources, m004_change_feed, m005_tool_calls, m006_permissions"),
         "{detail}"
     );
 

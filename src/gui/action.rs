@@ -24,6 +24,13 @@ pub enum Action {
         force: bool,
     },
     DismissDraft(RunId),
+    /// Answers a waiting permission request (the card's 1/2/3, or No with feedback).
+    AnswerPermission {
+        run: RunId,
+        request: String,
+        decision: crate::model::PermissionDecision,
+        feedback: Option<String>,
+    },
     ToggleSidebar,
     ToggleSpec,
     SelectTab(usize),

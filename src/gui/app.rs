@@ -425,6 +425,24 @@ impl KataApp {
                 });
             }
             Action::Send(prompt) => self.send(prompt),
+            Action::AnswerPermission {
+                run,
+                request,
+                decision,
+                feedback,
+            } => {
+                self.backend.call(move |app| {
+                    app.answer_permission(crate::app::permissions::AnswerPermission {
+                        run: run.to_string(),
+                        request,
+                        decision,
+                        feedback,
+                        by: crate::model::Decider::Window,
+                    })
+                    .err()
+                    .map(|e| failed("cannot answer the request", &e))
+                });
+            }
             Action::Stop(run_id) => self.stop(run_id),
             Action::Resume(run_id) => self.resume(run_id),
             Action::Retry(run_id) => self.retry(run_id),

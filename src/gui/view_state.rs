@@ -52,6 +52,10 @@ pub struct ViewState {
     pub scroll_to_end: bool,
     /// A thread row to bring to the top of the view on the next frame.
     pub scroll_to: Option<super::model::ThreadItem>,
+    /// The permission request whose "No" feedback box is open, and what is typed in it.
+    pub permission_feedback: Option<(String, String)>,
+    /// Waiting permission requests last put in the window title (it changes only when this does).
+    pub titled_waiting: usize,
 }
 
 impl Default for ViewState {
@@ -79,6 +83,8 @@ impl Default for ViewState {
             stick_to_bottom: true,
             scroll_to_end: false,
             scroll_to: None,
+            permission_feedback: None,
+            titled_waiting: 0,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod home;
 pub mod inspector;
+pub mod permission_card;
 pub mod shell;
 pub mod sidebar;
 pub mod spec_pane;

@@ -154,6 +154,25 @@ fn status_bar(app: &mut ViewCtx<'_>, ui: &mut Ui) {
                     "Orchestrator ready".to_owned()
                 };
                 ui.label(widgets::meta(text));
+                let waiting = super::permission_card::waiting(app.model).len();
+                if waiting > 0 {
+                    ui.label(
+                        RichText::new(format!("· {waiting} waiting for permission"))
+                            .size(theme::META)
+                            .color(theme::WARNING),
+                    );
+                }
+                // The OS window title carries the count too (set only when it changes).
+                if waiting != app.view.titled_waiting {
+                    app.view.titled_waiting = waiting;
+                    let title = if waiting > 0 {
+                        format!("({waiting}) Kata Cloud — waiting for permission")
+                    } else {
+                        "Kata Cloud".to_owned()
+                    };
+                    ui.ctx()
+                        .send_viewport_cmd(egui::ViewportCommand::Title(title));
+                }
                 let total = app.model.total_runs;
                 let plural = if total == 1 { "run" } else { "runs" };
                 ui.label(widgets::muted(format!("· {total} {plural} in history")));

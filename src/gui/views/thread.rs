@@ -23,7 +23,9 @@ const COMPOSER_MAX_HEIGHT: f32 = 180.0;
 
 pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     tab_strip(app, ui);
+    super::permission_card::handle_keys(app, ui);
     composer(app, ui);
+    super::permission_card::show(app, ui);
     let tab = app
         .layout
         .tabs
