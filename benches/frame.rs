@@ -122,6 +122,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
             updated_at: base,
             last_used_at: base,
             archived_at: None,
+            pull_request: None,
         })
         .collect();
     let measured = Session {
@@ -134,6 +135,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
         updated_at: base,
         last_used_at: base,
         archived_at: None,
+        pull_request: None,
     };
     let other = RUNS - SESSION_RUNS;
     for chunk in 0..10 {

@@ -41,6 +41,7 @@ fn space_and_session(engine: &Engine, repo: &Path) -> (Space, Session) {
         updated_at: now,
         last_used_at: now,
         archived_at: None,
+        pull_request: None,
     };
     engine
         .store

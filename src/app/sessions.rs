@@ -26,6 +26,7 @@ fn fresh_session(id: SessionId, space: &Space, label: String, now: Timestamp) ->
         updated_at: now,
         last_used_at: now,
         archived_at: None,
+        pull_request: None,
     }
 }
 

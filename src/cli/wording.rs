@@ -13,6 +13,27 @@ impl From<AppError> for CliError {
         let message = match &e {
             AppError::Store(store) => return cli_store_error(store),
             AppError::Git(git) => git_message(git),
+            AppError::Github(_) | AppError::PullRequestFailed(_) => {
+                let info = ErrorInfo::from(&e);
+                let retry = if matches!(e, AppError::PullRequestFailed(_)) {
+                    " Run `kata-cloud changes pr create --session ID` again to retry."
+                } else {
+                    ""
+                };
+                format!(
+                    "{} ({}). {}{retry}",
+                    info.message, info.code, info.remediation
+                )
+            }
+            AppError::NothingToPublish { .. } => {
+                format!(
+                    "{e}: stage and commit the session's changes with `kata-cloud changes commit` first"
+                )
+            }
+            AppError::EmptyTitle => format!("{e}: pass --title with some text, or omit it"),
+            AppError::NoPullRequest { .. } => {
+                format!("{e}: `kata-cloud changes pr create --session ID` pushes it and opens one")
+            }
             AppError::NoWorktree { .. } => format!(
                 "{e}: it gets one on its first run with tools (a model provider, or `run --script`)"
             ),

@@ -762,6 +762,7 @@ mod tests {
             updated_at: t(0),
             last_used_at: t(0),
             archived_at: None,
+            pull_request: None,
         };
         let run = RunRecord::queued(
             NewRun {

@@ -8,6 +8,7 @@ pub mod error_info;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod pull_request_link;
 pub mod run;
 pub mod run_reducer;
 pub mod space;
@@ -28,6 +29,7 @@ pub use error_info::{ErrorCode, ErrorInfo};
 pub use event::Event;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
+pub use pull_request_link::{PublishState, PullRequestLink};
 pub use run::{
     ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext,
     RunOptions, RunRecord, TimelineEntry,

@@ -130,6 +130,10 @@ pub struct Session {
     /// for a run that names no session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<Timestamp>,
+    /// The session branch's push and pull request, once `changes pr create` ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Boxed: most sessions have none, and it would double the record's size.
+    pub pull_request: Option<Box<super::PullRequestLink>>,
 }
 
 impl Session {
