@@ -367,6 +367,39 @@ fn a_scripted_change_is_committed_pushed_and_opened_as_a_pull_request_then_updat
     assert_eq!(world.github.pulls().len(), 1);
     assert!(world.github.pulls()[0].body.contains("notes.md"));
 
+    // The draft as the user edited it (with a token pasted in by mistake), and their own title.
+    let edited = world.tmp.join("body.md");
+    std::fs::write(
+        &edited,
+        format!("Retries GETs three times.\n\nDeployed with {GITHUB_TOKEN_VALUE}\n"),
+    )
+    .unwrap();
+    let third = world
+        .ok(&[
+            "--json",
+            "changes",
+            "pr",
+            "create",
+            "--session",
+            &session,
+            "--title",
+            "Retry GET requests",
+            "--body-file",
+            edited.to_str().unwrap(),
+        ])
+        .json();
+    assert_eq!(third["action"], "updated", "{third}");
+    assert_eq!(third["redactions"][0]["kind"], "github_token", "{third}");
+    let patch = world.github.requests().last().cloned().unwrap();
+    assert_eq!(patch.method, "PATCH");
+    let patched = patch.body.unwrap();
+    assert_eq!(patched["title"], "Retry GET requests");
+    assert_eq!(
+        patched["body"],
+        "Retries GETs three times.\n\nDeployed with [REDACTED:github_token]\n"
+    );
+    assert_eq!(world.github.pulls()[0].title, "Retry GET requests");
+
     // Show: number, URL, state and the head commit's checks.
     let head_now = second["commit"].as_str().unwrap();
     world.github.set_checks(
