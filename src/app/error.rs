@@ -10,6 +10,7 @@ use crate::git::GitError;
 /// A branch that was pushed, and why its pull request then failed.
 #[derive(Debug)]
 pub struct PushedWithoutPullRequest {
+    pub session: String,
     pub branch: String,
     pub remote: String,
     /// The pushed commit, abbreviated.

@@ -227,6 +227,7 @@ impl App {
                 self.store_pull_request(&found.id, Some(link))?;
                 Err(AppError::PullRequestFailed(Box::new(
                     PushedWithoutPullRequest {
+                        session: found.id.to_string(),
                         branch: binding.branch.clone(),
                         remote: remote.to_owned(),
                         commit: binding.head.get(..12).unwrap_or(&binding.head).to_owned(),

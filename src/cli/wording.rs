@@ -13,18 +13,15 @@ impl From<AppError> for CliError {
         let message = match &e {
             AppError::Store(store) => return cli_store_error(store),
             AppError::Git(git) => git_message(git),
-            AppError::Github(_) | AppError::PullRequestFailed(_) => {
-                let info = ErrorInfo::from(&e);
-                let retry = if matches!(e, AppError::PullRequestFailed(_)) {
-                    " Run `kata-cloud changes pr create --session ID` again to retry."
-                } else {
-                    ""
-                };
-                format!(
-                    "{} ({}). {}{retry}",
-                    info.message, info.code, info.remediation
-                )
+            AppError::Github(github) => {
+                format!("{e} ({}). {}", github.code(), github.remediation())
             }
+            AppError::PullRequestFailed(failed) => format!(
+                "{e} ({}). {} The branch is pushed: run `kata-cloud changes pr create --session {}` again to retry.",
+                failed.source.code(),
+                failed.source.remediation(),
+                failed.session
+            ),
             AppError::NothingToPublish { .. } => {
                 format!(
                     "{e}: stage and commit the session's changes with `kata-cloud changes commit` first"
