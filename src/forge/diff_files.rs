@@ -4,7 +4,7 @@
 use super::changed_file::{ChangedFile, FileStatus};
 
 /// One [`ChangedFile`] per `diff --git` section of `diff`, in order. Lines inside hunks are counted by their
-/// first character; headers are only read before a file's first hunk.
+/// first character; headers are only read before a file's first hunk. A mode change alone stays `modified`.
 pub fn changed_files_from_diff(diff: &str) -> Vec<ChangedFile> {
     let mut files: Vec<ChangedFile> = Vec::new();
     let mut in_hunk = false;
@@ -27,8 +27,6 @@ pub fn changed_files_from_diff(diff: &str) -> Vec<ChangedFile> {
                 file.additions = file.additions.saturating_add(1);
             } else if line.starts_with('-') {
                 file.deletions = file.deletions.saturating_add(1);
-            } else if line.starts_with("@@") {
-                // The next hunk of the same file.
             }
             continue;
         }
@@ -52,12 +50,11 @@ pub fn changed_files_from_diff(diff: &str) -> Vec<ChangedFile> {
             if path != "/dev/null" {
                 file.path = strip_side(&unquote(path), "b/");
             }
-        } else if let Some(path) = line.strip_prefix("--- ") {
-            if path != "/dev/null" && file.status == FileStatus::Deleted {
-                file.path = strip_side(&unquote(path), "a/");
-            }
-        } else if line.starts_with("old mode") && file.status == FileStatus::Modified {
-            // A mode change alone stays `modified`; a symlink ↔ file change shows as delete + add.
+        } else if let Some(path) = line.strip_prefix("--- ")
+            && path != "/dev/null"
+            && file.status == FileStatus::Deleted
+        {
+            file.path = strip_side(&unquote(path), "a/");
         }
     }
     files
