@@ -125,6 +125,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
             archived_at: None,
             approval_mode: None,
             allow_rules: Vec::new(),
+            pull_request: None,
         })
         .collect();
     let measured = Session {
@@ -139,6 +140,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
         archived_at: None,
         approval_mode: None,
         allow_rules: Vec::new(),
+        pull_request: None,
     };
     let other = RUNS - SESSION_RUNS;
     for chunk in 0..10 {

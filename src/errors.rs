@@ -118,6 +118,31 @@ impl From<&AppError> for ErrorInfo {
             AppError::Store(store) => return store.into(),
             AppError::Provider(provider) => return provider.into(),
             AppError::Git(git) => return git.into(),
+            AppError::Github(github) => return github.into(),
+            AppError::PullRequestFailed(failed) => {
+                let info = ErrorInfo::from(&failed.source);
+                return ErrorInfo::new(
+                    info.code,
+                    e.to_string(),
+                    format!(
+                        "{} The branch is pushed; publishing again retries the pull request.",
+                        info.remediation
+                    ),
+                    info.retryable,
+                );
+            }
+            AppError::NothingToPublish { .. } => (
+                ErrorCode::InvalidRequest,
+                "Commit the session's changes first; a pull request needs at least one commit.",
+            ),
+            AppError::EmptyTitle => (
+                ErrorCode::InvalidRequest,
+                "Give the pull request a title, or leave it to the draft.",
+            ),
+            AppError::NoPullRequest { .. } => (
+                ErrorCode::NotFound,
+                "Create the session's pull request first; that pushes its branch.",
+            ),
             AppError::NoWorktree { .. } => (
                 ErrorCode::WorktreeBinding,
                 "Start a run in the session with a tool-calling provider: its first run makes the worktree.",

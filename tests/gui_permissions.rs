@@ -50,8 +50,10 @@ fn the_card_answers_with_keys_and_always_allows_the_next_matching_command() {
         .to_string(),
     )
     .unwrap();
-    let mut settings = kata_cloud::provider::registry::ProviderSettings::default();
-    settings.offline_script = Some(script);
+    let settings = kata_cloud::provider::registry::ProviderSettings {
+        offline_script: Some(script),
+        ..Default::default()
+    };
     let config = kata_cloud::orchestrator::EngineConfig {
         data_dir: data.clone(),
         clock: common::pinned_clock(),

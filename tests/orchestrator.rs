@@ -44,6 +44,7 @@ fn space_and_session(engine: &Engine, repo: &Path) -> (Space, Session) {
         archived_at: None,
         approval_mode: None,
         allow_rules: Vec::new(),
+        pull_request: None,
     };
     engine
         .store

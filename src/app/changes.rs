@@ -16,7 +16,10 @@ pub struct Committed {
 
 impl App {
     /// The session and its worktree binding, checked against the repository.
-    fn checked_binding(&self, session: &SessionId) -> Result<(Session, WorktreeBinding), AppError> {
+    pub(crate) fn checked_binding(
+        &self,
+        session: &SessionId,
+    ) -> Result<(Session, WorktreeBinding), AppError> {
         let (space, found) = self.space_and_session(session)?;
         let binding = self.binding(&found)?;
         git::check_binding(&space.root_path, &binding)?;

@@ -4,7 +4,19 @@
 
 use std::path::PathBuf;
 
+use crate::forge::github::GithubError;
 use crate::git::GitError;
+
+/// A branch that was pushed, and why its pull request then failed.
+#[derive(Debug)]
+pub struct PushedWithoutPullRequest {
+    pub session: String,
+    pub branch: String,
+    pub remote: String,
+    /// The pushed commit, abbreviated.
+    pub commit: String,
+    pub source: GithubError,
+}
 use crate::model::ids::wrong_kind_hint;
 use crate::model::{RunStatus, StaleReason};
 use crate::provider::ProviderError;
@@ -103,6 +115,23 @@ pub enum AppError {
     /// A session without a worktree (none made yet, or a folder that is not a git repository).
     #[error("session {session:?} has no worktree")]
     NoWorktree { session: String },
+    /// The session branch has no commits of its own: there is nothing to open a pull request for.
+    #[error("{branch} has no commits beyond {base}")]
+    NothingToPublish { branch: String, base: String },
+    #[error("the pull request title is empty")]
+    EmptyTitle,
+    /// The session never pushed its branch.
+    #[error("session {session:?} has no pushed branch or pull request yet")]
+    NoPullRequest { session: String },
+    /// The branch was pushed, then creating or updating its pull request failed; the push is recorded and
+    /// trying again retries the pull request.
+    #[error(
+        "pushed {} to {} ({}), but the pull request was not created or updated: {}",
+        .0.branch, .0.remote, .0.commit, .0.source
+    )]
+    PullRequestFailed(Box<PushedWithoutPullRequest>),
+    #[error(transparent)]
+    Github(#[from] GithubError),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
@@ -140,11 +169,16 @@ impl AppError {
                     | GitError::HunkUnsupported { .. }
                     | GitError::NoRemote { .. }
             ),
-            AppError::NoWorktree { .. } => true,
             AppError::UnknownPermissionRequest { .. }
             | AppError::PermissionAnswered { .. }
             | AppError::PermissionExpired { .. }
             | AppError::UnknownAllowRule { .. } => true,
+            AppError::NoWorktree { .. }
+            | AppError::NothingToPublish { .. }
+            | AppError::EmptyTitle
+            | AppError::NoPullRequest { .. } => true,
+            AppError::Github(e) => matches!(e, GithubError::InvalidRemote { .. }),
+            AppError::PullRequestFailed(_) => false,
             AppError::OrchestratorStopped(_) | AppError::OrchestratorBusy => false,
             AppError::PathMissing { .. }
             | AppError::NotADirectory { .. }

@@ -14,15 +14,24 @@
 //! | `doctor`    | what works and what does not                                                     |
 //! | `feed`      | the change feed: what changed since a cursor, woken within a second             |
 //! | `history`   | runs as clients see them, with staleness derived on read                         |
+//! | `changes`   | a session's worktree changes: status, diff, stage, unstage, discard, commit      |
+//! | `commit_draft` | the commit message drafted from the spec, the tasks and the files             |
+//! | `merge`     | merge a session back into its base (squash or merge), update it from the base    |
+//! | `pull_request` | draft, push and create or update the session's pull request; its status      |
+//! | `session_work` | a session's spec, tasks, verification and provenance for the drafts          |
 
 pub mod changes;
+pub mod commit_draft;
 pub mod context;
 pub mod doctor;
 pub mod error;
 pub mod feed;
 pub mod history;
+pub mod merge;
 pub mod permissions;
+pub mod pull_request;
 pub mod runs;
+pub mod session_work;
 pub mod sessions;
 pub mod spaces;
 pub mod specs;

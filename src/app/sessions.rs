@@ -28,6 +28,7 @@ fn fresh_session(id: SessionId, space: &Space, label: String, now: Timestamp) ->
         archived_at: None,
         approval_mode: None,
         allow_rules: Vec::new(),
+        pull_request: None,
     }
 }
 

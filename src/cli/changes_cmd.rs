@@ -1,8 +1,9 @@
-//! `changes status|diff|stage|unstage|discard|commit --session ID`.
+//! `changes status|diff|stage|unstage|discard|commit|message --session ID`; `merge`, `update` and `pr` are
+//! in `merge_cmd` and `pr_cmd`.
 
 use std::io::Write as _;
 
-use super::{ChangesCommand, Ctx, output};
+use super::{ChangesCommand, Ctx, merge_cmd, output, pr_cmd};
 use crate::cli::CliError;
 use crate::git::{DiffScope, HunkId};
 use crate::model::SessionId;
@@ -94,7 +95,7 @@ pub fn run(ctx: &Ctx, command: ChangesCommand) -> Result<i32, CliError> {
         }
         ChangesCommand::Commit { session, message } => {
             let found = app.session(&session)?;
-            let committed = app.commit_changes(&found.id, &message)?;
+            let committed = app.commit_with_draft(&found.id, message.as_deref())?;
             if ctx.json {
                 output::json(&committed, false)?;
             } else {
@@ -105,6 +106,24 @@ pub fn run(ctx: &Ctx, command: ChangesCommand) -> Result<i32, CliError> {
                 ));
             }
         }
+        ChangesCommand::Message { session } => {
+            let found = app.session(&session)?;
+            let draft = app.draft_commit(&found.id)?;
+            if ctx.json {
+                output::json(&draft, false)?;
+            } else {
+                output::text(draft.message.trim_end());
+            }
+        }
+        ChangesCommand::Merge {
+            session,
+            squash,
+            message,
+        } => return merge_cmd::merge(ctx, &app, &session, squash, message.as_deref()),
+        ChangesCommand::Update { session, rebase } => {
+            return merge_cmd::update(ctx, &app, &session, rebase);
+        }
+        ChangesCommand::Pr(command) => return pr_cmd::run(ctx, &app, command),
     }
     Ok(0)
 }

@@ -9,8 +9,10 @@ pub mod context_cmd;
 pub mod doctor;
 pub mod error;
 pub mod key_cmd;
+pub mod merge_cmd;
 pub mod models_cmd;
 pub mod output;
+pub mod pr_cmd;
 pub mod run_cmd;
 pub mod runs_cmd;
 pub mod session_cmd;
@@ -59,7 +61,7 @@ pub enum Command {
     /// A space's sessions: new, list, rename, archive, unarchive, and their worktrees.
     #[command(subcommand)]
     Session(SessionCommand),
-    /// A session's changes in its worktree: status, diff, stage, unstage, discard, commit.
+    /// A session's changes: status, diff, stage, unstage, discard, commit, message, merge, update, pr.
     #[command(subcommand)]
     Changes(ChangesCommand),
     /// Start a run and wait for its terminal state.
@@ -257,12 +259,75 @@ pub enum ChangesCommand {
         session: String,
         path: String,
     },
-    /// Commit what is staged to the session branch.
+    /// Commit what is staged to the session branch (the message drafted from the spec unless -m is given).
     Commit {
         #[arg(long)]
         session: String,
+        /// The commit message (default: the draft `changes message` prints).
         #[arg(short = 'm', long = "message")]
-        message: String,
+        message: Option<String>,
+    },
+    /// Print the commit message drafted from the spec's goal, the tasks done and the files to commit.
+    Message {
+        #[arg(long)]
+        session: String,
+    },
+    /// Merge the session branch into its base branch in your repository (refused on conflicts).
+    Merge {
+        #[arg(long)]
+        session: String,
+        /// One commit with the session's whole change (message drafted from the spec unless -m is given).
+        #[arg(long)]
+        squash: bool,
+        /// The merge or squash commit's message.
+        #[arg(short = 'm', long = "message")]
+        message: Option<String>,
+    },
+    /// Bring the base branch's new commits into the session branch (a merge commit, or --rebase).
+    Update {
+        #[arg(long)]
+        session: String,
+        /// Replay the session's commits on the base instead of merging (a pushed branch then needs
+        /// `changes pr create --force-with-lease`).
+        #[arg(long)]
+        rebase: bool,
+    },
+    /// The session's pull request on GitHub: draft, create (push and open or update), show.
+    #[command(subcommand)]
+    Pr(PrCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrCommand {
+    /// Print the drafted title and body (secrets redacted) without pushing anything.
+    Draft {
+        #[arg(long)]
+        session: String,
+    },
+    /// Push the session branch and open its pull request; run again to push and update the same one.
+    Create {
+        #[arg(long)]
+        session: String,
+        /// Open the pull request as a draft (only when it is created).
+        #[arg(long)]
+        draft: bool,
+        /// The title (default: drafted from the spec).
+        #[arg(long)]
+        title: Option<String>,
+        /// A file with the body (default: drafted from the spec, the change and its provenance).
+        #[arg(long, value_name = "FILE")]
+        body_file: Option<PathBuf>,
+        /// The git remote to push to.
+        #[arg(long, default_value = "origin")]
+        remote: String,
+        /// Replace the remote branch if it is where it was last pushed (after `changes update --rebase`).
+        #[arg(long)]
+        force_with_lease: bool,
+    },
+    /// The pull request's number, URL, state and checks (or that the branch is pushed without one).
+    Show {
+        #[arg(long)]
+        session: String,
     },
 }
 

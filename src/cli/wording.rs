@@ -13,6 +13,24 @@ impl From<AppError> for CliError {
         let message = match &e {
             AppError::Store(store) => return cli_store_error(store),
             AppError::Git(git) => git_message(git),
+            AppError::Github(github) => {
+                format!("{e} ({}). {}", github.code(), github.remediation())
+            }
+            AppError::PullRequestFailed(failed) => format!(
+                "{e} ({}). {} The branch is pushed: run `kata-cloud changes pr create --session {}` again to retry.",
+                failed.source.code(),
+                failed.source.remediation(),
+                failed.session
+            ),
+            AppError::NothingToPublish { .. } => {
+                format!(
+                    "{e}: stage and commit the session's changes with `kata-cloud changes commit` first"
+                )
+            }
+            AppError::EmptyTitle => format!("{e}: pass --title with some text, or omit it"),
+            AppError::NoPullRequest { .. } => {
+                format!("{e}: `kata-cloud changes pr create --session ID` pushes it and opens one")
+            }
             AppError::NoWorktree { .. } => format!(
                 "{e}: it gets one on its first run with tools (a model provider, or `run --script`)"
             ),

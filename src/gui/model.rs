@@ -765,6 +765,7 @@ mod tests {
             archived_at: None,
             approval_mode: None,
             allow_rules: Vec::new(),
+            pull_request: None,
         };
         let run = RunRecord::queued(
             NewRun {

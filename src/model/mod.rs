@@ -10,6 +10,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod permission;
 pub mod permission_rules;
+pub mod pull_request_link;
 pub mod run;
 pub mod run_reducer;
 pub mod space;
@@ -34,6 +35,7 @@ pub use permission::{
     AllowRule, ApprovalMode, Decider, PermissionAnswer, PermissionDecision, PermissionKind,
     PermissionPolicy, PermissionRequest, PermissionView,
 };
+pub use pull_request_link::{PublishState, PullRequestLink};
 pub use run::{
     ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext,
     RunOptions, RunRecord, TimelineEntry,

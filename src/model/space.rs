@@ -140,6 +140,10 @@ pub struct Session {
     /// What "Always" answers allowed in this session, listed and removable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_rules: Vec<AllowRule>,
+    /// The session branch's push and pull request, once `changes pr create` ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Boxed: most sessions have none, and it would double the record's size.
+    pub pull_request: Option<Box<super::PullRequestLink>>,
 }
 
 impl Session {

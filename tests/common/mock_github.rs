@@ -2,7 +2,8 @@
 //! 127.0.0.1 (random port) on its own runtime thread, serves the API at `/` and, like GitHub Enterprise
 //! Server, at `/api/v3`.
 //!
-//! It holds one repository (`owner/repo`) with pushed branches (name → sha), keeps pull requests in memory
+//! It holds one repository (`owner/repo`) with pushed branches (name → sha, or the branches of a local bare
+//! repository the test pushes to, [`MockGithub::use_git_remote`]), keeps pull requests in memory
 //! and answers like GitHub does: 401 for a wrong token (echoing it, to prove clients scrub it), 404 for
 //! another repository, 422 when the head or base branch does not exist or an open pull request for the
 //! head already exists. Every request is checked — path, `Accept`, `X-GitHub-Api-Version`, `User-Agent`,
@@ -80,6 +81,8 @@ struct Shared {
     owner: String,
     repo: String,
     branches: Mutex<HashMap<String, String>>,
+    /// A bare repository standing for the GitHub repository's git side: its branches count as pushed.
+    git_remote: Mutex<Option<std::path::PathBuf>>,
     pulls: Mutex<Vec<MockPull>>,
     checks: Mutex<HashMap<String, (Value, Value)>>,
     failures: Mutex<VecDeque<(Option<Method>, Failure)>>,
@@ -125,6 +128,7 @@ impl MockGithub {
             owner: owner.to_owned(),
             repo: repo.to_owned(),
             branches: Mutex::new(HashMap::from([("main".to_owned(), sha_for("main"))])),
+            git_remote: Mutex::default(),
             pulls: Mutex::default(),
             checks: Mutex::default(),
             failures: Mutex::default(),
@@ -181,6 +185,13 @@ impl MockGithub {
             .unwrap()
             .insert(branch.to_owned(), sha.clone());
         sha
+    }
+
+    /// Serves the branches of the bare repository at `path` (what a test pushes to) as the repository's
+    /// branches, with their real commits: a pull request's head must really have been pushed there.
+    pub fn use_git_remote(&self, path: &std::path::Path) {
+        self.shared.branches.lock().unwrap().clear();
+        *self.shared.git_remote.lock().unwrap() = Some(path.to_owned());
     }
 
     /// The checks commit `sha` reports: check runs and commit statuses, as GitHub lists them.
@@ -341,6 +352,17 @@ struct Admitted {
 }
 
 impl Shared {
+    /// The head commit of `branch`: from the bare repository when one is used, else the pushed list.
+    fn branch_sha(&self, branch: &str) -> Option<String> {
+        if let Some(sha) = self.branches.lock().unwrap().get(branch) {
+            return Some(sha.clone());
+        }
+        let remote = self.git_remote.lock().unwrap().clone()?;
+        let repo = git2::Repository::open_bare(remote).ok()?;
+        let reference = repo.find_reference(&format!("refs/heads/{branch}")).ok()?;
+        reference.target().map(|oid| oid.to_string())
+    }
+
     fn violation(&self, text: String) -> Response {
         self.violations.lock().unwrap().push(text.clone());
         message(StatusCode::BAD_REQUEST, &format!("mock: {text}"))
@@ -456,8 +478,7 @@ impl Shared {
     }
 
     fn pull_json(&self, pull: &MockPull, listed: bool) -> Value {
-        let branches = self.branches.lock().unwrap();
-        let sha = |b: &str| branches.get(b).cloned().unwrap_or_default();
+        let sha = |b: &str| self.branch_sha(b).unwrap_or_default();
         let mut value = json!({
             "url": format!("http://api/repos/{}/{}/pulls/{}", self.owner, self.repo, pull.number),
             "id": 1000 + pull.number,
@@ -531,14 +552,11 @@ async fn create_pull(
     let missing = |field: &str| {
         validation_failed(json!([{"resource": "PullRequest", "field": field, "code": "invalid"}]))
     };
-    {
-        let branches = shared.branches.lock().unwrap();
-        if !branches.contains_key(&head) {
-            return missing("head");
-        }
-        if !branches.contains_key(base) {
-            return missing("base");
-        }
+    if shared.branch_sha(&head).is_none() {
+        return missing("head");
+    }
+    if shared.branch_sha(base).is_none() {
+        return missing("base");
     }
     let mut pulls = shared.pulls.lock().unwrap();
     if pulls
@@ -667,7 +685,7 @@ async fn update_pull(
     };
     let body = admitted.body.unwrap_or_default();
     if let Some(base) = field(&body, "base")
-        && !shared.branches.lock().unwrap().contains_key(base)
+        && shared.branch_sha(base).is_none()
     {
         return validation_failed(
             json!([{"resource": "PullRequest", "field": "base", "code": "invalid"}]),
