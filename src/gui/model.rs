@@ -219,6 +219,8 @@ pub struct AgentRow {
     pub preview: String,
     /// Whether its age ticks (only agents of runs this process is executing).
     pub live: bool,
+    /// It waits for a permission answer (the row says what for, in the warning colour).
+    pub waiting: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -546,11 +548,21 @@ impl AppModel {
                 _ => first_line(view.run.plan.as_deref().unwrap_or(&view.run.prompt)),
             },
             live,
+            waiting: false,
         };
         let mut rows = vec![coordinator];
         for task in &view.tasks {
             let state = task_agent_state(task.status, live);
+            let asking = view.permissions.iter().find(|p| {
+                p.request.task_id == task.id
+                    && p.is_waiting()
+                    && p.request.attempt == view.run.attempt
+                    && view.run.status.is_active()
+            });
             let preview = match task.status {
+                _ if asking.is_some() => asking.map_or_else(String::new, |p| {
+                    format!("Waiting for permission: {}", p.request.subject)
+                }),
                 TaskStatus::Interrupted => format!("Interrupted — {}", task.title),
                 _ => task
                     .error
@@ -568,6 +580,7 @@ impl AppModel {
                 since: task.updated_at,
                 preview: first_line(&preview),
                 live: live && task.status.is_active(),
+                waiting: asking.is_some(),
             });
         }
         rows

@@ -352,9 +352,13 @@ fn agents_section(
                             });
                             ui.label(widgets::muted(when));
                         });
-                        let preview = RichText::new(&agent.preview)
-                            .size(theme::META)
-                            .color(if stale { theme::WARNING } else { theme::MUTED });
+                        let preview = RichText::new(&agent.preview).size(theme::META).color(
+                            if stale || agent.waiting {
+                                theme::WARNING
+                            } else {
+                                theme::MUTED
+                            },
+                        );
                         ui.add(egui::Label::new(preview).truncate());
                     });
                 });
