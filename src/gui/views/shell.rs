@@ -173,6 +173,17 @@ fn status_bar(app: &mut ViewCtx<'_>, ui: &mut Ui) {
                     ui.ctx()
                         .send_viewport_cmd(egui::ViewportCommand::Title(title));
                 }
+                // Agents' commands normally run without network; say so when they cannot here.
+                if let crate::tools::command::NetworkIsolation::Unavailable(why) =
+                    crate::tools::command::network_isolation()
+                {
+                    ui.label(
+                        RichText::new("· commands have network access")
+                            .size(theme::META)
+                            .color(theme::WARNING),
+                    )
+                    .on_hover_text(why);
+                }
                 let total = app.model.total_runs;
                 let plural = if total == 1 { "run" } else { "runs" };
                 ui.label(widgets::muted(format!("· {total} {plural} in history")));
