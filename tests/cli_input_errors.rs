@@ -288,3 +288,78 @@ fn a_session_of_another_space_is_named_with_its_space() {
         r.stderr
     );
 }
+
+#[test]
+fn prompts_come_from_a_file_or_stdin_beyond_the_command_line_limit() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    sample_repo(&repo);
+    let data = tmp.path().join("data");
+    let space = repo.to_str().unwrap();
+    // 200 KiB: more than one command-line argument may hold (128 KiB).
+    let long = format!(
+        "add retry to the http client. {}",
+        "Keep it small. ".repeat(14_000)
+    );
+    let file = tmp.path().join("prompt.txt");
+    std::fs::write(&file, &long).unwrap();
+    let r = run(
+        &data,
+        &[
+            "--json",
+            "run",
+            "--space",
+            space,
+            "--prompt-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["run"]["prompt"].as_str().unwrap(), long);
+
+    let mut child = common::kata(&data)
+        .args(["--json", "run", "--space", space, "--prompt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"add retry from stdin")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["run"]["prompt"], "add retry from stdin");
+
+    let missing = tmp.path().join("nope.txt");
+    let r = run(
+        &data,
+        &[
+            "run",
+            "--space",
+            space,
+            "--prompt-file",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert_one_line(&r);
+    assert!(
+        r.stderr.contains("--prompt-file") && r.stderr.contains("nope.txt"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&data, &["run", "--space", space]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--prompt"),
+        "the missing argument is named: {}",
+        r.stderr
+    );
+}

@@ -336,9 +336,16 @@ pub struct RunArgs {
     /// The space: an id, or a directory path (linked on first use).
     #[arg(long, value_name = "PATH_OR_ID")]
     pub space: String,
-    /// What to do.
-    #[arg(long)]
-    pub prompt: String,
+    /// What to do; `-` reads it from stdin.
+    #[arg(
+        long,
+        required_unless_present = "prompt_file",
+        conflicts_with = "prompt_file"
+    )]
+    pub prompt: Option<String>,
+    /// Read the prompt from this file (for prompts longer than a command line allows).
+    #[arg(long, value_name = "FILE")]
+    pub prompt_file: Option<PathBuf>,
     /// The session, by id or name (default: the space's most recently used one, created if none).
     #[arg(long)]
     pub session: Option<String>,
@@ -552,13 +559,23 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, CliErro
                 return Err(not_utf8_argument(&args));
             }
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
+            let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
+            let mut first = lines
+                .next()
                 .unwrap_or("invalid arguments")
                 .trim()
                 .trim_start_matches("error: ")
                 .to_owned();
+            // "the following required arguments were not provided:" names them on the next lines.
+            if first.ends_with(':') {
+                let named: Vec<&str> = lines
+                    .take_while(|l| l.starts_with(' ') && !l.trim_start().starts_with("Usage"))
+                    .map(str::trim)
+                    .collect();
+                if !named.is_empty() {
+                    first = format!("{} {}", first, named.join(", "));
+                }
+            }
             if first.contains("'--data-dir <DIR>'")
                 && std::env::var_os("KATA_DATA_DIR").is_some_and(|v| v.is_empty())
             {

@@ -15,6 +15,56 @@ use crate::cli::CliError;
 use crate::model::{RunId, RunRecord, RunStatus, RunView, run_reducer};
 use crate::protocol::Event;
 
+/// Prompts longer than this reach a `--detach` worker through a file.
+const PROMPT_ARG_MAX: usize = 64 * 1024;
+
+/// The most bytes a prompt may have (from a file or stdin).
+const PROMPT_MAX: u64 = 4 * 1024 * 1024;
+
+/// The prompt from `--prompt TEXT`, `--prompt -` (stdin) or `--prompt-file FILE`.
+fn read_prompt(prompt: Option<&str>, file: Option<&std::path::Path>) -> Result<String, CliError> {
+    use std::io::Read as _;
+    let (what, text) = match (prompt, file) {
+        (Some("-"), _) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .take(PROMPT_MAX + 1)
+                .read_to_string(&mut text)
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "--prompt -: stdin cannot be read as UTF-8 text ({e}); pipe the prompt in, or use --prompt-file"
+                    ))
+                })?;
+            ("--prompt - (stdin)".to_owned(), text)
+        }
+        (Some(text), _) => return Ok(text.to_owned()),
+        (None, Some(path)) => {
+            let mut text = String::new();
+            std::fs::File::open(path)
+                .and_then(|f| f.take(PROMPT_MAX + 1).read_to_string(&mut text))
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "--prompt-file {}: cannot be read as UTF-8 text ({e}); pass a readable text file",
+                        path.display()
+                    ))
+                })?;
+            (format!("--prompt-file {}", path.display()), text)
+        }
+        (None, None) => {
+            return Err(CliError::usage(
+                "the prompt is missing: pass --prompt TEXT, --prompt - (stdin) or --prompt-file FILE",
+            ));
+        }
+    };
+    if text.len() as u64 > PROMPT_MAX {
+        return Err(CliError::usage(format!(
+            "{what} is longer than {} MiB; shorten it",
+            PROMPT_MAX / (1024 * 1024)
+        )));
+    }
+    Ok(text)
+}
+
 /// How long `--detach` waits for the background process to pick the run up.
 const DETACH_WAIT: Duration = Duration::from_secs(15);
 
@@ -26,12 +76,13 @@ struct RunFinished<'a> {
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
+    let prompt = read_prompt(args.prompt.as_deref(), args.prompt_file.as_deref())?;
     let app = ctx.app()?;
     let permission_policy = args.permission_policy();
     let prepared = app.prepare_run(StartRunRequest {
         space: args.space,
         session: args.session,
-        prompt: args.prompt,
+        prompt,
         provider: args.provider,
         model: args.model,
         context_provider: args.context_provider,
@@ -47,11 +98,27 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
             start.space_id.to_string(),
             "--session".into(),
             start.session_id.to_string(),
-            "--prompt".into(),
-            start.prompt.clone(),
             "--run-id".into(),
             start.run_id.to_string(),
         ];
+        // A long prompt goes through a file: a command line holds at most 128 KiB per argument.
+        if start.prompt.len() > PROMPT_ARG_MAX {
+            let path = app
+                .data_dir()
+                .join("logs")
+                .join(format!("run-{}.prompt", start.run_id));
+            std::fs::create_dir_all(app.data_dir().join("logs"))
+                .and_then(|()| std::fs::write(&path, &start.prompt))
+                .map_err(|e| {
+                    CliError::failed(format!(
+                        "cannot hand the prompt to the background process: {}: {e}",
+                        path.display()
+                    ))
+                })?;
+            worker.extend(["--prompt-file".into(), path.display().to_string()]);
+        } else {
+            worker.extend(["--prompt".into(), start.prompt.clone()]);
+        }
         if let Some(p) = &start.provider {
             worker.extend(["--provider".into(), p.clone()]);
         }
