@@ -477,3 +477,14 @@ fn store_and_cli_can_share_the_file() {
         .unwrap();
     assert!(seen.is_some());
 }
+
+#[test]
+fn a_new_data_dir_and_store_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("nested").join("data");
+    let _store = Store::open(&data, system_clock()).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("kata.redb")), 0o600);
+}

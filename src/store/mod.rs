@@ -19,6 +19,7 @@ pub mod tables;
 pub mod write;
 
 use std::cell::RefCell;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -204,17 +205,24 @@ impl Store {
                 ),
             ));
         }
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            open_error(
-                &path,
-                format!(
-                    "cannot create the data directory {}: {e}",
-                    data_dir.display()
-                ),
-                "Check the permissions of the directory, or pass another --data-dir.",
-            )
-        })?;
+        // The data directory holds the store, credentials and logs: only its owner may look in (0700 when
+        // created here; an existing directory keeps the mode its user gave it).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|e| {
+                open_error(
+                    &path,
+                    format!(
+                        "cannot create the data directory {}: {e}",
+                        data_dir.display()
+                    ),
+                    "Check the permissions of the directory, or pass another --data-dir.",
+                )
+            })?;
         let garbage_fix = damaged_file_remediation(&path);
+        let existed = path.exists();
         let opened = std::panic::catch_unwind(|| {
             Builder::new()
                 .set_cache_size(CACHE_BYTES)
@@ -222,7 +230,14 @@ impl Store {
                 .create(&path)
         });
         let db = match opened {
-            Ok(Ok(db)) => db,
+            Ok(Ok(db)) => {
+                // A new store is readable by its owner only (it holds prompts, code excerpts and drafts).
+                if !existed {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+                }
+                db
+            }
             Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Io(e))))
                 if e.kind() == std::io::ErrorKind::PermissionDenied =>
             {
