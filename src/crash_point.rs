@@ -6,6 +6,9 @@
 //! |---------------------------|------------------------------------------------------------------|
 //! | `intent:<tool>`           | after a `<tool>` effect's intent is committed, before it happens |
 //! | `effect:<tool>`           | after the effect happened, before its result is committed       |
+//!
+//! `KATA_FAIL_WRITES_AFTER=N` makes every store write transaction after this process's first N fail as a
+//! full disk would (the store's failure paths, tested without filling a disk).
 
 use std::sync::OnceLock;
 
@@ -18,4 +21,19 @@ pub fn here(point: &str) {
         eprintln!("crash point {point}: stopping the process as a kill -9 would");
         std::process::abort();
     }
+}
+
+static FAIL_WRITES_AFTER: OnceLock<Option<u64>> = OnceLock::new();
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Whether this store write must fail (counting it): `KATA_FAIL_WRITES_AFTER` writes have been allowed.
+pub fn write_fails() -> bool {
+    let Some(limit) = *FAIL_WRITES_AFTER.get_or_init(|| {
+        std::env::var("KATA_FAIL_WRITES_AFTER")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+    }) else {
+        return false;
+    };
+    WRITES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= limit
 }

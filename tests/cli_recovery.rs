@@ -172,3 +172,39 @@ fn a_run_live_in_another_process_is_not_interrupted_and_can_be_cancelled_from_he
         again.stderr
     );
 }
+
+/// Disk full while a run is live (every store write failing from some point on): `run` does not wait
+/// forever; it ends with exit 3 and says the run could not be recorded; the next start interrupts the run
+/// and it resumes to completed.
+#[test]
+fn a_store_that_stops_accepting_writes_ends_the_run_command_with_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    common::sample_repo(&repo);
+    let data = tmp.path().join("data");
+    common::ok(&data, &["space", "add", repo.to_str().unwrap()]);
+    // Opening, reconciling and creating the run need a handful of writes; later ones fail.
+    let started = std::time::Instant::now();
+    let r = common::ran(
+        common::kata(&data)
+            .args([
+                "run",
+                "--space",
+                repo.to_str().unwrap(),
+                "--prompt",
+                "add retry to the http client",
+            ])
+            .env("KATA_FAIL_WRITES_AFTER", "6")
+            .output()
+            .unwrap(),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(r.code, 3, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("could not be recorded"), "{}", r.stderr);
+    assert!(r.stderr.contains("No space left"), "{}", r.stderr);
+    let runs = common::ok(&data, &["--json", "runs", "list"]).json();
+    let id = runs[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(runs[0]["status"], "interrupted", "{runs}");
+    let resumed = common::run(&data, &["runs", "resume", &id]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+}

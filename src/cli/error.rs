@@ -28,6 +28,14 @@ impl CliError {
         }
     }
 
+    /// The store failed (cannot be opened, or cannot record: a full disk, a read-only file system).
+    pub fn store(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Store,
+            message: message.into(),
+        }
+    }
+
     pub fn failed(message: impl Into<String>) -> Self {
         Self {
             exit: Exit::Failed,

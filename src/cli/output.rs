@@ -317,6 +317,9 @@ pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
         } => {
             format!("wave {wave} finished ({completed}/{total})")
         }
+        Event::RunNotRecorded { error, .. } => {
+            format!("not recorded: {} ({})", error.message, error.remediation)
+        }
         Event::CommandRejected { error, .. } => {
             format!("rejected: {} ({})", error.message, error.remediation)
         }

@@ -171,6 +171,14 @@ pub fn follow(
                         if let Event::CommandRejected { error, .. } = &event {
                             return Err(CliError::usage(format!("{} ({})", error.message, error.remediation)));
                         }
+                        // The store failed: nothing more about this run will be recorded by this process.
+                        if let Event::RunNotRecorded { error, .. } = &event {
+                            return Err(CliError::store(format!(
+                                "run {followed} could not be recorded: {} ({}); it will show as interrupted \
+                                 the next time Kata Cloud starts, and can then be resumed",
+                                error.message, error.remediation
+                            )));
+                        }
                         if let Event::RunCreated { run } = &event {
                             view = Some(RunView::new((**run).clone()));
                         }

@@ -407,6 +407,15 @@ impl AppModel {
                     if let Event::CommandRejected { error, .. } = &event {
                         self.notice(format!("{} — {}", error.message, error.remediation), true);
                     }
+                    if let Event::RunNotRecorded { run_id, error } = &event {
+                        self.notice(
+                            format!(
+                                "Run {run_id} could not be recorded: {} — {} It will show as interrupted after a restart.",
+                                error.message, error.remediation
+                            ),
+                            true,
+                        );
+                    }
                     self.recent.push_back((seq, event));
                     if self.recent.len() > RECENT_EVENTS {
                         self.recent.pop_front();

@@ -136,6 +136,13 @@ pub enum Event {
         task_id: TaskId,
         answer: Box<PermissionAnswer>,
     },
+    /// The engine could not record what happened to a run (the store failed: a full disk, a read-only
+    /// file system). Published only, never stored: the run stays live in the store until the next start's
+    /// reconciliation interrupts it. Followers stop waiting and say so.
+    RunNotRecorded {
+        run_id: RunId,
+        error: ErrorInfo,
+    },
     /// A command could not be carried out (unknown run, run not interrupted, ...). Nothing changed.
     CommandRejected {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,7 +169,8 @@ impl Event {
             | Event::ToolCallStarted { run_id, .. }
             | Event::ToolCallFinished { run_id, .. }
             | Event::PermissionRequested { run_id, .. }
-            | Event::PermissionDecided { run_id, .. } => Some(run_id),
+            | Event::PermissionDecided { run_id, .. }
+            | Event::RunNotRecorded { run_id, .. } => Some(run_id),
             Event::TaskStatusChanged(e) => Some(&e.run_id),
             Event::CommandRejected { run_id, .. } => run_id.as_ref(),
         }
@@ -187,6 +195,7 @@ impl Event {
             | Event::ToolCallFinished { .. }
             | Event::PermissionRequested { .. }
             | Event::PermissionDecided { .. }
+            | Event::RunNotRecorded { .. }
             | Event::CommandRejected { .. } => None,
         }
     }

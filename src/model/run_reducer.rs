@@ -112,6 +112,7 @@ pub fn apply(view: &mut RunView, event: &Event) -> Reduced {
         | Event::AssistantTurned { .. }
         | Event::WaveStarted { .. }
         | Event::WaveFinished { .. }
+        | Event::RunNotRecorded { .. }
         | Event::CommandRejected { .. } => reduced.changed = false,
     }
     reduced

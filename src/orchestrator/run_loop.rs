@@ -112,6 +112,12 @@ pub async fn execute(deps: Arc<RunDeps>, run_id: RunId, stop: StopSignal) {
         .await;
     if let Err(e) = ended {
         tracing::error!(run = %run_id, error = %e, "could not record the end of a run; it will be interrupted at the next start");
+        // Nothing durable can be said: tell the clients following the run, so none waits forever.
+        deps.persist
+            .publish_only(crate::protocol::Event::RunNotRecorded {
+                run_id,
+                error: ErrorInfo::from(&e),
+            });
     }
 }
 

@@ -327,6 +327,14 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        if crate::crash_point::write_fails() {
+            return Err(StoreError::Database(Box::new(redb::Error::Io(
+                std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "No space left on device (injected by KATA_FAIL_WRITES_AFTER)",
+                ),
+            ))));
+        }
         let mut txn = self.inner.db.begin_write()?;
         txn.set_quick_repair(true);
         let mut tx = Tx {
