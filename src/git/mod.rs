@@ -7,6 +7,7 @@ mod binding_check;
 mod binding_problem;
 mod branch_move;
 mod changes;
+mod changes_reader;
 mod commit;
 mod diff_settings;
 mod diff_view;
@@ -39,6 +40,7 @@ pub use binding::WorktreeBinding;
 pub use binding_check::{advance_head, check_binding, rebind};
 pub use binding_problem::BindingProblem;
 pub use changes::{Changes, FileChange, UntrackedFiles, WorktreeChanges, worktree_changes};
+pub use changes_reader::ChangesReader;
 pub use commit::{CommitOutcome, commit};
 pub use diff_view::{
     DiffHunk, DiffLine, DiffScope, FileDiff, HunkId, LineKind, diff_text, file_diff,
