@@ -17,15 +17,18 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use kata_cloud::app::App;
+use kata_cloud::app::runs::ListRuns;
+use kata_cloud::app::spaces::AddSpace;
 use kata_cloud::context::index::{Index, index_dir};
-use kata_cloud::context::{ContextEngine, SourceChecker, filesystem};
-use kata_cloud::history::{self, RunFilter};
+use kata_cloud::context::{ContextEngine, filesystem};
 use kata_cloud::model::{
     ContextProviderKind, ContextSnapshot, IdGenerator, NewRun, OwnerId, RunId, RunOptions,
     RunRecord, SharedClock, SnapshotId, SystemClock,
 };
-use kata_cloud::spaces::{self, LinkOptions};
-use kata_cloud::store::Store;
+use kata_cloud::orchestrator::EngineConfig;
+use kata_cloud::provider::ProviderRegistry;
+use kata_cloud::provider::registry::ProviderSettings;
 
 const VERBS: &[&str] = &[
     "parse",
@@ -299,12 +302,23 @@ fn env_usize(name: &str, default: usize) -> usize {
 fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: usize) {
     let data = tempfile::tempdir().unwrap();
     let clock: SharedClock = Arc::new(SystemClock);
-    let store = Store::open(data.path(), clock.clone()).unwrap();
+    let app = App::open(EngineConfig {
+        data_dir: data.path().to_path_buf(),
+        clock: clock.clone(),
+        providers: ProviderRegistry::new(ProviderSettings::default()),
+    })
+    .unwrap();
+    let store = app.store().clone();
     let ids = IdGenerator::new();
-    let (space, _) =
-        spaces::link(&store, clock.as_ref(), &ids, root, LinkOptions::default()).unwrap();
+    let space = app
+        .add_space(AddSpace {
+            path: root.to_path_buf(),
+            ..AddSpace::default()
+        })
+        .unwrap()
+        .space;
     let sessions: Vec<_> = (0..20)
-        .map(|_| spaces::new_session(&store, clock.as_ref(), &ids, &space).unwrap())
+        .map(|_| app.new_session(&space, None).unwrap())
         .collect();
     for chunk in (0..runs).collect::<Vec<_>>().chunks(200) {
         store
@@ -337,6 +351,7 @@ fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: u
                         error: None,
                         items,
                         created_at: now,
+                        root: None,
                     };
                     run.context.snapshot_id = Some(snapshot.id.clone());
                     tx.put_snapshot(&snapshot)?;
@@ -346,16 +361,15 @@ fn history(root: &Path, answers: &[Vec<kata_cloud::model::ContextItem>], runs: u
             })
             .unwrap();
     }
-    let checker = SourceChecker::new();
     let t = Instant::now();
-    let listed = history::run_summaries(&store, &checker, &RunFilter::default()).unwrap();
+    let listed = app.list_runs(&ListRuns::default()).unwrap();
     let cold = t.elapsed();
     assert_eq!(listed.len(), runs);
     assert!(listed.iter().all(|r| !r.stale.is_stale));
     let mut warm = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        history::run_summaries(&store, &checker, &RunFilter::default()).unwrap();
+        app.list_runs(&ListRuns::default()).unwrap();
         warm.push(t.elapsed());
     }
     warm.sort();
@@ -505,12 +519,11 @@ fn main() {
     );
     let mem = watched.memory();
     println!(
-        "  in memory (estimate, heap): {:.1} MB = vocabulary {:.1} + files {:.1} + postings {:.1} + query tables {:.1} + watches {:.1}",
+        "  in memory (estimate, heap): {:.1} MB = vocabulary {:.1} + files {:.1} + unsaved postings {:.1} + watches {:.1}",
         mem.total() as f64 / 1e6,
         mem.vocab as f64 / 1e6,
         mem.files as f64 / 1e6,
-        mem.postings as f64 / 1e6,
-        mem.derived as f64 / 1e6,
+        mem.overlay as f64 / 1e6,
         mem.watch as f64 / 1e6
     );
     drop(watched);
@@ -556,5 +569,134 @@ fn main() {
         "ratio: the index is {:.0}x faster than a full scan (median vs median); {:.0}x when walking every query",
         scan_median.as_secs_f64() / warm_median.as_secs_f64(),
         scan_median.as_secs_f64() / walked_median.as_secs_f64()
+    );
+
+    seeding(&root, data.path(), build);
+    one_shot(&root, &queries);
+}
+
+/// Resident memory of this process (`VmRSS`), in bytes; 0 where /proc is not there.
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A new worktree of the same tree: its index seeded from the first root's, against a cold build.
+fn seeding(root: &Path, data: &Path, cold: Duration) {
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", root.display()))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let new_root = copy.path().canonicalize().unwrap();
+    let engine = ContextEngine::with_index_dir(data.join("index"));
+    let t = Instant::now();
+    let stats = engine.seed_index(&new_root, root).unwrap();
+    let seeded = t.elapsed();
+    assert_eq!(
+        stats.indexed, 0,
+        "an identical copy reuses every file: {stats:?}"
+    );
+    let t = Instant::now();
+    engine
+        .filesystem_items(&new_root, "retry client", 8)
+        .unwrap();
+    let first_query = t.elapsed();
+    println!(
+        "seeded index of a copy ({} files, {} reused): {:.0} ms against a cold build of {:.0} ms ({:.1}x faster); first query after it {:.1} ms",
+        stats.files,
+        stats.reused,
+        ms(seeded),
+        ms(cold),
+        cold.as_secs_f64() / seeded.as_secs_f64(),
+        ms(first_query)
+    );
+}
+
+/// One-shot processes: a fresh `kata-cloud context query` per query (the index saved already) against
+/// `rg --count` of the query's terms over the same tree; and the resident memory of a loaded index.
+fn one_shot(root: &Path, queries: &[String]) {
+    let before = rss();
+    let data = tempfile::tempdir().unwrap();
+    {
+        let engine = ContextEngine::with_index_dir(data.path().join("index")).without_watches();
+        engine.filesystem_items(root, &queries[0], 8).unwrap();
+        engine.flush();
+    }
+    let index = Index::load(&index_dir(&data.path().join("index"), root), root);
+    let mut loaded = index;
+    let base = rss();
+    for q in queries {
+        loaded.refresh().unwrap();
+        loaded.search(q, 8);
+    }
+    let after = rss();
+    println!(
+        "loaded index, 100 queries: resident memory +{:.1} MB over the process before loading ({:.1} MB at load; heap estimate {:.1} MB)",
+        after.saturating_sub(before) as f64 / 1e6,
+        base.saturating_sub(before) as f64 / 1e6,
+        loaded.memory().total() as f64 / 1e6
+    );
+    drop(loaded);
+
+    if std::process::Command::new("rg")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("rg is not installed (apt-get install ripgrep): one-shot comparison skipped");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_kata-cloud");
+    let store = tempfile::tempdir().unwrap();
+    let run = |prompt: &str| {
+        let t = Instant::now();
+        let out = std::process::Command::new(bin)
+            .arg("--data-dir")
+            .arg(store.path())
+            .args(["--json", "context", "query", "--space"])
+            .arg(root)
+            .args(["--prompt", prompt, "--limit", "8"])
+            .env("KATA_KEYRING", "off")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t.elapsed()
+    };
+    run("build the index first");
+    let (mut ours, mut rg) = (Vec::new(), Vec::new());
+    for q in queries.iter().take(20) {
+        ours.push(run(q));
+        let mut cmd = std::process::Command::new("rg");
+        cmd.args(["--count", "--ignore-case", "--no-messages"]);
+        for t in kata_cloud::context::tokenize::query_terms(q) {
+            cmd.arg("-e").arg(t);
+        }
+        cmd.arg(root);
+        let t = Instant::now();
+        let _ = cmd.output().unwrap();
+        rg.push(t.elapsed());
+    }
+    ours.sort();
+    rg.sort();
+    let (o, r) = (percentile(&ours, 0.5), percentile(&rg, 0.5));
+    println!(
+        "one-shot `context query` process, median of 20: {:.1} ms; `rg --count` of the query terms over the same tree: {:.1} ms; rg / ours = {:.2}x (target at least 3x)",
+        ms(o),
+        ms(r),
+        r.as_secs_f64() / o.as_secs_f64()
     );
 }

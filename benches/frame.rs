@@ -73,6 +73,7 @@ fn run_record(
         latency_ms: Some(12),
         retries: 0,
         error_code: None,
+        tool_calls: 0,
     });
     run.transition(RunStatus::Completed, at, None).unwrap();
     let mut task = TaskRecord::queued(
@@ -83,6 +84,7 @@ fn run_record(
             title: "Add retry to the http client in `src/http_client.rs`".into(),
             wave: 1,
             depends_on: Vec::new(),
+            round: 1,
         },
         1,
         at,
@@ -95,14 +97,19 @@ fn run_record(
 
 /// Writes 10,000 runs straight through the store (a few large transactions), the measured session last.
 fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
-    let (space, _) = kata_cloud::spaces::link(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        repo,
-        kata_cloud::spaces::LinkOptions::default(),
-    )
-    .unwrap();
+    let base_time = Timestamp::from_unix_millis(1_795_000_000_000);
+    let space = kata_cloud::model::Space {
+        id: SpaceId::new("sp-bench"),
+        name: "repo".into(),
+        root_path: std::fs::canonicalize(repo).unwrap(),
+        repo: None,
+        context_provider: kata_cloud::model::ContextProviderKind::Filesystem,
+        mcp_command: None,
+        check_command: None,
+        created_at: base_time,
+        updated_at: base_time,
+    };
+    engine.store.write(|tx| tx.put_space(&space)).unwrap();
     let base = Timestamp::from_unix_millis(1_795_000_000_000);
     let other_sessions: Vec<Session> = (0..49)
         .map(|n| Session {
@@ -114,6 +121,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
             created_at: base,
             updated_at: base,
             last_used_at: base,
+            archived_at: None,
         })
         .collect();
     let measured = Session {
@@ -125,6 +133,7 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
         created_at: base,
         updated_at: base,
         last_used_at: base,
+        archived_at: None,
     };
     let other = RUNS - SESSION_RUNS;
     for chunk in 0..10 {

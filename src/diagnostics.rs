@@ -12,16 +12,19 @@ static STORE_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 /// Our warnings, and only errors from the windowing and GPU stacks: their warnings ("software rasterizer
 /// detected", X11 settings) describe the machine, not something the user must act on.
-const DEFAULT_FILTER: &str =
-    "warn,winit=error,wgpu_core=error,wgpu_hal=error,egui_wgpu=error,eframe=error,naga=error";
+const DEFAULT_LEVEL: &str = "warn";
 
-/// Logs at `KATA_LOG` (or `RUST_LOG`) level, default [`DEFAULT_FILTER`], to stderr.
-pub fn init_logging() {
+/// Logs at `KATA_LOG` (or `RUST_LOG`) level to stderr; by default our warnings, and only errors from the
+/// `quiet` targets (the window's stacks, which warn about things a user cannot act on).
+pub fn init_logging(quiet: &[&str]) {
+    let default = quiet
+        .iter()
+        .fold(DEFAULT_LEVEL.to_owned(), |f, t| format!("{f},{t}=error"));
     let filter = std::env::var("KATA_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
+        .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -3,16 +3,18 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the module map and data flow.
 
+pub mod app;
 pub mod cli;
 pub mod context;
+pub mod crash_point;
 pub mod diagnostics;
+pub mod errors;
+pub mod forge;
 pub mod git;
 pub mod gui;
-pub mod history;
 pub mod model;
 pub mod orchestrator;
 pub mod protocol;
 pub mod provider;
-pub mod spaces;
-pub mod specs;
 pub mod store;
+pub mod tools;

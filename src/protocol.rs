@@ -12,10 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    ContextProviderKind, Draft, ErrorInfo, ProviderExecution, RunContext, RunId, RunRecord,
-    RunStatus, SessionId, SpaceId, TaskId, TaskRecord, TaskStatus, Timestamp,
-};
+use crate::model::{ContextProviderKind, RunId, SessionId, SpaceId};
+
+pub use crate::model::event::{Event, RunStatusChanged, TaskStatusChanged};
 
 /// Everything needed to start a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +32,9 @@ pub struct StartRun {
     /// Overrides the session's and space's context provider for this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_provider: Option<ContextProviderKind>,
+    /// The offline provider's script of tool calls for this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<std::path::PathBuf>,
 }
 
 /// Requests to the orchestrator.
@@ -49,138 +51,10 @@ pub enum Command {
     Shutdown,
 }
 
-/// A run entered a new lifecycle state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunStatusChanged {
-    pub run_id: RunId,
-    pub status: RunStatus,
-    pub at: Timestamp,
-    pub attempt: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorInfo>,
-}
-
-/// A delegated task entered a new lifecycle state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TaskStatusChanged {
-    pub run_id: RunId,
-    pub task_id: TaskId,
-    pub status: TaskStatus,
-    pub at: Timestamp,
-    pub attempt: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorInfo>,
-}
-
-/// Events the orchestrator publishes after committing the change they describe.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// A new run was created in `queued`.
-    RunCreated {
-        run: Box<RunRecord>,
-    },
-    RunStatusChanged(RunStatusChanged),
-    /// Context retrieval finished; the snapshot is stored.
-    ContextResolved {
-        run_id: RunId,
-        context: RunContext,
-        item_count: usize,
-    },
-    /// The coordinator's plan (markdown).
-    PlanReady {
-        run_id: RunId,
-        plan: String,
-    },
-    /// Streamed model text, as it arrives (`task_id` set when a specialist is speaking).
-    ModelDelta {
-        run_id: RunId,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        task_id: Option<TaskId>,
-        text: String,
-    },
-    /// Provider telemetry changed (a call started, finished, retried or failed).
-    ProviderUpdated {
-        run_id: RunId,
-        execution: ProviderExecution,
-    },
-    /// The spec draft is stored.
-    DraftReady {
-        run_id: RunId,
-        draft: Draft,
-    },
-    /// The delegated tasks were created (all `queued`).
-    TasksPlanned {
-        run_id: RunId,
-        tasks: Vec<TaskRecord>,
-    },
-    /// A wave began: its tasks run concurrently.
-    WaveStarted {
-        run_id: RunId,
-        wave: u32,
-        task_ids: Vec<TaskId>,
-    },
-    TaskStatusChanged(TaskStatusChanged),
-    /// Every task of the wave reached a terminal state.
-    WaveFinished {
-        run_id: RunId,
-        wave: u32,
-        completed: usize,
-        total: usize,
-    },
-    /// A command could not be carried out (unknown run, run not interrupted, ...). Nothing changed.
-    CommandRejected {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run_id: Option<RunId>,
-        error: ErrorInfo,
-    },
-}
-
-impl Event {
-    /// The run this event is about, if any.
-    pub fn run_id(&self) -> Option<&RunId> {
-        match self {
-            Event::RunCreated { run } => Some(&run.id),
-            Event::RunStatusChanged(e) => Some(&e.run_id),
-            Event::ContextResolved { run_id, .. }
-            | Event::PlanReady { run_id, .. }
-            | Event::ModelDelta { run_id, .. }
-            | Event::ProviderUpdated { run_id, .. }
-            | Event::DraftReady { run_id, .. }
-            | Event::TasksPlanned { run_id, .. }
-            | Event::WaveStarted { run_id, .. }
-            | Event::WaveFinished { run_id, .. } => Some(run_id),
-            Event::TaskStatusChanged(e) => Some(&e.run_id),
-            Event::CommandRejected { run_id, .. } => run_id.as_ref(),
-        }
-    }
-
-    /// The run status this event moved a run to, if it is a run lifecycle event.
-    pub fn run_status(&self) -> Option<RunStatus> {
-        match self {
-            Event::RunCreated { run } => Some(run.status),
-            Event::RunStatusChanged(e) => Some(e.status),
-            Event::ContextResolved { .. }
-            | Event::PlanReady { .. }
-            | Event::ModelDelta { .. }
-            | Event::ProviderUpdated { .. }
-            | Event::DraftReady { .. }
-            | Event::TasksPlanned { .. }
-            | Event::WaveStarted { .. }
-            | Event::TaskStatusChanged(_)
-            | Event::WaveFinished { .. }
-            | Event::CommandRejected { .. } => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{RunStatus, Timestamp};
 
     #[test]
     fn commands_and_events_are_type_tagged() {

@@ -318,7 +318,7 @@ fn identifier_queries_rank_the_defining_file_in_the_top_three() {
         ("move to quarantine", "src/store/quarantine.rs"),
         ("missing sections", "src/model/spec.rs"),
         ("split identifier", "src/context/tokenize.rs"),
-        ("chunk count", "src/context/index.rs"),
+        ("chunk count", "src/context/chunk.rs"),
     ] {
         let (_, v) = query(
             &data,

@@ -107,16 +107,27 @@ impl Setup {
                 "{run}"
             );
         }
+        // Not the key, nor a recognisable piece of it (12 characters).
+        let pieces: Vec<&[u8]> = KEY.as_bytes().windows(12).collect();
         for text in &self.printed {
-            assert!(!text.contains(KEY), "the key was printed: {text}");
+            for piece in &pieces {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(
+                    !text.contains(piece),
+                    "the key ({piece}) was printed: {text}"
+                );
+            }
         }
         for file in files_under(&self.data) {
             let bytes = std::fs::read(&file).unwrap();
-            assert!(
-                !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
-                "the key is in {}",
-                file.display()
-            );
+            for piece in &pieces {
+                assert!(
+                    !bytes.windows(piece.len()).any(|w| w == *piece),
+                    "the key ({}) is in {}",
+                    String::from_utf8_lossy(piece),
+                    file.display()
+                );
+            }
         }
     }
 }
@@ -164,7 +175,8 @@ fn completes_against_the_mock(provider: &str, scenario: &str, default_model: &st
     assert_eq!(streamed.trim(), draft.trim());
     assert!(run["plan"].as_str().unwrap().contains("MOCK GOAL"));
 
-    // Tasks from the checkbox lines, each summarised by its own call.
+    // Tasks from the checkbox lines, each worked in its own tool loop: the mock calls one tool, then
+    // reports on its result.
     let tasks = run["tasks"].as_array().unwrap();
     let shape: Vec<(&str, u64)> = tasks
         .iter()
@@ -175,28 +187,48 @@ fn completes_against_the_mock(provider: &str, scenario: &str, default_model: &st
         assert_eq!(t["status"], "completed");
         let summary = t["summary"].as_str().unwrap();
         assert!(
-            summary.starts_with(&format!("MOCK REPORT for {}", t["id"].as_str().unwrap())),
+            summary.starts_with("MOCK FINAL after 1 tool result"),
             "{summary}"
         );
     }
+    let calls = run["tool_calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "one call per task: {calls:?}");
+    for call in calls {
+        assert_eq!(call["tool"], "list_files", "{call}");
+        assert_eq!(
+            call["status"], "failed",
+            "the mock asks for a path that is not there: {call}"
+        );
+        assert_eq!(call["error_code"], "not_found");
+    }
 
-    // Telemetry: tokens of the three calls (draft 100/50, tasks 20/10 each), latency, no retries.
+    // Telemetry: tokens of the five calls (draft 100/50; each task a tool turn 30/12 and a report 40/9),
+    // latency, no retries, the two tool calls.
     let shown = s.show(provider, run["id"].as_str().unwrap());
     for r in [&run, &shown] {
         let exec = &r["provider_execution"];
         assert_eq!(exec["provider"], provider, "{exec}");
         assert_eq!(exec["model"], default_model);
         assert_eq!(exec["status"], "completed");
-        assert_eq!(exec["input_tokens"], 140, "{exec}");
-        assert_eq!(exec["output_tokens"], 70, "{exec}");
+        assert_eq!(exec["input_tokens"], 240, "{exec}");
+        assert_eq!(exec["output_tokens"], 92, "{exec}");
+        assert_eq!(exec["tool_calls"], 2, "{exec}");
         assert_eq!(exec["retries"], 0);
         assert!(exec["latency_ms"].as_u64().is_some(), "{exec}");
         assert!(exec["error_code"].is_null());
     }
 
-    // The requests: one draft, then one per task; the draft request carried the prompt and the excerpts.
+    // The requests: one draft, then two per task (the tool call, then the report); the draft request
+    // carried the prompt and the excerpts, each task's second request the tool's result.
     let requests = s.mock.requests(scenario);
-    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.len(), 5);
+    for task_turn in [&requests[2], &requests[4]] {
+        assert!(
+            task_turn.body.to_string().contains("does not exist"),
+            "{}",
+            task_turn.body
+        );
+    }
     let draft_request = requests[0].body.to_string();
     assert!(draft_request.contains(PROMPT));
     assert!(draft_request.contains("src/http_client.rs:"));
@@ -293,6 +325,51 @@ fn openai_failures_end_failed_with_typed_errors_and_bounded_retries() {
     fails_with_typed_errors("openai");
 }
 
+/// A key the provider echoes — in an SSE error event, or in the streamed answer, split across events —
+/// is scrubbed before it is printed, stored or logged.
+fn scrubs_an_echoed_key(provider: &str) {
+    let mut s = Setup::new();
+    let wire = wire_of(provider);
+    let base = s.mock.base("echo-error", wire);
+    let (exit, lines, run) = s.run(provider, &base);
+    assert_eq!(exit, 1, "{run}");
+    assert_eq!(run["error"]["code"], "auth", "{run}");
+    let message = run["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the key [redacted] was revoked"),
+        "{message}"
+    );
+    assert!(!lines.is_empty());
+
+    let base = s.mock.base("echo-text", wire);
+    let (exit, _, run) = s.run(provider, &base);
+    assert_eq!(exit, 0, "{run}");
+    let draft = run["draft"]["content"].as_str().unwrap();
+    assert!(
+        draft.contains("the server saw the key [redacted] (it starts [redacted])"),
+        "{draft}"
+    );
+    let shown = s.show(provider, run["id"].as_str().unwrap());
+    for task in shown["tasks"].as_array().unwrap() {
+        let summary = task["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("Also, the server saw the key [redacted]"),
+            "{summary}"
+        );
+    }
+    s.assert_clean(provider);
+}
+
+#[test]
+fn anthropic_keys_echoed_by_the_provider_are_scrubbed_everywhere() {
+    scrubs_an_echoed_key("anthropic");
+}
+
+#[test]
+fn openai_keys_echoed_by_the_provider_are_scrubbed_everywhere() {
+    scrubs_an_echoed_key("openai");
+}
+
 #[test]
 fn a_transient_failure_is_retried_and_counted() {
     let mut s = Setup::new();
@@ -301,7 +378,7 @@ fn a_transient_failure_is_retried_and_counted() {
     assert_eq!(code, 0, "{run}");
     assert_eq!(run["status"], "completed");
     assert_eq!(run["provider_execution"]["retries"], 1);
-    assert_eq!(s.mock.count("flaky"), 4); // draft twice, then two tasks
+    assert_eq!(s.mock.count("flaky"), 6); // draft twice, then two turns for each of the two tasks
     s.assert_clean("anthropic");
 }
 

@@ -4,10 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
 use common::{kata, ok, run, sample_repo};
 use serde_json::Value;
 
@@ -20,49 +16,6 @@ fn statuses(timeline: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Starts a slow run, waits until at least one task has completed, then kills the process with SIGKILL.
-/// Returns the run id and the ids of tasks that had completed before the kill.
-fn start_and_kill(data: &std::path::Path, repo: &std::path::Path) -> (String, Vec<String>) {
-    let mut child = kata(data)
-        .env("KATA_OFFLINE_STEP_MS", "400")
-        .args([
-            "--json",
-            "run",
-            "--space",
-            repo.to_str().unwrap(),
-            "--prompt",
-            "add retry to the http client",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut run_id = None;
-    let mut completed = Vec::new();
-    let started = Instant::now();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let event: Value = serde_json::from_str(&line).unwrap();
-        if event["type"] == "run_created" {
-            run_id = Some(event["run"]["id"].as_str().unwrap().to_owned());
-        }
-        if event["type"] == "task_status_changed" && event["status"] == "completed" {
-            completed.push(event["task_id"].as_str().unwrap().to_owned());
-        }
-        if event["type"] == "wave_finished" {
-            break; // wave 1 is done; wave 2 is about to start.
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "run too slow");
-    }
-    // Let the verify task start, then kill the process outright.
-    std::thread::sleep(Duration::from_millis(150));
-    child.kill().unwrap(); // SIGKILL
-    let status = child.wait().unwrap();
-    assert!(!status.success());
-    (run_id.expect("run_created seen"), completed)
-}
-
 #[test]
 fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
     let tmp = tempfile::tempdir().unwrap();
@@ -70,7 +23,7 @@ fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
     sample_repo(&repo);
     let data = tmp.path().join("data");
 
-    let (run_id, completed_before) = start_and_kill(&data, &repo);
+    let (run_id, completed_before) = common::run_killed_mid_wave(&data, &repo);
     assert!(!completed_before.is_empty());
 
     // After the "restart": interrupted, with interrupted_at, tasks too; nothing shows as running.
@@ -148,7 +101,7 @@ fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
     assert_eq!(shape(fresh), shape(run));
 
     // Resuming again is a clear error.
-    let again = run_cmd(&data, &["runs", "resume", &run_id]);
+    let again = common::run(&data, &["runs", "resume", &run_id]);
     assert_eq!(again.code, 2);
     assert!(
         again
@@ -158,10 +111,6 @@ fn a_killed_run_is_interrupted_and_resumes_without_repeating_completed_tasks() {
         again.stderr
     );
     assert_eq!(again.stderr.lines().count(), 1);
-}
-
-fn run_cmd(data: &std::path::Path, args: &[&str]) -> common::Ran {
-    run(data, args)
 }
 
 #[test]

@@ -3,12 +3,8 @@
 
 mod common;
 
-use common::{ok, run, sample_repo};
+use common::{ok, run, run_json, sample_repo};
 use serde_json::Value;
-
-fn run_json(data: &std::path::Path, repo: &std::path::Path, prompt: &str) -> (Vec<Value>, Value) {
-    common::run_json(data, repo.to_str().unwrap(), prompt)
-}
 
 #[test]
 fn a_run_completes_with_waves_a_full_draft_and_real_provenance() {
@@ -17,7 +13,11 @@ fn a_run_completes_with_waves_a_full_draft_and_real_provenance() {
     sample_repo(&repo);
     let data = tmp.path().join("data");
 
-    let (lines, run) = run_json(&data, &repo, "add retry to the http client");
+    let (lines, run) = run_json(
+        &data,
+        repo.to_str().unwrap(),
+        "add retry to the http client",
+    );
 
     assert_eq!(run["status"], "completed");
     let timeline: Vec<&str> = run["timeline"]
@@ -166,8 +166,16 @@ fn the_same_prompt_on_the_same_files_gives_the_same_draft_and_tasks() {
             })
             .collect()
     };
-    let (_, first) = run_json(&data, &repo, "add retry to the http client");
-    let (_, second) = run_json(&data, &repo, "add retry to the http client");
+    let (_, first) = run_json(
+        &data,
+        repo.to_str().unwrap(),
+        "add retry to the http client",
+    );
+    let (_, second) = run_json(
+        &data,
+        repo.to_str().unwrap(),
+        "add retry to the http client",
+    );
     assert_ne!(first["id"], second["id"]);
     assert_eq!(first["draft"]["content"], second["draft"]["content"]);
     assert_eq!(first["plan"], second["plan"]);
@@ -177,7 +185,7 @@ fn the_same_prompt_on_the_same_files_gives_the_same_draft_and_tasks() {
     // Another data dir (another machine, a restart) agrees too.
     let (_, third) = run_json(
         &tmp.path().join("other"),
-        &repo,
+        repo.to_str().unwrap(),
         "add retry to the http client",
     );
     assert_eq!(first["draft"]["content"], third["draft"]["content"]);
@@ -229,8 +237,12 @@ fn spaces_sessions_and_runs_show_agree() {
 
     // Runs by space id go to the same (latest) session.
     let id = space["id"].as_str().unwrap();
-    let (_, a) = run_json(&data, &repo, "add retry to the http client");
-    let (_, b) = run_json(&data, std::path::Path::new(id), "log every request");
+    let (_, a) = run_json(
+        &data,
+        repo.to_str().unwrap(),
+        "add retry to the http client",
+    );
+    let (_, b) = run_json(&data, id, "log every request");
     assert_eq!(a["space_id"], b["space_id"]);
     assert_eq!(a["session_id"], b["session_id"]);
 

@@ -13,8 +13,8 @@ use std::process::Stdio;
 
 use git_fixture::{Fixture, git, git_cmd, git_raw, write};
 use kata_cloud::git::{
-    DiffScope, GitError, HunkId, WorktreeBinding, check_binding, commit, discard_file, file_diff,
-    stage_file, stage_hunk, unstage_file, unstage_hunk,
+    BindingOids, DiffScope, GitError, HunkId, WorktreeBinding, check_binding, commit, discard_file,
+    file_diff, stage_file, stage_hunk, unstage_file, unstage_hunk,
 };
 
 fn seed(repo: &Path) {

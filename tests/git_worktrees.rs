@@ -6,8 +6,8 @@ mod git_fixture;
 
 use git_fixture::{Fixture, git, git_fails, session_branches, snapshot, write};
 use kata_cloud::git::{
-    BindingProblem, GitError, NewWorktree, RemoveOptions, WorktreeBinding, advance_head,
-    check_binding, create_session_worktree, default_lock_reason, orphaned_worktrees,
+    BindingOids, BindingProblem, GitError, NewWorktree, RemoveOptions, WorktreeBinding,
+    advance_head, check_binding, create_session_worktree, default_lock_reason, orphaned_worktrees,
     prune_worktrees, rebind, recreate_worktree, remove_session_worktree,
 };
 

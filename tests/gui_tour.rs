@@ -1,6 +1,7 @@
 //! A visual tour for people checking the window by eye: opens a data directory prepared with the CLI (runs
 //! completed, failed, interrupted, stale), walks through the main states and writes a PNG of each, so the
-//! pictures can be compared with `shared/design/mocks/`. Ignored by default (it needs a prepared store):
+//! pictures can be compared with what `docs/WINDOW.md` describes. Ignored by default (it needs a prepared
+//! store):
 //!
 //! ```sh
 //! KATA_TOUR_DATA=/tmp/data KATA_TOUR_OUT=/tmp/shots WGPU_BACKEND=gl \
@@ -8,37 +9,21 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod common;
+
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{step_until, system_clock, window_with};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use kata_cloud::gui::app::Action;
 use kata_cloud::gui::model::{Expand, ThreadItem};
 use kata_cloud::gui::{AppConfig, KataApp};
 use kata_cloud::model::RunId;
-use kata_cloud::model::SystemClock;
 use kata_cloud::orchestrator::{Engine, EngineConfig};
 use kata_cloud::provider::ProviderRegistry;
 use kata_cloud::provider::registry::ProviderSettings;
-
-fn step_until(
-    h: &mut Harness<'_, KataApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, KataApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        h.step();
-        if done(h) {
-            h.run_steps(5);
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 fn shot(h: &mut Harness<'_, KataApp>, out: &std::path::Path, name: &str) {
     h.remove_cursor();
@@ -61,7 +46,7 @@ fn tour() {
         .unwrap_or(1280.0);
     let engine = Engine::open(EngineConfig {
         data_dir: data.clone(),
-        clock: Arc::new(SystemClock),
+        clock: system_clock(),
         providers: ProviderRegistry::new(ProviderSettings::from_env().with_data_dir(&data)),
     })
     .unwrap();
@@ -69,9 +54,7 @@ fn tour() {
         animate: false,
         ..AppConfig::default()
     };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(width, 800.0))
-        .build_eframe(move |_cc| KataApp::new(engine, config).unwrap());
+    let mut h = window_with(engine, egui::vec2(width, 800.0), config);
     step_until(&mut h, "the store", |h| h.state().model.started);
     shot(&mut h, &out, "01_home");
     // KATA_TOUR_SPACE names the space to open (default: the one the layout restores, else the first).

@@ -6,103 +6,24 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
-use kata_cloud::gui::ui_state::{self, UiState};
-use kata_cloud::gui::{AppConfig, KataApp};
-use kata_cloud::model::{
-    ContextProviderKind, ManualClock, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus,
-    Timestamp,
+use common::{
+    PINNED_NOW, open_space, pinned_clock, pinned_engine, provenance_of, run_status, send, snapshot,
+    step_until, window,
 };
-use kata_cloud::orchestrator::{Engine, EngineConfig};
+use egui_kittest::kittest::Queryable;
+use kata_cloud::app::App;
+use kata_cloud::app::spaces::AddSpace;
+use kata_cloud::gui::ui_state::{self, UiState};
+use kata_cloud::model::{
+    ContextProviderKind, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus, Timestamp,
+};
 use kata_cloud::protocol::Command;
-use kata_cloud::provider::ProviderRegistry;
-use kata_cloud::provider::registry::ProviderSettings;
-use kata_cloud::spaces;
-
-/// 2026-11-24 09:12:00 UTC: every timestamp in these tests.
-const NOW: i64 = 1_795_511_520_000;
-
-// Built field by field so settings added later keep their defaults.
-#[allow(clippy::field_reassign_with_default)]
-fn engine(data: &Path, step_ms: u64) -> Engine {
-    let mut settings = ProviderSettings::default();
-    settings.offline_step = Duration::from_millis(step_ms);
-    Engine::open(EngineConfig {
-        data_dir: data.to_path_buf(),
-        clock: Arc::new(ManualClock::new(Timestamp::from_unix_millis(NOW), 0)),
-        providers: ProviderRegistry::new(settings),
-    })
-    .unwrap()
-}
-
-fn harness(engine: Engine) -> Harness<'static, KataApp> {
-    let config = AppConfig {
-        animate: false,
-        run_id_prefix: Some("r".into()),
-        ..AppConfig::default()
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |_cc| KataApp::new(engine, config).unwrap())
-}
-
-/// Steps frames (letting the orchestrator and the I/O thread work) until `done` holds.
-fn step_until(
-    h: &mut Harness<'_, KataApp>,
-    what: &str,
-    done: impl Fn(&mut Harness<'_, KataApp>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        h.step();
-        if done(h) {
-            h.run_steps(3);
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn run_status(app: &KataApp, id: &str) -> Option<RunStatus> {
-    app.model
-        .session
-        .as_ref()?
-        .run(&RunId::new(id))
-        .map(|r| r.view.run.status)
-}
-
-fn open_space(h: &mut Harness<'_, KataApp>, repo: &Path) {
-    h.state_mut().view.home_path = repo.display().to_string();
-    h.step();
-    h.get_by_label("Create space").click();
-    step_until(h, "the space to open", |h| {
-        h.state().model.session.is_some()
-    });
-}
-
-fn send(h: &mut Harness<'_, KataApp>, prompt: &str) {
-    h.state_mut().view.composer = prompt.to_owned();
-    h.step();
-    h.get_by_label("Send").click();
-    step_until(h, "the prompt to be sent", |h| !h.state().sent.is_empty());
-}
-
-/// Takes a snapshot without the pointer in the picture.
-fn snapshot(h: &mut Harness<'_, KataApp>, name: &str) {
-    h.remove_cursor();
-    h.run_steps(3);
-    h.snapshot(name);
-}
 
 #[test]
 fn first_launch_lands_on_home_and_shows_how_to_start() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     h.get_by_label("No spaces yet");
     h.get_by_label("Create space");
@@ -112,7 +33,7 @@ fn first_launch_lands_on_home_and_shows_how_to_start() {
 #[test]
 fn home_shows_validation_errors_inline() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     h.state_mut().view.home_path = tmp.path().join("nope").display().to_string();
     h.step();
@@ -129,7 +50,7 @@ fn create_space_send_prompt_and_inspect_provenance() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     send(&mut h, "add retry to the http client");
@@ -144,7 +65,7 @@ fn create_space_send_prompt_and_inspect_provenance() {
                 .session
                 .as_ref()
                 .and_then(|s| s.run(&RunId::new("r1")))
-                .is_some_and(|r| !r.view.run.context.items.is_empty())
+                .is_some_and(|r| !r.view.items.is_empty())
     });
     let line = {
         let app = h.state();
@@ -183,7 +104,7 @@ fn running_run_animates_only_here_and_stops() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 60_000));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 60_000));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     send(&mut h, "add retry to the http client");
@@ -196,7 +117,7 @@ fn running_run_animates_only_here_and_stops() {
             .is_some_and(|r| {
                 r.view.run.status == RunStatus::Running
                     && r.view.run.provider_execution.is_some()
-                    && !r.view.run.context.items.is_empty()
+                    && !r.view.items.is_empty()
             })
     });
     h.get_by_label_contains("Run r1 · Running");
@@ -217,24 +138,17 @@ fn running_run_animates_only_here_and_stops() {
 
 /// A store left behind by a process that died mid-run, with the window layout it had saved.
 fn crashed_store(data: &Path, repo: &Path) -> RunId {
-    let engine = engine(data, 0);
-    let (space, _) = spaces::link(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        repo,
-        spaces::LinkOptions::default(),
-    )
-    .unwrap();
-    let session = spaces::session_for(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        &space,
-        None,
-    )
-    .unwrap();
-    let at = Timestamp::from_unix_millis(NOW - 3_600_000);
+    let app = App::new(pinned_engine(data, 0));
+    let space = app
+        .add_space(AddSpace {
+            path: repo.to_path_buf(),
+            ..AddSpace::default()
+        })
+        .unwrap()
+        .space;
+    let session = app.session_for(&space, None).unwrap();
+    let engine = app.store();
+    let at = Timestamp::from_unix_millis(PINNED_NOW - 3_600_000);
     let mut run = RunRecord::queued(
         NewRun {
             id: RunId::new("r7"),
@@ -249,7 +163,6 @@ fn crashed_store(data: &Path, repo: &Path) -> RunId {
     );
     run.transition(RunStatus::Running, at, None).unwrap();
     engine
-        .store
         .write(|tx| {
             tx.put_run(&run)?;
             tx.put_app_state(
@@ -272,7 +185,7 @@ fn restart_restores_the_session_shows_interrupted_and_resume_works() {
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
     let run = crashed_store(&data, &repo);
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the saved session to come back", |h| {
         run_status(h.state(), run.as_str()) == Some(RunStatus::Interrupted)
     });
@@ -290,8 +203,8 @@ fn restart_restores_the_session_shows_interrupted_and_resume_works() {
     );
     let stored = h
         .state()
-        .engine
-        .store
+        .app
+        .store()
         .read(|rx| rx.run(&run))
         .unwrap()
         .unwrap();
@@ -304,7 +217,7 @@ fn editing_a_source_makes_the_draft_card_stale_and_apply_anyway_confirms() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     // The first prompt typed on Home starts the first run once the space is open.
     h.state_mut().view.home_prompt = "add retry to the http client".into();
@@ -351,7 +264,7 @@ fn applying_a_fresh_draft_then_editing_the_spec_autosaves() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     send(&mut h, "add retry to the http client");
@@ -369,7 +282,7 @@ fn applying_a_fresh_draft_then_editing_the_spec_autosaves() {
     assert!(h.state_mut().model.derived().spec_tasks.len() >= 2);
     snapshot(&mut h, "spec_applied");
     assert!(h.query_by_label_contains("Draft from run").is_none());
-    let store = h.state().engine.store.clone();
+    let store = h.state().app.store().clone();
     let session = h.state().model.session_id().unwrap().clone();
     let before = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
     assert_eq!(before.applied_from_run, Some(RunId::new("r1")));
@@ -413,7 +326,7 @@ fn a_failed_run_shows_its_code_remediation_and_retry() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     h.state_mut().view.provider = "anthropic".into();
@@ -449,7 +362,7 @@ fn enter_sends_and_shift_enter_adds_a_line() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     h.get_by_role(egui::accesskit::Role::MultilineTextInput)
@@ -482,14 +395,14 @@ fn the_last_space_session_and_tabs_come_back_after_a_restart() {
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
     let session = {
-        let mut h = harness(engine(&data, 0));
+        let mut h = window(pinned_engine(&data, 0));
         step_until(&mut h, "the store to be read", |h| h.state().model.started);
         open_space(&mut h, &repo);
         h.get_by_label("Open run history").click();
         step_until(&mut h, "the history tab", |h| {
             h.query_by_label("Run history — repo").is_some()
         });
-        let store = h.state().engine.store.clone();
+        let store = h.state().app.store().clone();
         step_until(&mut h, "the layout to be saved", |_| {
             store
                 .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
@@ -498,7 +411,7 @@ fn the_last_space_session_and_tabs_come_back_after_a_restart() {
         });
         h.state().model.session_id().unwrap().clone()
     };
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the session to come back", |h| {
         h.state().model.session_id() == Some(&session)
     });
@@ -517,7 +430,7 @@ fn closing_mid_wave_leaves_an_interrupted_wave_that_resumes_unfinished_tasks() {
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
     {
-        let mut h = harness(engine(&data, 1_500));
+        let mut h = window(pinned_engine(&data, 1_500));
         step_until(&mut h, "the store to be read", |h| h.state().model.started);
         open_space(&mut h, &repo);
         send(&mut h, "add retry to the http client");
@@ -537,7 +450,7 @@ fn closing_mid_wave_leaves_an_interrupted_wave_that_resumes_unfinished_tasks() {
         });
         // Closing the window shuts the orchestrator down: the live run is recorded as interrupted.
     }
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the interrupted run", |h| {
         run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
     });
@@ -560,7 +473,7 @@ fn a_new_session_starts_with_an_empty_thread() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     send(&mut h, "add retry to the http client");
@@ -568,7 +481,9 @@ fn a_new_session_starts_with_an_empty_thread() {
         run_status(h.state(), "r1") == Some(RunStatus::Completed)
     });
     let first = h.state().model.session_id().unwrap().clone();
-    h.get_by_label("New session").click();
+    h.get_by_label("Show sessions").click();
+    h.step();
+    h.get_by_label("New").click();
     step_until(&mut h, "the new session", |h| {
         h.state().model.session_id().is_some_and(|s| s != &first)
     });
@@ -584,7 +499,7 @@ fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
     {
-        let mut h = harness(engine(&data, 0));
+        let mut h = window(pinned_engine(&data, 0));
         step_until(&mut h, "the store to be read", |h| h.state().model.started);
         open_space(&mut h, &repo);
         assert_eq!(h.state().layout.sidebar_width, 250.0);
@@ -603,7 +518,7 @@ fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
         let width = h.state().layout.sidebar_width;
         assert!((335.0..=345.0).contains(&width), "sidebar width {width}");
         h.get_by_label("Toggle spec pane").click();
-        let store = h.state().engine.store.clone();
+        let store = h.state().app.store().clone();
         step_until(&mut h, "the layout to be saved", |_| {
             store
                 .read(|rx| rx.app_state::<UiState>(ui_state::KEY))
@@ -611,7 +526,7 @@ fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
                 .is_some_and(|l| l.sidebar_width == width && !l.spec_open)
         });
     }
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the session to come back", |h| {
         h.state().model.session.is_some()
     });
@@ -629,18 +544,6 @@ fn dragged_pane_widths_and_a_closed_spec_pane_survive_a_restart() {
     );
 }
 
-fn provenance_of(h: &Harness<'_, KataApp>, id: &str) -> String {
-    let app = h.state();
-    let entry = app
-        .model
-        .session
-        .as_ref()
-        .unwrap()
-        .run(&RunId::new(id))
-        .unwrap();
-    kata_cloud::gui::views::thread_rows::provenance(entry, app.model.now)
-}
-
 #[test]
 fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_panicking() {
     let tmp = tempfile::tempdir().unwrap();
@@ -649,20 +552,17 @@ fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_p
     let data = tmp.path().join("data");
     {
         // A space whose MCP server cannot start: every run falls back to the filesystem with an error.
-        let engine = engine(&data, 0);
-        let (space, _) = spaces::link(
-            &engine.store,
-            engine.clock.as_ref(),
-            &engine.ids,
-            &repo,
-            spaces::LinkOptions {
+        let app = App::new(pinned_engine(&data, 0));
+        let space = app
+            .add_space(AddSpace {
+                path: repo.clone(),
                 mcp_command: Some("/nonexistent/mcp-server --stdio".into()),
-                ..spaces::LinkOptions::default()
-            },
-        )
-        .unwrap();
+                ..AddSpace::default()
+            })
+            .unwrap()
+            .space;
+        let engine = app.store();
         engine
-            .store
             .write(|tx| {
                 tx.put_app_state(
                     ui_state::KEY,
@@ -674,7 +574,7 @@ fn long_prompts_empty_context_mcp_fallback_and_a_deleted_folder_render_without_p
             })
             .unwrap();
     }
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the saved space to open", |h| {
         h.state().model.session.is_some()
     });
@@ -768,7 +668,7 @@ fn closing_the_window_records_a_live_run_as_interrupted_before_any_restart() {
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
     {
-        let mut h = harness(engine(&data, 1_500));
+        let mut h = window(pinned_engine(&data, 1_500));
         step_until(&mut h, "the store to be read", |h| h.state().model.started);
         open_space(&mut h, &repo);
         send(&mut h, "add retry to the http client");
@@ -779,16 +679,14 @@ fn closing_the_window_records_a_live_run_as_interrupted_before_any_restart() {
     }
     // Read the store as the closed window left it: no reconcile at start-up has run yet, so the
     // interruption was recorded by the window's own shutdown.
-    let clock: kata_cloud::model::SharedClock =
-        Arc::new(ManualClock::new(Timestamp::from_unix_millis(NOW), 0));
     let stored = {
-        let store = kata_cloud::store::Store::open(&data, clock).unwrap();
+        let store = kata_cloud::store::Store::open(&data, pinned_clock()).unwrap();
         store.read(|rx| rx.run(&RunId::new("r1"))).unwrap().unwrap()
     };
     assert_eq!(stored.status, RunStatus::Interrupted, "{stored:?}");
     assert!(stored.interrupted_at.is_some());
     // And it is resumable from the reopened window.
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the interrupted run", |h| {
         run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
     });
@@ -810,7 +708,7 @@ fn at_the_smallest_window_size_recovery_labels_do_not_run_under_their_buttons() 
     common::sample_repo(&repo);
     let data = tmp.path().join("data");
     {
-        let mut h = harness(engine(&data, 1_500));
+        let mut h = window(pinned_engine(&data, 1_500));
         step_until(&mut h, "the store to be read", |h| h.state().model.started);
         open_space(&mut h, &repo);
         send(&mut h, "add retry to the http client");
@@ -823,7 +721,7 @@ fn at_the_smallest_window_size_recovery_labels_do_not_run_under_their_buttons() 
                 .is_some_and(|r| !r.view.tasks.is_empty())
         });
     }
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the interrupted run", |h| {
         run_status(h.state(), "r1") == Some(RunStatus::Interrupted)
     });
@@ -848,7 +746,7 @@ fn sending_while_scrolled_up_brings_the_new_run_into_view() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     common::sample_repo(&repo);
-    let mut h = harness(engine(&tmp.path().join("data"), 0));
+    let mut h = window(pinned_engine(&tmp.path().join("data"), 0));
     step_until(&mut h, "the store to be read", |h| h.state().model.started);
     open_space(&mut h, &repo);
     send(&mut h, "add retry to the http client");
@@ -910,7 +808,7 @@ fn a_store_redb_cannot_read_is_reported_in_the_window_not_waited_on() {
     std::fs::write(&store, &bytes).unwrap();
 
     kata_cloud::diagnostics::catch_store_panics();
-    let mut h = harness(engine(&data, 0));
+    let mut h = window(pinned_engine(&data, 0));
     step_until(&mut h, "the window to say the store is unreadable", |h| {
         h.state().model.store_error.is_some()
     });

@@ -5,46 +5,55 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kata_cloud::model::{RunId, RunStatus, SystemClock, TaskStatus, Timestamp};
-use kata_cloud::orchestrator::{Engine, EngineConfig, Orchestrator};
+use common::engine;
+use kata_cloud::model::{
+    ContextProviderKind, RunId, RunStatus, Session, SessionId, Space, SpaceId, TaskStatus,
+    Timestamp,
+};
+use kata_cloud::orchestrator::{Engine, Orchestrator};
 use kata_cloud::protocol::{Command, Event, StartRun};
-use kata_cloud::provider::ProviderRegistry;
-use kata_cloud::provider::registry::ProviderSettings;
-use kata_cloud::spaces;
 use tokio::sync::broadcast::Receiver;
 
-// Built field by field so settings added later keep their defaults.
-#[allow(clippy::field_reassign_with_default)]
-fn engine(data: &Path, step_ms: u64) -> Engine {
-    let mut settings = ProviderSettings::default();
-    settings.offline_step = Duration::from_millis(step_ms);
-    Engine::open(EngineConfig {
-        data_dir: data.to_path_buf(),
-        clock: Arc::new(SystemClock),
-        providers: ProviderRegistry::new(settings),
-    })
-    .unwrap()
+/// Links `repo` and makes a session in it, straight through the store (the engine under test sits below
+/// the application API).
+fn space_and_session(engine: &Engine, repo: &Path) -> (Space, Session) {
+    let now = engine.clock.now();
+    let space = Space {
+        id: SpaceId::generate(&engine.ids, now),
+        name: "repo".into(),
+        root_path: std::fs::canonicalize(repo).unwrap(),
+        repo: None,
+        context_provider: ContextProviderKind::Filesystem,
+        mcp_command: None,
+        check_command: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let session = Session {
+        id: SessionId::generate(&engine.ids, now),
+        space_id: space.id.clone(),
+        label: "Session 1".into(),
+        context_provider: None,
+        worktree: None,
+        created_at: now,
+        updated_at: now,
+        last_used_at: now,
+        archived_at: None,
+    };
+    engine
+        .store
+        .write(|tx| {
+            tx.put_space(&space)?;
+            tx.put_session(&session)
+        })
+        .unwrap();
+    (space, session)
 }
 
 fn start(engine: &Engine, orchestrator: &Orchestrator, repo: &Path) -> RunId {
-    let (space, _) = spaces::find_or_link(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        repo.to_str().unwrap(),
-    )
-    .unwrap();
-    let session = spaces::session_for(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        &space,
-        None,
-    )
-    .unwrap();
+    let (space, session) = space_and_session(engine, repo);
     let run_id = RunId::generate(&engine.ids, engine.clock.now());
     orchestrator
         .commands()
@@ -56,6 +65,7 @@ fn start(engine: &Engine, orchestrator: &Orchestrator, repo: &Path) -> RunId {
             provider: None,
             model: None,
             context_provider: None,
+            script: None,
         }))
         .unwrap();
     run_id

@@ -4,24 +4,20 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
+use common::system_clock;
 use kata_cloud::model::{
     ContextItem, ContextProviderKind, ContextSnapshot, PlannedTask, SnapshotId, SnapshotSources,
     TaskId, TaskKind,
 };
 use kata_cloud::model::{
-    IdGenerator, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus, SessionId, SharedClock,
-    SpaceId, SystemClock, TaskRecord, TaskStatus,
+    IdGenerator, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus, SessionId, SpaceId,
+    TaskRecord, TaskStatus,
 };
 use kata_cloud::store::migrations::create_v1_tables;
 use kata_cloud::store::ownership::OwnerLease;
 use kata_cloud::store::{Store, reconcile, tables};
 use serde_json::json;
-
-fn clock() -> SharedClock {
-    Arc::new(SystemClock)
-}
 
 const FIXTURE_V1: &str = "tests/fixtures/store-v1.redb";
 
@@ -91,12 +87,17 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
     let tmp = tempfile::tempdir().unwrap();
     std::fs::copy(FIXTURE_V1, tmp.path().join("kata.redb")).unwrap();
 
-    let store = Store::open(tmp.path(), clock()).unwrap();
+    let store = Store::open(tmp.path(), system_clock()).unwrap();
     assert_eq!(store.migration().from, Some(1));
-    assert_eq!(store.migration().to, 3);
+    assert_eq!(store.migration().to, 5);
     assert_eq!(
         store.migration().applied,
-        vec!["m002_session_runs_index", "m003_snapshot_sources"]
+        vec![
+            "m002_session_runs_index",
+            "m003_snapshot_sources",
+            "m004_change_feed",
+            "m005_tool_calls"
+        ]
     );
 
     // The new index serves the session's runs; the undecodable run was moved aside with its reason.
@@ -113,8 +114,8 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
 
     // The run its dead engine left running becomes interrupted, with its task.
     let ids = IdGenerator::new();
-    let lease = OwnerLease::acquire(tmp.path(), &ids, clock().now()).unwrap();
-    let rec = reconcile(&store, tmp.path(), lease.id(), clock().now()).unwrap();
+    let lease = OwnerLease::acquire(tmp.path(), &ids, system_clock().now()).unwrap();
+    let rec = reconcile(&store, tmp.path(), lease.id(), system_clock().now()).unwrap();
     assert_eq!(rec.runs, vec![RunId::new("r-v1-live")]);
     assert_eq!(rec.tasks, 1);
     let live = store
@@ -129,12 +130,12 @@ fn a_schema_1_file_is_migrated_then_reconciled_and_damaged_runs_are_quarantined(
 
     // Reopening is a no-op: already at the current version.
     drop(store);
-    let store = Store::open(tmp.path(), clock()).unwrap();
+    let store = Store::open(tmp.path(), system_clock()).unwrap();
     assert!(store.migration().applied.is_empty());
 }
 
 fn snapshot(id: &str, items: &[(&str, &str)]) -> ContextSnapshot {
-    let at = clock().now();
+    let at = system_clock().now();
     ContextSnapshot {
         id: SnapshotId::new(id),
         run_id: RunId::new(format!("r-{id}")),
@@ -157,25 +158,23 @@ fn snapshot(id: &str, items: &[(&str, &str)]) -> ContextSnapshot {
             })
             .collect(),
         created_at: at,
+        root: None,
     }
 }
 
 fn sources_rows(data: &Path) -> Vec<(String, Vec<u8>)> {
-    use redb::{ReadableDatabase as _, ReadableTable as _};
-    let db = redb::Builder::new()
-        .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-        .open(data.join("kata.redb"))
-        .unwrap();
-    let txn = db.begin_read().unwrap();
-    let table = txn.open_table(tables::SNAPSHOT_SOURCES).unwrap();
-    table
-        .iter()
-        .unwrap()
-        .map(|e| {
-            let (k, v) = e.unwrap();
-            (k.value().to_owned(), v.value().to_vec())
-        })
-        .collect()
+    use redb::ReadableTable as _;
+    common::read_raw(data, |txn| {
+        let table = txn.open_table(tables::SNAPSHOT_SOURCES).unwrap();
+        table
+            .iter()
+            .unwrap()
+            .map(|e| {
+                let (k, v) = e.unwrap();
+                (k.value().to_owned(), v.value().to_vec())
+            })
+            .collect()
+    })
 }
 
 /// A schema-2 file: snapshots taken before `snapshot_sources_v1` existed have no row there. Opening it
@@ -191,7 +190,7 @@ fn a_schema_2_file_gets_its_snapshot_sources_backfilled() {
     );
     let new = snapshot("s-new", &[("src/c.rs", "h3")]);
     {
-        let store = Store::open(data, clock()).unwrap();
+        let store = Store::open(data, system_clock()).unwrap();
         store
             .write(|tx| {
                 tx.put_snapshot(&old)?;
@@ -228,14 +227,14 @@ fn a_schema_2_file_gets_its_snapshot_sources_backfilled() {
         .find(|c| c["name"] == "store")
         .unwrap();
     let detail = store_check["detail"].as_str().unwrap();
-    assert!(detail.contains("(schema 3)"), "{detail}");
+    assert!(detail.contains("(schema 5)"), "{detail}");
     assert!(
-        detail.contains("migrated now: m003_snapshot_sources"),
+        detail.contains("migrated now: m003_snapshot_sources, m004_change_feed, m005_tool_calls"),
         "{detail}"
     );
 
     assert_eq!(sources_rows(data), written);
-    let store = Store::open(data, clock()).unwrap();
+    let store = Store::open(data, system_clock()).unwrap();
     assert!(store.migration().applied.is_empty());
     let sources = store
         .read(|rx| rx.snapshot_sources(&old.id))
@@ -275,17 +274,12 @@ fn a_newer_schema_is_refused_and_left_untouched() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let err = Store::open(tmp.path(), clock()).unwrap_err();
+    let err = Store::open(tmp.path(), system_clock()).unwrap_err();
     assert!(err.is_fatal());
     assert!(err.to_string().contains("schema 99"), "{err}");
-    {
-        // Its content is left as the newer build wrote it: same version, no tables of ours added.
-        use redb::{ReadableDatabase as _, TableHandle as _};
-        let db = redb::Builder::new()
-            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-            .open(&path)
-            .unwrap();
-        let txn = db.begin_read().unwrap();
+    // Its content is left as the newer build wrote it: same version, no tables of ours added.
+    common::read_raw(tmp.path(), |txn| {
+        use redb::TableHandle as _;
         let names: Vec<String> = txn
             .list_tables()
             .unwrap()
@@ -300,7 +294,7 @@ fn a_newer_schema_is_refused_and_left_untouched() {
             .unwrap()
             .value();
         assert_eq!(version, 99);
-    }
+    });
 
     let r = common::run(tmp.path(), &["runs", "list"]);
     assert_eq!(r.code, 3);
@@ -308,7 +302,7 @@ fn a_newer_schema_is_refused_and_left_untouched() {
 }
 
 fn seed_run(store: &Store, owner: &OwnerId, ids: &IdGenerator) -> RunId {
-    let now = clock().now();
+    let now = system_clock().now();
     let run = RunRecord::queued(
         NewRun {
             id: RunId::generate(ids, now),
@@ -329,6 +323,7 @@ fn seed_run(store: &Store, owner: &OwnerId, ids: &IdGenerator) -> RunId {
             title: "x".into(),
             wave: 1,
             depends_on: vec![],
+            round: 1,
         },
         1,
         now,
@@ -345,17 +340,17 @@ fn seed_run(store: &Store, owner: &OwnerId, ids: &IdGenerator) -> RunId {
 #[test]
 fn reconciliation_interrupts_only_runs_whose_engine_is_gone() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path(), clock()).unwrap();
+    let store = Store::open(tmp.path(), system_clock()).unwrap();
     let ids = IdGenerator::new();
-    let alive = OwnerLease::acquire(tmp.path(), &ids, clock().now()).unwrap();
-    let dead = OwnerLease::acquire(tmp.path(), &ids, clock().now()).unwrap();
+    let alive = OwnerLease::acquire(tmp.path(), &ids, system_clock().now()).unwrap();
+    let dead = OwnerLease::acquire(tmp.path(), &ids, system_clock().now()).unwrap();
     let dead_id = dead.id().clone();
     drop(dead);
     let live_run = seed_run(&store, alive.id(), &ids);
     let orphan = seed_run(&store, &dead_id, &ids);
 
-    let me = OwnerLease::acquire(tmp.path(), &ids, clock().now()).unwrap();
-    let rec = reconcile(&store, tmp.path(), me.id(), clock().now()).unwrap();
+    let me = OwnerLease::acquire(tmp.path(), &ids, system_clock().now()).unwrap();
+    let rec = reconcile(&store, tmp.path(), me.id(), system_clock().now()).unwrap();
     assert_eq!(rec.runs, vec![orphan.clone()]);
     assert_eq!(rec.owned_elsewhere, vec![live_run.clone()]);
     let status = |id: &RunId| store.read(|rx| rx.run(id)).unwrap().unwrap().status;
@@ -376,7 +371,7 @@ fn reconciliation_interrupts_only_runs_whose_engine_is_gone() {
     assert_eq!(kinds, vec!["task_status_changed", "run_status_changed"]);
 
     // A second pass changes nothing.
-    let again = reconcile(&store, tmp.path(), me.id(), clock().now()).unwrap();
+    let again = reconcile(&store, tmp.path(), me.id(), system_clock().now()).unwrap();
     assert!(again.runs.is_empty());
 }
 
@@ -469,7 +464,7 @@ fn damaged_values_are_quarantined_reported_and_never_stop_a_command() {
 #[test]
 fn store_and_cli_can_share_the_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path(), clock()).unwrap();
+    let store = Store::open(tmp.path(), system_clock()).unwrap();
     // While this process holds the store open, a CLI process can read and write it.
     let r = common::ok(
         tmp.path(),

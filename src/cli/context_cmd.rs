@@ -1,13 +1,9 @@
 //! `context query`: retrieve context without a run.
 
 use super::{ContextCommand, Ctx, output};
+use crate::app::context::QueryContext;
 use crate::cli::CliError;
-use crate::context::ContextRequest;
-use crate::model::{ContextErrorCode, ContextProviderKind};
-use crate::spaces::{self, SpaceError};
-
-/// The most items one query may ask for.
-pub const MAX_LIMIT: usize = 100;
+use crate::model::ContextErrorCode;
 
 pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
     let ContextCommand::Query {
@@ -16,49 +12,13 @@ pub fn run(ctx: &Ctx, command: ContextCommand) -> Result<i32, CliError> {
         limit,
         provider,
     } = command;
-    let limit = match usize::try_from(limit) {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-        _ => {
-            return Err(CliError::usage(format!(
-                "--limit {limit} is out of range: pass a number from 1 to {MAX_LIMIT}"
-            )));
-        }
-    };
-    if crate::context::tokenize::query_terms(&prompt).is_empty() {
-        return Err(CliError::usage(
-            "--prompt has no words to search for: name functions, files or behaviour",
-        ));
-    }
-    let engine = ctx.engine()?;
-    let (root, requested, mcp_command) = match spaces::find(&engine.store, &space)? {
-        Some(s) => (
-            s.root_path,
-            provider.unwrap_or(s.context_provider),
-            s.mcp_command,
-        ),
-        None => {
-            if !std::path::Path::new(&space).exists() && !space.contains(['/', '.', '\\']) {
-                return Err(SpaceError::UnknownSpace(space).into());
-            }
-            let root = spaces::canonical_dir(std::path::Path::new(&space))?;
-            (
-                root,
-                provider.unwrap_or(ContextProviderKind::Filesystem),
-                None,
-            )
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failed(format!("cannot start a runtime: {e}")))?;
-    let result = runtime.block_on(engine.context.retrieve(ContextRequest {
-        root,
-        query: prompt,
+    let app = ctx.app()?;
+    let result = app.query_context(QueryContext {
+        space,
+        prompt,
         limit,
-        requested,
-        mcp_command,
-    }));
+        provider,
+    })?;
     if ctx.json {
         output::json(&result, false)?;
     } else {

@@ -1,8 +1,6 @@
-//! Command failures and their exit codes (CONTRACT.md, Global).
+//! Command failures and their exit codes (docs/CLI.md, Global rules).
 
 use std::fmt;
-
-use crate::store::StoreError;
 
 /// The contract's exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,23 +39,6 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
-    }
-}
-
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> Self {
-        let exit = match &e {
-            StoreError::Open { .. } | StoreError::NewerSchema { .. } => Exit::Store,
-            StoreError::NotFound { .. } => Exit::Usage,
-            StoreError::Damaged { .. }
-            | StoreError::Transition(_)
-            | StoreError::Encode(_)
-            | StoreError::Db(_) => Exit::Failed,
-        };
-        Self {
-            exit,
-            message: format!("{e}. {}", e.remediation()),
-        }
     }
 }
 

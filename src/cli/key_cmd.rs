@@ -32,8 +32,8 @@ fn model_provider(name: &str) -> Result<ProviderChoice, CliError> {
 }
 
 pub fn run(ctx: &Ctx, command: KeyCommand) -> Result<i32, CliError> {
-    // Like every command (CONTRACT.md, Global): open and reconcile the store first.
-    ctx.engine()?;
+    // Like every command (docs/CLI.md, Global rules): open and reconcile the store first.
+    ctx.app()?;
     let store = &ctx.providers.settings().credentials;
     let result = match command {
         KeyCommand::Set { provider } => {

@@ -1,20 +1,22 @@
-//! The headless CLI (CONTRACT.md): argument parsing, dispatch, output and exit codes.
+//! The headless CLI (the contract in docs/CLI.md): argument parsing, dispatch, output and exit codes.
 //!
 //! Every command opens the engine first, which reconciles the store before anything reads it. `--json`
 //! prints one JSON document on stdout (JSON Lines for `run` and `runs resume`); human output otherwise.
 //! Errors are one line on stderr; nothing is printed on stdout when a command fails.
 
+pub mod changes_cmd;
 pub mod context_cmd;
 pub mod doctor;
 pub mod error;
 pub mod key_cmd;
 pub mod models_cmd;
 pub mod output;
-pub mod resolve;
 pub mod run_cmd;
 pub mod runs_cmd;
+pub mod session_cmd;
 pub mod space_cmd;
 pub mod spec_cmd;
+pub mod wording;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,8 +24,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::App;
 use crate::model::{ContextProviderKind, SharedClock, SystemClock};
-use crate::orchestrator::{Engine, EngineConfig};
+use crate::orchestrator::EngineConfig;
 use crate::provider::ProviderRegistry;
 use crate::provider::registry::ProviderSettings;
 
@@ -53,6 +56,12 @@ pub enum Command {
     /// Link directories and list linked spaces.
     #[command(subcommand)]
     Space(SpaceCommand),
+    /// A space's sessions: new, list, rename, archive, unarchive, and their worktrees.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// A session's changes in its worktree: status, diff, stage, unstage, discard, commit.
+    #[command(subcommand)]
+    Changes(ChangesCommand),
     /// Start a run and wait for its terminal state.
     Run(RunArgs),
     /// Run history: list, show, resume, cancel.
@@ -61,7 +70,7 @@ pub enum Command {
     /// Retrieve context without a run.
     #[command(subcommand)]
     Context(ContextCommand),
-    /// Read a session's spec or apply a run's draft to it.
+    /// Read a session's spec, its history, or apply a run's draft to it.
     #[command(subcommand)]
     Spec(SpecCommand),
     /// Check the store, providers, git and display.
@@ -101,9 +110,142 @@ pub enum SpaceCommand {
         /// Command that starts the space's MCP server over stdio (implies --context-provider mcp).
         #[arg(long, value_name = "CMD")]
         mcp_command: Option<String>,
+        /// The command the verifier runs to check the work (default: from the spec's Verification Plan,
+        /// or detected: cargo test, npm test, pytest, go test ./...).
+        #[arg(long, value_name = "CMD")]
+        check_command: Option<String>,
     },
     /// List linked spaces.
     List,
+    /// Point a space at its folder's new location (the space keeps its sessions and history).
+    Relink {
+        /// The space's id (or the path it was linked with).
+        space: String,
+        /// The folder's new location.
+        path: PathBuf,
+    },
+    /// Remove a space from the list; its runs stay in the history.
+    Remove {
+        /// The space's id (or linked path).
+        space: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Start a new session in a space.
+    New {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+        /// Its name (default: "Session N").
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// A space's sessions, most recently used first.
+    List {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+        /// Include archived sessions.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Rename a session.
+    Rename {
+        /// The session's id (or its current name, with --space).
+        session: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Archive a session: its history stays; it leaves the lists. Its worktree stays until pruned.
+    Archive {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+        /// Archive even with uncommitted work in the worktree: the work is committed to the session branch
+        /// first and the worktree removed (the branch stays).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Bring an archived session back (its worktree is recreated if it was removed).
+    Unarchive {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Accept the session branch's current tip (commits made outside Kata Cloud) as the session's own.
+    Rebind {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Re-add the session's missing worktree folder on its existing branch.
+    Recreate {
+        session: String,
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: Option<String>,
+    },
+    /// Remove the worktrees of a space's archived sessions that are clean (their branches stay).
+    Prune {
+        #[arg(long, value_name = "PATH_OR_ID")]
+        space: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangesCommand {
+    /// Staged and unstaged files of the session's worktree, with status and +/- counts.
+    Status {
+        #[arg(long)]
+        session: String,
+    },
+    /// A unified diff: unstaged (default), staged (--staged), or the whole session against its base.
+    Diff {
+        #[arg(long)]
+        session: String,
+        /// Only this file.
+        path: Option<String>,
+        /// Staged changes (HEAD → index).
+        #[arg(long, conflicts_with = "against")]
+        staged: bool,
+        /// `base`: everything the session changed since its base commit.
+        #[arg(long, value_name = "base")]
+        against: Option<String>,
+    },
+    /// Stage a file, or one hunk of it (--hunk N with its header from `changes diff`).
+    Stage {
+        #[arg(long)]
+        session: String,
+        path: String,
+        #[arg(long, value_name = "N", requires = "header")]
+        hunk: Option<usize>,
+        #[arg(long, value_name = "HEADER")]
+        header: Option<String>,
+    },
+    /// Unstage a file, or one hunk of it.
+    Unstage {
+        #[arg(long)]
+        session: String,
+        path: String,
+        #[arg(long, value_name = "N", requires = "header")]
+        hunk: Option<usize>,
+        #[arg(long, value_name = "HEADER")]
+        header: Option<String>,
+    },
+    /// Throw away a file's unstaged change (an untracked file is deleted).
+    Discard {
+        #[arg(long)]
+        session: String,
+        path: String,
+    },
+    /// Commit what is staged to the session branch.
+    Commit {
+        #[arg(long)]
+        session: String,
+        #[arg(short = 'm', long = "message")]
+        message: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -114,7 +256,7 @@ pub struct RunArgs {
     /// What to do.
     #[arg(long)]
     pub prompt: String,
-    /// The session (default: the space's most recently used one, created if none).
+    /// The session, by id or name (default: the space's most recently used one, created if none).
     #[arg(long)]
     pub session: Option<String>,
     /// offline, anthropic, openai or openai-compatible.
@@ -128,6 +270,10 @@ pub struct RunArgs {
     /// Start the run in a background process and return at once.
     #[arg(long)]
     pub detach: bool,
+    /// The offline provider follows this JSON script of tool calls per task (see docs/PROVIDERS.md);
+    /// like KATA_OFFLINE_SCRIPT, and kept with the run so a resume follows it too.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
     /// Use this id for the new run (used by --detach to follow its worker).
     #[arg(long, hide = true)]
     pub run_id: Option<String>,
@@ -200,6 +346,11 @@ pub enum SpecCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Every revision of a session's spec, oldest first.
+    History {
+        #[arg(long)]
+        session: String,
+    },
 }
 
 fn parse_context_provider(s: &str) -> Result<ContextProviderKind, String> {
@@ -215,13 +366,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Opens the store and reconciles it (every command starts here).
-    pub fn engine(&self) -> Result<Engine, CliError> {
-        Ok(Engine::open(EngineConfig {
+    /// What the application is opened with.
+    pub fn config(&self) -> EngineConfig {
+        EngineConfig {
             data_dir: self.data_dir.clone(),
             clock: self.clock.clone(),
             providers: self.providers.clone(),
-        })?)
+        }
+    }
+
+    /// Opens the application: the store, reconciled (every command starts here).
+    pub fn app(&self) -> Result<App, CliError> {
+        Ok(App::open(self.config())?)
     }
 }
 
@@ -344,6 +500,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<i32, CliError> {
     match command {
         Command::Gui(_) => Err(CliError::usage("the window is opened by `kata-cloud gui`")),
         Command::Space(cmd) => space_cmd::run(ctx, cmd),
+        Command::Session(cmd) => session_cmd::run(ctx, cmd),
+        Command::Changes(cmd) => changes_cmd::run(ctx, cmd),
         Command::Run(args) => run_cmd::run(ctx, args),
         Command::Runs(cmd) => runs_cmd::run(ctx, cmd),
         Command::Context(cmd) => context_cmd::run(ctx, cmd),

@@ -13,8 +13,8 @@ struct ModelList {
 }
 
 pub fn run(ctx: &Ctx, provider: Option<&str>) -> Result<i32, CliError> {
-    // Like every command (CONTRACT.md, Global): open and reconcile the store first.
-    ctx.engine()?;
+    // Like every command (docs/CLI.md, Global rules): open and reconcile the store first.
+    ctx.app()?;
     let choice = ctx
         .providers
         .choose(provider)

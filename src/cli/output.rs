@@ -191,6 +191,20 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
             if let Some(e) = &t.error {
                 let _ = writeln!(s, "      error: {} — {}", e.code, e.message);
             }
+            for call in view.tool_calls.iter().filter(|c| c.task_id == t.id) {
+                let _ = writeln!(s, "      {}", call_line(call));
+            }
+        }
+    }
+    if !view.run.instructions.is_empty() {
+        let _ = writeln!(s, "Project instructions:");
+        for i in &view.run.instructions {
+            let _ = writeln!(
+                s,
+                "  {}  blake3 {}",
+                i.path,
+                i.content_hash.get(..12).unwrap_or(&i.content_hash)
+            );
         }
     }
     if view.stale.is_stale {
@@ -211,7 +225,9 @@ pub fn run_text(view: &RunView, now: Timestamp) -> String {
 }
 
 /// A progress line for an event, for people following `run`.
-pub fn event_text(event: &Event) -> Option<String> {
+/// One line for a run event, for people. `view` is the run as the events so far describe it (folded with
+/// the run reducer): it names the specialist of a task.
+pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
     Some(match event {
         Event::RunCreated { run } => format!("run {} queued", run.id),
         Event::RunStatusChanged(e) => match &e.error {
@@ -232,12 +248,15 @@ pub fn event_text(event: &Event) -> Option<String> {
             let mut line = format!(
                 "context: {} from {}",
                 count(*item_count, "snippet"),
-                context.resolved_provider.map_or("nothing", |p| p.as_str())
+                context
+                    .resolved
+                    .resolved_provider
+                    .map_or("nothing", |p| p.as_str())
             );
-            if let Some(f) = context.fallback_from {
+            if let Some(f) = context.resolved.fallback_from {
                 line.push_str(&format!(" (fallback from {f})"));
             }
-            if let Some(e) = &context.error {
+            if let Some(e) = &context.resolved.error {
                 line.push_str(&format!(" — {}: {}", e.code, e.message));
             }
             line
@@ -254,13 +273,18 @@ pub fn event_text(event: &Event) -> Option<String> {
             let ids: Vec<&str> = task_ids.iter().map(|t| t.as_str()).collect();
             format!("wave {wave}: {}", ids.join(", "))
         }
-        Event::TaskStatusChanged(e) => match &e.error {
-            Some(err) => format!(
-                "  {} {} — {}: {}",
-                e.task_id, e.status, err.code, err.message
-            ),
-            None => format!("  {} {}", e.task_id, e.status),
-        },
+        Event::TaskStatusChanged(e) => {
+            let who = view
+                .and_then(|v| v.tasks.iter().find(|t| t.id == e.task_id))
+                .map_or_else(String::new, |t| format!(" ({})", t.specialist));
+            match &e.error {
+                Some(err) => format!(
+                    "  {}{who} {} — {}: {}",
+                    e.task_id, e.status, err.code, err.message
+                ),
+                None => format!("  {}{who} {}", e.task_id, e.status),
+            }
+        }
         Event::WaveFinished {
             wave,
             completed,
@@ -272,8 +296,36 @@ pub fn event_text(event: &Event) -> Option<String> {
         Event::CommandRejected { error, .. } => {
             format!("rejected: {} ({})", error.message, error.remediation)
         }
-        Event::ModelDelta { .. } | Event::ProviderUpdated { .. } => return None,
+        Event::ToolCallFinished { call, .. } => format!("  {} {}", call.task_id, call_line(call)),
+        Event::ModelDelta { .. }
+        | Event::ProviderUpdated { .. }
+        | Event::AssistantTurned { .. }
+        | Event::ToolCallStarted { .. } => return None,
     })
+}
+
+/// One tool call for people: `edit_file src/a.rs — done`, with the exit code, error or settlement.
+pub fn call_line(call: &crate::model::ToolCallRecord) -> String {
+    let mut line = format!(
+        "{} {} — {}",
+        call.tool,
+        one_line(&call.target, 80),
+        call.status.as_str()
+    );
+    if let Some(crate::model::EffectDetail::Command {
+        exit_code: Some(code),
+        ..
+    }) = &call.effect
+    {
+        line.push_str(&format!(" (exit {code})"));
+    }
+    if let Some(code) = &call.error_code {
+        line.push_str(&format!(" ({code})"));
+    }
+    if let Some(settled) = &call.settled {
+        line.push_str(&format!(" [{settled}]"));
+    }
+    line
 }
 
 /// Exit code for a run's final status.

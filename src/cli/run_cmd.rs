@@ -8,15 +8,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::resolve::unknown_run;
 use super::{Ctx, RunArgs, output};
+use crate::app::runs::StartRunRequest;
+use crate::app::{App, AppError};
 use crate::cli::CliError;
-use crate::context::SourceChecker;
-use crate::history;
-use crate::model::{RunId, RunRecord, RunStatus, RunView};
-use crate::orchestrator::Engine;
-use crate::protocol::{Command, Event, StartRun};
-use crate::spaces;
+use crate::model::{RunId, RunRecord, RunStatus, RunView, run_reducer};
+use crate::protocol::Event;
 
 /// How long `--detach` waits for the background process to pick the run up.
 const DETACH_WAIT: Duration = Duration::from_secs(15);
@@ -28,118 +25,69 @@ struct RunFinished<'a> {
     run: &'a RunView,
 }
 
-fn valid_run_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
-    if args.prompt.trim().is_empty() {
-        return Err(CliError::usage(
-            "--prompt is empty: describe the change you want",
-        ));
-    }
-    if args.model.as_deref().is_some_and(|m| m.trim().is_empty()) {
-        return Err(CliError::usage(
-            "--model is empty: pass a model name or omit --model",
-        ));
-    }
-    let engine = ctx.engine()?;
-    engine
-        .providers
-        .choose(args.provider.as_deref())
-        .map_err(|e| CliError::usage(format!("--provider: {e}. {}", e.remediation())))?;
-    let (space, _) = spaces::find_or_link(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        &args.space,
-    )?;
-    let session = spaces::session_for(
-        &engine.store,
-        engine.clock.as_ref(),
-        &engine.ids,
-        &space,
-        args.session.as_deref(),
-    )?;
-    let run_id = match &args.run_id {
-        Some(id)
-            if engine
-                .store
-                .read(|rx| rx.run(&RunId::new(id.as_str())))?
-                .is_some() =>
-        {
-            return Err(CliError::usage(format!(
-                "--run-id {id:?} is an existing run: omit --run-id to start a new one, or use `kata-cloud runs resume`"
-            )));
-        }
-        Some(id) if valid_run_id(id) => RunId::new(id.as_str()),
-        Some(id) => {
-            return Err(CliError::usage(format!(
-                "--run-id {id:?} is not a valid id: use letters, digits, '-' and '_'"
-            )));
-        }
-        None => RunId::generate(&engine.ids, engine.clock.now()),
-    };
-    if args.detach {
-        let mut worker: Vec<String> = vec![
-            "run".into(),
-            "--space".into(),
-            space.id.to_string(),
-            "--session".into(),
-            session.id.to_string(),
-            "--prompt".into(),
-            args.prompt.clone(),
-            "--run-id".into(),
-            run_id.to_string(),
-        ];
-        if let Some(p) = &args.provider {
-            worker.extend(["--provider".into(), p.clone()]);
-        }
-        if let Some(m) = &args.model {
-            worker.extend(["--model".into(), m.clone()]);
-        }
-        if let Some(c) = args.context_provider {
-            worker.extend(["--context-provider".into(), c.as_str().into()]);
-        }
-        let worker: Vec<&str> = worker.iter().map(String::as_str).collect();
-        return detach(ctx, &engine, &worker, &run_id, |_| true);
-    }
-    let command = Command::StartRun(StartRun {
-        run_id: run_id.clone(),
-        space_id: space.id,
-        session_id: session.id,
+    let app = ctx.app()?;
+    let prepared = app.prepare_run(StartRunRequest {
+        space: args.space,
+        session: args.session,
         prompt: args.prompt,
         provider: args.provider,
         model: args.model,
         context_provider: args.context_provider,
-    });
-    follow(ctx, &engine, run_id, command)
+        run_id: args.run_id,
+        script: args.script,
+    })?;
+    let start = &prepared.start;
+    if args.detach {
+        let mut worker: Vec<String> = vec![
+            "run".into(),
+            "--space".into(),
+            start.space_id.to_string(),
+            "--session".into(),
+            start.session_id.to_string(),
+            "--prompt".into(),
+            start.prompt.clone(),
+            "--run-id".into(),
+            start.run_id.to_string(),
+        ];
+        if let Some(p) = &start.provider {
+            worker.extend(["--provider".into(), p.clone()]);
+        }
+        if let Some(m) = &start.model {
+            worker.extend(["--model".into(), m.clone()]);
+        }
+        if let Some(c) = start.context_provider {
+            worker.extend(["--context-provider".into(), c.as_str().into()]);
+        }
+        if let Some(script) = &start.script {
+            worker.extend(["--script".into(), script.display().to_string()]);
+        }
+        let worker: Vec<&str> = worker.iter().map(String::as_str).collect();
+        return detach(ctx, &app, &worker, &start.run_id, |_| true);
+    }
+    let run_id = start.run_id.clone();
+    follow(ctx, &app, run_id, |app| {
+        app.submit_run(&prepared).map(|_| ())
+    })
 }
 
-/// Sends `command` to a fresh orchestrator and prints the run's events until it stops being live.
+/// Starts the run (`begin`, after subscribing so no event is missed) and prints its events until it stops
+/// being live, then the run in full.
 pub fn follow(
     ctx: &Ctx,
-    engine: &Engine,
+    app: &App,
     run_id: RunId,
-    command: Command,
+    begin: impl FnOnce(&App) -> Result<(), AppError>,
 ) -> Result<i32, CliError> {
-    let mut orchestrator = engine
-        .start()
-        .map_err(|e| CliError::failed(format!("cannot start the orchestrator: {e}")))?;
-    let mut events = orchestrator.subscribe();
-    let commands = orchestrator.commands();
+    let mut events = app.subscribe()?;
+    let runtime = app.runtime()?;
+    begin(app)?;
     let json = ctx.json;
     let followed = run_id.clone();
-    let outcome = orchestrator.block_on(async move {
-        commands
-            .send(command)
-            .await
-            .map_err(|_| CliError::failed("the orchestrator stopped before the run started"))?;
+    let outcome = runtime.block_on(async {
         let mut cancel_sent = false;
+        // The run as the events describe it, folded by the same reducer every client uses.
+        let mut view: Option<RunView> = None;
         loop {
             tokio::select! {
                 received = events.recv() => match received {
@@ -151,9 +99,15 @@ pub fn follow(
                         if let Event::CommandRejected { error, .. } = &event {
                             return Err(CliError::usage(format!("{} ({})", error.message, error.remediation)));
                         }
+                        if let Event::RunCreated { run } = &event {
+                            view = Some(RunView::new((**run).clone()));
+                        }
+                        if let Some(view) = view.as_mut() {
+                            run_reducer::apply(view, &event);
+                        }
                         if json {
                             output::json(&event, true)?;
-                        } else if let Some(line) = output::event_text(&event) {
+                        } else if let Some(line) = output::event_text(&event, view.as_ref()) {
                             output::text(&line);
                         }
                         if let Some(status) = event.run_status()
@@ -173,19 +127,17 @@ pub fn follow(
                     if signal.is_ok() {
                         cancel_sent = true;
                         eprintln!("cancelling run {followed}…");
-                        let _ = commands.send(Command::CancelRun { run_id: followed.clone() }).await;
+                        if let Err(e) = app.cancel_run(&followed) {
+                            tracing::warn!(error = %e, "could not cancel the run");
+                        }
                     }
                 }
             }
         }
     });
-    orchestrator.shutdown();
-    let status: RunStatus = match outcome {
-        Some(result) => result?,
-        None => return Err(CliError::failed("the orchestrator runtime is gone")),
-    };
-    let view = history::run_view(&engine.store, &SourceChecker::new(), &run_id)?
-        .ok_or_else(|| unknown_run(run_id.as_str()))?;
+    app.shutdown();
+    let status: RunStatus = outcome?;
+    let view = app.show_run(&run_id)?;
     if ctx.json {
         output::json(
             &RunFinished {
@@ -195,7 +147,7 @@ pub fn follow(
             true,
         )?;
     } else {
-        output::text(&output::run_text(&view, engine.clock.now()));
+        output::text(&output::run_text(&view, app.now()));
     }
     let code = output::run_exit(status);
     // (A damaged store file is reported instead, by `run_headless`.)
@@ -217,14 +169,14 @@ pub fn follow(
 /// Hands the run to a background `kata-cloud` process and returns once that process has picked it up.
 pub fn detach(
     ctx: &Ctx,
-    engine: &Engine,
+    app: &App,
     worker_args: &[&str],
     run_id: &RunId,
     picked_up: impl Fn(&RunRecord) -> bool,
 ) -> Result<i32, CliError> {
     let exe = std::env::current_exe()
         .map_err(|e| CliError::failed(format!("cannot find the kata-cloud executable: {e}")))?;
-    let logs = engine.data_dir().join("logs");
+    let logs = app.data_dir().join("logs");
     let log_path = logs.join(format!("run-{run_id}.log"));
     let log = std::fs::create_dir_all(&logs)
         // Appended to: resuming a run in the background keeps the log of its first attempt.
@@ -243,7 +195,7 @@ pub fn detach(
         })?;
     let mut child = std::process::Command::new(exe)
         .arg("--data-dir")
-        .arg(engine.data_dir())
+        .arg(app.data_dir())
         .arg("--json")
         .args(worker_args)
         .stdin(Stdio::null())
@@ -255,7 +207,7 @@ pub fn detach(
         .map_err(|e| CliError::failed(format!("cannot start the background process: {e}")))?;
     let started = Instant::now();
     loop {
-        if let Some(run) = engine.store.read(|rx| rx.run(run_id))?
+        if let Some(run) = app.store().read(|rx| rx.run(run_id))?
             && picked_up(&run)
         {
             break;
@@ -281,8 +233,7 @@ pub fn detach(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let view = history::run_view(&engine.store, &SourceChecker::new(), run_id)?
-        .ok_or_else(|| unknown_run(run_id.as_str()))?;
+    let view = app.show_run(run_id)?;
     if ctx.json {
         output::json(&view, false)?;
     } else {

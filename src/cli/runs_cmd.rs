@@ -2,40 +2,19 @@
 
 use std::time::{Duration, Instant};
 
-use super::resolve::{run_lookup, unknown_run};
 use super::{Ctx, RunsCommand, output, run_cmd};
+use crate::app::runs::ListRuns;
 use crate::cli::CliError;
-use crate::context::SourceChecker;
-use crate::history::{self, RunFilter};
-use crate::model::{RunId, RunStatus, SessionId};
-use crate::protocol::Command;
-use crate::spaces::{self, SpaceError};
+use crate::model::{RunId, RunStatus};
 
 /// How long `runs cancel` waits for another process to stop a run it owns.
 const CANCEL_WAIT: Duration = Duration::from_secs(15);
 
 pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
-    let engine = ctx.engine()?;
-    let checker = SourceChecker::new();
+    let app = ctx.app()?;
     match command {
         RunsCommand::List { space, session } => {
-            let mut filter = RunFilter::default();
-            if let Some(space) = space {
-                let found = spaces::find(&engine.store, &space)?
-                    .ok_or_else(|| SpaceError::UnknownSpace(space.clone()))?;
-                filter.space = Some(found.id);
-            }
-            if let Some(session) = session {
-                let id = SessionId::new(session.as_str());
-                if engine.store.read(|rx| rx.session(&id))?.is_none() {
-                    return Err(CliError::usage(format!(
-                        "no session {session:?}{}: `kata-cloud --json runs list` shows the session_id of each run",
-                        crate::model::ids::wrong_kind_hint(&session, "a session")
-                    )));
-                }
-                filter.session = Some(id);
-            }
-            let runs = history::run_summaries(&engine.store, &checker, &filter)?;
+            let runs = app.list_runs(&ListRuns { space, session })?;
             if ctx.json {
                 output::json(&runs, false)?;
             } else if runs.is_empty() {
@@ -43,7 +22,7 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
                     "no runs yet: start one with `kata-cloud run --space PATH --prompt TEXT`",
                 );
             } else {
-                let now = engine.clock.now();
+                let now = app.now();
                 for run in &runs {
                     output::text(&output::summary_line(run, now));
                 }
@@ -51,55 +30,32 @@ pub fn run(ctx: &Ctx, command: RunsCommand) -> Result<i32, CliError> {
             Ok(0)
         }
         RunsCommand::Show { run_id } => {
-            let view = history::run_view(&engine.store, &checker, &RunId::new(run_id.as_str()))?
-                .ok_or_else(|| unknown_run(&run_id))?;
+            let view = app.show_run(&RunId::new(run_id.as_str()))?;
             if ctx.json {
                 output::json(&view, false)?;
             } else {
-                output::text(&output::run_text(&view, engine.clock.now()));
+                output::text(&output::run_text(&view, app.now()));
             }
             Ok(0)
         }
         RunsCommand::Resume { run_id, detach } => {
             let id = RunId::new(run_id.as_str());
-            let run = engine
-                .store
-                .read(|rx| rx.run(&id))?
-                .ok_or_else(|| unknown_run(&run_id))?;
-            if run.status != RunStatus::Interrupted {
-                return Err(CliError::usage(format!(
-                    "run {run_id} is {}; only interrupted runs can be resumed",
-                    run.status
-                )));
-            }
+            let run = app.resumable(&id)?;
             if detach {
-                return run_cmd::detach(ctx, &engine, &["runs", "resume", &run_id], &id, |r| {
+                return run_cmd::detach(ctx, &app, &["runs", "resume", &run_id], &id, |r| {
                     r.attempt > run.attempt
                 });
             }
-            run_cmd::follow(ctx, &engine, id.clone(), Command::ResumeRun { run_id: id })
+            run_cmd::follow(ctx, &app, id.clone(), |app| app.resume_run(&id).map(|_| ()))
         }
         RunsCommand::Cancel { run_id } => {
             let id = RunId::new(run_id.as_str());
-            let run = engine
-                .store
-                .read(|rx| rx.run(&id))?
-                .ok_or_else(|| unknown_run(&run_id))?;
-            if !run.status.is_active() {
-                return Err(CliError::usage(format!(
-                    "run {run_id} is {}; only queued or running runs can be cancelled",
-                    run.status
-                )));
-            }
-            // Reconciliation left it live, so another running engine owns it: ask that engine to stop it.
-            engine
-                .store
-                .write(|tx| tx.request_cancel(&id, engine.clock.now()))
-                .map_err(|e| run_lookup(&run_id, e))?;
+            // This process executes no runs: a live run belongs to another process, which picks the
+            // request up.
+            app.cancel_run(&id)?;
             let started = Instant::now();
             let view = loop {
-                let view = history::run_view(&engine.store, &checker, &id)?
-                    .ok_or_else(|| unknown_run(&run_id))?;
+                let view = app.show_run(&id)?;
                 if !view.run.status.is_active() {
                     break view;
                 }

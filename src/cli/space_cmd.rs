@@ -1,50 +1,39 @@
-//! `space add` and `space list`.
+//! `space add|list|relink|remove`.
 
 use super::{Ctx, SpaceCommand, output};
+use crate::app::spaces::{AddSpace, Linked};
 use crate::cli::CliError;
-use crate::spaces::{self, LinkOptions};
 
 pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
-    let engine = ctx.engine()?;
+    let app = ctx.app()?;
     match command {
         SpaceCommand::Add {
             path,
             name,
             context_provider,
             mcp_command,
+            check_command,
         } => {
-            let options = LinkOptions {
+            let added = app.add_space(AddSpace {
+                path,
                 name,
                 context_provider,
                 mcp_command,
-            };
-            let (space, created) = spaces::link(
-                &engine.store,
-                engine.clock.as_ref(),
-                &engine.ids,
-                &path,
-                options.clone(),
-            )?;
-            // Options given for a directory that is already linked change it (the way to set or fix the
-            // MCP command the context errors point to).
-            let updated = if created {
-                None
-            } else {
-                spaces::update_linked(&engine.store, engine.clock.as_ref(), &space.id, &options)?
-            };
-            let (space, verb) = match updated {
-                Some(space) => (space, "updated"),
-                None if created => (space, "linked"),
-                None => (space, "already linked:"),
+                check_command,
+            })?;
+            let verb = match added.linked {
+                Linked::Created => "linked",
+                Linked::Updated => "updated",
+                Linked::Unchanged => "already linked:",
             };
             if ctx.json {
-                output::json(&space, false)?;
+                output::json(&added.space, false)?;
             } else {
-                output::text(&format!("{verb} {}", output::space_line(&space)));
+                output::text(&format!("{verb} {}", output::space_line(&added.space)));
             }
         }
         SpaceCommand::List => {
-            let spaces = engine.store.read(|rx| rx.spaces())?;
+            let spaces = app.list_spaces()?;
             if ctx.json {
                 output::json(&spaces, false)?;
             } else if spaces.is_empty() {
@@ -65,6 +54,27 @@ pub fn run(ctx: &Ctx, command: SpaceCommand) -> Result<i32, CliError> {
                         space.context_provider
                     ));
                 }
+            }
+        }
+        SpaceCommand::Relink { space, path } => {
+            let found = app.space(&space)?;
+            let space = app.relink_space(&found.id, &path)?;
+            if ctx.json {
+                output::json(&space, false)?;
+            } else {
+                output::text(&format!("relinked {}", output::space_line(&space)));
+            }
+        }
+        SpaceCommand::Remove { space } => {
+            let found = app.space(&space)?;
+            let space = app.remove_space(&found.id)?;
+            if ctx.json {
+                output::json(&space, false)?;
+            } else {
+                output::text(&format!(
+                    "removed {} ({}); its runs stay in `kata-cloud runs list`",
+                    space.name, space.id
+                ));
             }
         }
     }

@@ -1,57 +1,35 @@
-//! `spec show` and `spec apply`.
+//! `spec show`, `spec apply`, `spec history`.
 
-use super::resolve::unknown_run;
 use super::{Ctx, SpecCommand, output};
 use crate::cli::CliError;
-use crate::context::SourceChecker;
-use crate::history;
-use crate::model::{RunId, SessionId, SpecRecord};
+use crate::model::RunId;
 
 pub fn run(ctx: &Ctx, command: SpecCommand) -> Result<i32, CliError> {
-    let engine = ctx.engine()?;
+    let app = ctx.app()?;
     let spec = match command {
-        SpecCommand::Show { session } => {
-            let id = SessionId::new(session.as_str());
-            let (found, spec) = engine
-                .store
-                .read(|rx| Ok((rx.session(&id)?, rx.spec(&id)?)))?;
-            let Some(found) = found else {
-                return Err(CliError::usage(format!(
-                    "no session {session:?}{}: `kata-cloud --json runs list` shows the session_id of each run",
-                    crate::model::ids::wrong_kind_hint(&session, "a session")
-                )));
-            };
-            spec.unwrap_or(SpecRecord {
-                session_id: id,
-                content: String::new(),
-                revision: 0,
-                applied_from_run: None,
-                updated_at: found.created_at,
-            })
-        }
+        SpecCommand::Show { session } => app.show_spec(&session)?,
         SpecCommand::Apply { run_id, force } => {
-            let id = RunId::new(run_id.as_str());
-            let view = history::run_view(&engine.store, &SourceChecker::new(), &id)?
-                .ok_or_else(|| unknown_run(&run_id))?;
-            if view.run.draft.is_none() {
-                return Err(CliError::usage(format!(
-                    "run {run_id} has no draft (it is {}); apply a run that drafted a spec",
-                    view.run.status
-                )));
+            app.apply_draft(&RunId::new(run_id.as_str()), force)?
+        }
+        SpecCommand::History { session } => {
+            let revisions = app.spec_history(&session)?;
+            if ctx.json {
+                output::json(&revisions, false)?;
+            } else if revisions.is_empty() {
+                output::text("the spec has no revisions yet");
+            } else {
+                for spec in &revisions {
+                    let from = spec.applied_from_run.as_ref().map_or_else(
+                        || "edited by hand".to_owned(),
+                        |r| format!("applied from run {r}"),
+                    );
+                    output::text(&format!(
+                        "revision {}  {}  {from}",
+                        spec.revision, spec.updated_at
+                    ));
+                }
             }
-            if view.stale.is_stale && !force {
-                let reasons: Vec<String> = view
-                    .stale
-                    .reasons
-                    .iter()
-                    .map(|r| format!("{}: {}", r.kind.as_str(), r.detail))
-                    .collect();
-                return Err(CliError::usage(format!(
-                    "the draft of run {run_id} is stale ({}); pass --force to apply it anyway",
-                    reasons.join("; ")
-                )));
-            }
-            crate::specs::apply_draft(&engine.store, &id, engine.clock.now())?
+            return Ok(0);
         }
     };
     if ctx.json {

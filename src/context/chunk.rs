@@ -32,6 +32,17 @@ pub fn chunks(line_count: usize) -> Vec<Chunk> {
     out
 }
 
+/// The number of chunks [`chunks`] makes of a file with `lines` lines.
+pub fn chunk_count(lines: usize) -> usize {
+    if lines == 0 {
+        0
+    } else if lines <= CHUNK_LINES {
+        1
+    } else {
+        1 + (lines - CHUNK_LINES).div_ceil(CHUNK_STRIDE)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,14 @@
 //! The filesystem context provider: walk the space (honouring .gitignore), skip binaries and huge files,
 //! rank line chunks against the query, and return the best excerpts with the hash of each file as read.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use ignore::WalkBuilder;
 
-use super::chunk::{CHUNK_LINES, chunks};
-use super::rank::{PATH_WEIGHT, idf, round_score, term_score};
+use super::chunk::CHUNK_LINES;
+use super::index::Index;
 use super::tokenize::{for_each_term, query_terms};
 use crate::model::{ContextErrorCode, ContextItem, ContextProviderKind};
 
@@ -37,11 +38,21 @@ pub struct WalkError {
     pub remediation: String,
 }
 
-/// A gitignore-aware, deterministic (path-sorted) walk of `root`.
+/// A gitignore-aware, deterministic (path-sorted) walk of `root` that never enters pseudo filesystems
+/// (procfs, sysfs, devfs: see `special_fs.rs`). Hidden files and directories are taken
+/// when git tracks them (`.github/`, `.cargo/config.toml`); outside a git repository, the hidden
+/// directories of common tool configuration and hidden files other than secrets-like ones.
 pub fn walker(root: &Path) -> WalkBuilder {
     let mut builder = WalkBuilder::new(root);
+    let hidden = HiddenPolicy::for_root(root);
+    let base = root.to_path_buf();
+    let special = super::special_fs::special_mounts();
     builder
-        .hidden(true)
+        .hidden(false)
+        .filter_entry(move |e| {
+            hidden.allows(&base, e)
+                && !(e.file_type().is_some_and(|t| t.is_dir()) && special.contains(e.path()))
+        })
         .git_ignore(true)
         .git_exclude(true)
         // The user's global excludes differ between machines; results must not.
@@ -85,21 +96,99 @@ pub fn relative_path(root: &Path, file: &Path) -> Option<String> {
     }
 }
 
-/// Reads a file if it is small enough and text; `None` for binaries and oversized files.
+/// Reads a regular file if it is small enough and text; `None` for binaries, oversized and special files.
+/// At most `MAX_FILE_BYTES + 1` bytes are read, whatever size the file reports.
 pub fn read_text(path: &Path) -> std::io::Result<Option<(String, String)>> {
-    let meta = std::fs::metadata(path)?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Ok(None);
+    Ok(super::index::read_file(path)?
+        .map(|(hash, text)| (blake3::Hash::from(hash).to_hex().to_string(), text)))
+}
+
+/// Which hidden entries a walk takes: `.git` and other VCS directories never.
+#[derive(Clone)]
+enum HiddenPolicy {
+    /// Paths (relative to the root) of tracked hidden files and of the directories holding them.
+    Tracked(Arc<HashSet<String>>),
+    /// Not in a git repository: a fixed allow list.
+    Untracked,
+}
+
+/// Hidden directories taken outside a git repository: configuration of common tools.
+const HIDDEN_DIRS: &[&str] = &[
+    ".cargo",
+    ".changeset",
+    ".circleci",
+    ".config",
+    ".devcontainer",
+    ".github",
+    ".gitlab",
+    ".husky",
+    ".storybook",
+];
+/// Hidden names never taken: version control, credentials and local environments.
+const HIDDEN_DENIED: &[&str] = &[
+    ".git", ".hg", ".svn", ".env", ".netrc", ".npmrc", ".pypirc", ".ssh", ".aws", ".gnupg",
+    ".docker", ".kube", ".venv",
+];
+
+impl HiddenPolicy {
+    fn for_root(root: &Path) -> Self {
+        match tracked_hidden(root) {
+            Some(set) => Self::Tracked(Arc::new(set)),
+            None => Self::Untracked,
+        }
     }
-    let bytes = std::fs::read(path)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES || bytes.iter().take(8000).any(|b| *b == 0) {
-        return Ok(None);
+
+    fn allows(&self, root: &Path, entry: &ignore::DirEntry) -> bool {
+        let name = entry.file_name().to_string_lossy();
+        if !name.starts_with('.') || entry.depth() == 0 {
+            return true;
+        }
+        if HIDDEN_DENIED.contains(&name.as_ref()) || name.starts_with(".env") {
+            return false;
+        }
+        match self {
+            Self::Tracked(set) => {
+                relative_path(root, entry.path()).is_some_and(|p| set.contains(&p))
+            }
+            Self::Untracked => {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !is_dir || HIDDEN_DIRS.contains(&name.as_ref())
+            }
+        }
     }
-    let hash = blake3::hash(&bytes).to_hex().to_string();
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(Some((hash, text))),
-        Err(_) => Ok(None),
+}
+
+/// For a root inside a git work tree: the tracked paths under it that have a hidden component, with
+/// every directory leading to them (relative to the root). `None` outside a repository.
+fn tracked_hidden(root: &Path) -> Option<HashSet<String>> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let root = root.canonicalize().ok()?;
+    let prefix = relative_path(&workdir, &root).map(|p| format!("{p}/"));
+    let index = repo.index().ok()?;
+    let mut set = HashSet::new();
+    for entry in index.iter() {
+        let Ok(path) = std::str::from_utf8(&entry.path) else {
+            continue;
+        };
+        let rel = match &prefix {
+            Some(p) => match path.strip_prefix(p.as_str()) {
+                Some(rel) => rel,
+                None => continue,
+            },
+            None => path,
+        };
+        if !rel.split('/').any(|c| c.starts_with('.')) {
+            continue;
+        }
+        let mut end = 0;
+        for part in rel.split('/') {
+            end += part.len();
+            set.insert(rel.get(..end).unwrap_or(rel).to_owned());
+            end += 1;
+        }
     }
+    Some(set)
 }
 
 /// Every eligible text file under `root`, in path order.
@@ -123,171 +212,20 @@ pub fn read_tree(root: &Path) -> Result<Vec<SourceFile>, WalkError> {
     Ok(out)
 }
 
-struct Candidate<'a> {
-    file: &'a SourceFile,
-    start: usize,
-    end: usize,
-    score: f64,
-}
-
-/// Ranks the chunks of `files` against `query` and returns the best `limit` items.
+/// Ranks `files` against `query` and returns the best `limit` items: the full scan, ranked by the same
+/// code as the index over an index built in memory from these texts.
 pub fn rank_files(files: &[SourceFile], query: &str, limit: usize) -> Vec<ContextItem> {
-    let terms = query_terms(query);
-    if terms.is_empty() || limit == 0 {
-        return Vec::new();
+    let mut index = Index::new(Path::new(""));
+    let mut texts: HashMap<&str, ([u8; 32], &str)> = HashMap::new();
+    for f in files {
+        let hash = blake3::Hash::from_hex(&f.hash)
+            .map(|h| *h.as_bytes())
+            .unwrap_or_else(|_| *blake3::hash(f.text.as_bytes()).as_bytes());
+        texts.insert(&f.path, (hash, &f.text));
     }
-    let index: HashMap<&str, usize> = terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_str(), i))
-        .collect();
-
-    // Per line: number of terms and hits per query term; per chunk: sums over its lines.
-    struct ChunkStats {
-        file: usize,
-        start: usize,
-        end: usize,
-        len: u32,
-        tf: Vec<u32>,
-    }
-    let mut stats: Vec<ChunkStats> = Vec::new();
-    let mut line_hits: Vec<Vec<bool>> = Vec::with_capacity(files.len());
-    let mut path_terms: Vec<BTreeSet<usize>> = Vec::with_capacity(files.len());
-    for (fi, file) in files.iter().enumerate() {
-        let lines: Vec<&str> = file.text.lines().collect();
-        let mut per_line_len = Vec::with_capacity(lines.len());
-        let mut per_line_tf: Vec<Vec<(usize, u32)>> = Vec::with_capacity(lines.len());
-        let mut hits = Vec::with_capacity(lines.len());
-        for line in &lines {
-            let mut len = 0u32;
-            let mut tf: Vec<(usize, u32)> = Vec::new();
-            for_each_term(line, |t| {
-                len += 1;
-                if let Some(&qi) = index.get(t) {
-                    match tf.iter_mut().find(|(i, _)| *i == qi) {
-                        Some(entry) => entry.1 += 1,
-                        None => tf.push((qi, 1)),
-                    }
-                }
-            });
-            hits.push(!tf.is_empty());
-            per_line_len.push(len);
-            per_line_tf.push(tf);
-        }
-        for c in chunks(lines.len()) {
-            let (s, e) = (c.start_line as usize - 1, c.end_line as usize);
-            let mut tf = vec![0u32; terms.len()];
-            let mut len = 0u32;
-            for li in s..e {
-                len += per_line_len.get(li).copied().unwrap_or(0);
-                for (qi, n) in per_line_tf.get(li).map(Vec::as_slice).unwrap_or(&[]) {
-                    if let Some(slot) = tf.get_mut(*qi) {
-                        *slot += n;
-                    }
-                }
-            }
-            stats.push(ChunkStats {
-                file: fi,
-                start: s,
-                end: e,
-                len,
-                tf,
-            });
-        }
-        let mut in_path = BTreeSet::new();
-        for_each_term(&file.path, |t| {
-            if let Some(&qi) = index.get(t) {
-                in_path.insert(qi);
-            }
-        });
-        path_terms.push(in_path);
-        line_hits.push(hits);
-    }
-    if stats.is_empty() {
-        return Vec::new();
-    }
-    let n = stats.len();
-    let avg_len = stats.iter().map(|s| f64::from(s.len)).sum::<f64>() / n as f64;
-    let idfs: Vec<f64> = (0..terms.len())
-        .map(|qi| {
-            idf(
-                n,
-                stats
-                    .iter()
-                    .filter(|s| s.tf.get(qi).is_some_and(|t| *t > 0))
-                    .count(),
-            )
-        })
-        .collect();
-
-    let mut candidates: Vec<Candidate<'_>> = Vec::new();
-    for s in &stats {
-        let mut score: f64 =
-            s.tf.iter()
-                .zip(&idfs)
-                .map(|(tf, idf)| term_score(*idf, *tf, s.len, avg_len))
-                .sum();
-        if score <= 0.0 {
-            continue;
-        }
-        if let Some(in_path) = path_terms.get(s.file) {
-            score += in_path.iter().filter_map(|qi| idfs.get(*qi)).sum::<f64>() * PATH_WEIGHT;
-        }
-        let Some(file) = files.get(s.file) else {
-            continue;
-        };
-        // Narrow the window to the matching lines, with a little context.
-        let hits = line_hits.get(s.file).map(Vec::as_slice).unwrap_or(&[]);
-        let (start, end) = narrow_hits(|l| hits.get(l).copied().unwrap_or(false), s.start, s.end);
-        candidates.push(Candidate {
-            file,
-            start,
-            end,
-            score: round_score(score),
-        });
-    }
-    candidates.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.file.path.cmp(&b.file.path))
-            .then_with(|| a.start.cmp(&b.start))
-    });
-
-    let mut chosen: Vec<Candidate<'_>> = Vec::new();
-    for cand in candidates {
-        if chosen.len() >= limit {
-            break;
-        }
-        let same_file: Vec<&Candidate<'_>> = chosen
-            .iter()
-            .filter(|c| c.file.path == cand.file.path)
-            .collect();
-        if same_file.len() >= MAX_ITEMS_PER_FILE
-            || same_file
-                .iter()
-                .any(|c| cand.start < c.end && c.start < cand.end)
-        {
-            continue;
-        }
-        chosen.push(cand);
-    }
-    chosen
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| item(c, u32::try_from(i + 1).unwrap_or(u32::MAX)))
-        .collect()
-}
-
-fn item(c: Candidate<'_>, rank: u32) -> ContextItem {
-    make_item(
-        &c.file.path,
-        &c.file.hash,
-        &c.file.text,
-        c.start,
-        c.end,
-        c.score,
-        rank,
-    )
+    index.add_texts(texts.iter().map(|(p, (h, t))| (*p, *h, *t)));
+    let read = |path: &str| texts.get(path).map(|(h, t)| (*h, (*t).to_owned()));
+    index.search_with(query, limit, &read)
 }
 
 /// The window `[start, end)` (0-based lines) narrowed to its first and last matching lines, with

@@ -85,6 +85,14 @@ pub fn split_command(command: &str) -> Result<Vec<String>, ContextError> {
     }
 }
 
+/// What an MCP server answered: the items inside the space, and how many answers pointed outside it
+/// (dropped without opening anything).
+#[derive(Debug, Default)]
+pub struct McpAnswer {
+    pub items: Vec<ContextItem>,
+    pub rejected: usize,
+}
+
 /// Asks the MCP server started by `command` (in `root`) for up to `limit` items for `query`.
 pub async fn retrieve(
     command: &str,
@@ -92,7 +100,7 @@ pub async fn retrieve(
     query: &str,
     limit: usize,
     timeouts: Timeouts,
-) -> Result<Vec<ContextItem>, ContextError> {
+) -> Result<McpAnswer, ContextError> {
     let argv = split_command(command)?;
     let Some((program, args)) = argv.split_first() else {
         return Err(error(
@@ -220,7 +228,7 @@ async fn ask(
     query: &str,
     limit: usize,
     call: Duration,
-) -> Result<Vec<ContextItem>, ContextError> {
+) -> Result<McpAnswer, ContextError> {
     let tools = within(call, "list its tools", client.list_all_tools()).await?;
     let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
     let search = names
@@ -277,6 +285,7 @@ async fn ask(
     uris.sort();
     uris.dedup();
     let mut files = Vec::new();
+    let mut rejected = 0;
     for uri in uris.into_iter().take(MAX_RESOURCES) {
         let params: ReadResourceRequestParams =
             match serde_json::from_value(serde_json::json!({ "uri": uri })) {
@@ -299,14 +308,21 @@ async fn ask(
         if text.is_empty() {
             continue;
         }
+        let Some(path) = inside(root, &uri) else {
+            rejected += 1;
+            continue;
+        };
         files.push(SourceFile {
-            path: relative_to_root(root, &uri),
+            path,
             hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
             text,
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(filesystem::rank_files(&files, query, limit))
+    Ok(McpAnswer {
+        items: filesystem::rank_files(&files, query, limit),
+        rejected,
+    })
 }
 
 /// Text blocks of a tool result.
@@ -353,22 +369,40 @@ fn hits_of(result: &Value) -> Option<Vec<Value>> {
     any.then_some(all)
 }
 
-/// `uri` or path as a `/`-separated path relative to `root` when it lies under it.
-fn relative_to_root(root: &Path, raw: &str) -> String {
+/// `uri` or path as a `/`-separated path relative to `root`, or `None` when it points outside the root:
+/// `..`, an absolute path elsewhere, a `file://` URI elsewhere, a Windows path, or a path whose existing
+/// part resolves (through symlinks) outside the root. Nothing outside the root is ever opened.
+fn inside(root: &Path, raw: &str) -> Option<String> {
     let raw = raw.strip_prefix("file://").unwrap_or(raw);
-    let path = Path::new(raw);
-    if path.is_absolute()
-        && let Some(rel) = filesystem::relative_path(root, path)
-    {
-        return rel;
+    let bytes = raw.as_bytes();
+    let windows = raw.contains('\\')
+        || (bytes.len() >= 2
+            && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+            && bytes.get(1) == Some(&b':'));
+    if raw.is_empty() || windows || raw.contains("://") {
+        return None;
     }
-    raw.trim_start_matches("./").to_owned()
-}
-
-/// A relative path that stays inside the root (no `..`, not absolute).
-fn inside_root(path: &str) -> bool {
-    let p = Path::new(path);
-    !p.is_absolute() && p.components().all(|c| matches!(c, Component::Normal(_)))
+    let path = Path::new(raw);
+    let rel = if path.is_absolute() {
+        filesystem::relative_path(root, path)?
+    } else {
+        raw.trim_start_matches("./").to_owned()
+    };
+    let p = Path::new(&rel);
+    if !p.components().all(|c| matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    // A symlink inside the root may lead out of it: the deepest existing ancestor must resolve inside.
+    let canonical_root = root.canonicalize().ok()?;
+    let mut probe = root.join(p);
+    loop {
+        if let Ok(real) = probe.canonicalize() {
+            return real.starts_with(&canonical_root).then_some(rel);
+        }
+        if !probe.pop() {
+            return None;
+        }
+    }
 }
 
 fn line_of(hit: &Value, keys: &[&str]) -> Option<u32> {
@@ -385,8 +419,9 @@ fn str_of<'a>(hit: &'a Value, keys: &[&str]) -> Option<&'a str> {
         .find_map(|k| hit.get(*k).and_then(Value::as_str))
 }
 
-fn items_from_hits(root: &Path, hits: &[Value], limit: usize) -> Vec<ContextItem> {
+fn items_from_hits(root: &Path, hits: &[Value], limit: usize) -> McpAnswer {
     let mut out = Vec::new();
+    let mut rejected = 0;
     for hit in hits {
         if out.len() >= limit {
             break;
@@ -394,12 +429,11 @@ fn items_from_hits(root: &Path, hits: &[Value], limit: usize) -> Vec<ContextItem
         let Some(raw_path) = str_of(hit, &["path", "file", "uri"]) else {
             continue;
         };
-        let path = relative_to_root(root, raw_path);
-        let local = if inside_root(&path) {
-            filesystem::read_text(&root.join(&path)).ok().flatten()
-        } else {
-            None
+        let Some(path) = inside(root, raw_path) else {
+            rejected += 1;
+            continue;
         };
+        let local = filesystem::read_text(&root.join(&path)).ok().flatten();
         let start_line = line_of(hit, &["start_line", "startLine", "line"]).unwrap_or(1);
         let excerpt = match str_of(hit, &["text", "excerpt", "snippet", "content"]) {
             Some(t) => t.trim_end_matches('\n').to_owned(),
@@ -440,7 +474,10 @@ fn items_from_hits(root: &Path, hits: &[Value], limit: usize) -> Vec<ContextItem
                 .collect(),
         });
     }
-    out
+    McpAnswer {
+        items: out,
+        rejected,
+    }
 }
 
 #[cfg(test)]
@@ -474,7 +511,7 @@ mod tests {
             ]}).to_string()}]
         });
         let hits = hits_of(&result).unwrap();
-        let items = items_from_hits(dir.path(), &hits, 10);
+        let items = items_from_hits(dir.path(), &hits, 10).items;
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].path, "src/a.rs");
         assert_eq!((items[0].start_line, items[0].end_line), (2, 3));
@@ -486,7 +523,7 @@ mod tests {
         assert_eq!(items[1].path, "remote/b.rs");
         assert_eq!((items[1].start_line, items[1].end_line), (7, 7));
         assert_eq!(items[1].content_hash, "abc");
-        assert_eq!(items_from_hits(dir.path(), &hits, 1).len(), 1);
+        assert_eq!(items_from_hits(dir.path(), &hits, 1).items.len(), 1);
         assert!(hits_of(&json!({"content": [{"type": "text", "text": "plain words"}]})).is_none());
         assert_eq!(
             hits_of(&json!({"structuredContent": {"items": [{"path": "x"}]}}))
@@ -497,9 +534,54 @@ mod tests {
     }
 
     #[test]
-    fn paths_outside_the_root_are_not_read() {
-        assert!(inside_root("src/a.rs"));
-        assert!(!inside_root("../secret"));
-        assert!(!inside_root("/etc/passwd"));
+    fn paths_outside_the_root_are_rejected_and_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("space");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/a.rs"), "one\n").unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret.txt"), "secret\n").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, root.join("src/link")).unwrap();
+        let root = root.canonicalize().unwrap();
+        assert_eq!(inside(&root, "src/a.rs").as_deref(), Some("src/a.rs"));
+        assert_eq!(inside(&root, "./src/new.rs").as_deref(), Some("src/new.rs"));
+        let abs = root.join("src/a.rs").display().to_string();
+        assert_eq!(inside(&root, &abs).as_deref(), Some("src/a.rs"));
+        assert_eq!(
+            inside(&root, &format!("file://{abs}")).as_deref(),
+            Some("src/a.rs")
+        );
+        for bad in [
+            "../secret",
+            "src/../../outside/secret.txt",
+            "/etc/passwd",
+            "file:///etc/passwd",
+            "C:\\Windows\\system.ini",
+            "c:/windows/win.ini",
+            "src\\..\\..\\x",
+            "https://example.invalid/a.rs",
+            "",
+        ] {
+            assert_eq!(inside(&root, bad), None, "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            assert_eq!(
+                inside(&root, "src/link/secret.txt"),
+                None,
+                "a symlink leading out"
+            );
+            let hits = vec![
+                json!({"path": "src/link/secret.txt", "start_line": 1}),
+                json!({"path": "/etc/passwd"}),
+                json!({"path": "src/a.rs", "start_line": 1, "end_line": 1}),
+            ];
+            let answer = items_from_hits(&root, &hits, 10);
+            assert_eq!(answer.rejected, 2);
+            assert_eq!(answer.items.len(), 1);
+            assert_eq!(answer.items[0].path, "src/a.rs");
+        }
     }
 }

@@ -9,7 +9,10 @@ pub mod filesystem;
 pub mod index;
 pub mod mcp;
 pub mod rank;
+pub mod role;
 pub mod source_check;
+pub mod special_fs;
+pub mod symbols;
 pub mod tokenize;
 
 use std::path::{Path, PathBuf};
@@ -68,6 +71,9 @@ pub struct ContextRequest {
 pub struct ContextEngine {
     index_dir: Option<PathBuf>,
     shared: Arc<Shared>,
+    /// Whether indexes this clone opens watch their tree (long-lived processes) or check stamps on
+    /// every query (one-shot processes, which would pay for watches they never use).
+    watch: bool,
 }
 
 impl Default for ContextEngine {
@@ -75,6 +81,7 @@ impl Default for ContextEngine {
         Self {
             index_dir: None,
             shared: Arc::new(Shared::new(MAX_OPEN_ROOTS, None)),
+            watch: true,
         }
     }
 }
@@ -205,6 +212,16 @@ impl OpenIndexes {
     }
 }
 
+impl OpenIndexes {
+    /// Holds `index` as the index of `root` (most recently used), replacing any; returns an evicted one.
+    fn put(&mut self, root: &Path, index: SharedIndex) -> Option<(PathBuf, SharedIndex)> {
+        self.entries.retain(|(r, _)| r != root);
+        let evicted = (self.entries.len() >= self.capacity).then(|| self.entries.remove(0));
+        self.entries.push((root.to_path_buf(), index));
+        evicted
+    }
+}
+
 impl std::fmt::Debug for ContextEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ContextEngine")
@@ -224,7 +241,61 @@ impl ContextEngine {
         Self {
             shared: Arc::new(Shared::new(MAX_OPEN_ROOTS, Some(dir.clone()))),
             index_dir: Some(dir),
+            watch: true,
         }
+    }
+
+    /// This engine for a one-shot process: the indexes it opens set up no directory watches (a query
+    /// checks the recorded stamps instead) and an unchanged index is not written back.
+    pub fn without_watches(mut self) -> Self {
+        self.watch = false;
+        self
+    }
+
+    /// Builds the index of `root` (normally a new git worktree of the same repository) from the index of
+    /// `from`: files with the same path, size and blake3 keep `from`'s postings instead of being
+    /// tokenized again, so a new worktree is ready for its first query in a fraction of a cold build.
+    /// The result is held open (replacing any index of `root`) and saved in the background.
+    pub fn seed_index(
+        &self,
+        root: &Path,
+        from: &Path,
+    ) -> Result<index::SeedStats, filesystem::WalkError> {
+        filesystem::check_root(from)?;
+        let (source, evicted) = self.open_index(from);
+        if let Some((r, i)) = evicted {
+            self.shared.save_in_background(&r, i);
+        }
+        let (seeded, stats) = {
+            let mut source = lock(&source);
+            // Only the source's hashes are trusted, never its stamps: a stale source just reuses less.
+            index::Index::seeded(root, &source).map(|(mut seeded, stats)| {
+                seeded.set_watch(self.watch);
+                source.set_watch(self.watch);
+                (seeded, stats)
+            })?
+        };
+        let shared = Arc::new(Mutex::new(seeded));
+        let evicted = lock(&self.shared.open).put(root, shared.clone());
+        if let Some((r, i)) = evicted {
+            self.shared.save_in_background(&r, i);
+        }
+        self.shared.save_in_background(root, shared);
+        Ok(stats)
+    }
+
+    /// The open index of `root`, loading it (or starting an empty one) when it is not open.
+    fn open_index(&self, root: &Path) -> (SharedIndex, Option<(PathBuf, SharedIndex)>) {
+        let mut open = lock(&self.shared.open);
+        open.get_or_open(root, || {
+            let mut index = match &self.index_dir {
+                Some(dir) => index::Index::load(&index::index_dir(dir, root), root),
+                None => index::Index::new(root),
+            };
+            // Long-lived engines (the window) then walk only after the OS reports a change.
+            index.set_watch(self.watch);
+            index
+        })
     }
 
     /// This engine holding at most `max` roots' indexes open (at least one). For a new engine: its
@@ -259,18 +330,7 @@ impl ContextEngine {
     ) -> Result<Vec<crate::model::ContextItem>, filesystem::WalkError> {
         filesystem::check_query(query)?;
         filesystem::check_root(root)?;
-        let (shared, evicted) = {
-            let mut open = lock(&self.shared.open);
-            open.get_or_open(root, || {
-                let mut index = match &self.index_dir {
-                    Some(dir) => index::Index::load(&index::index_dir(dir, root), root),
-                    None => index::Index::new(root),
-                };
-                // Long-lived engines (the window) then walk only after the OS reports a change.
-                index.set_watch(true);
-                index
-            })
-        };
+        let (shared, evicted) = self.open_index(root);
         if let Some((evicted_root, evicted)) = evicted {
             // Normally saved already; this catches changes a skipped or failed save left behind.
             self.shared.save_in_background(&evicted_root, evicted);
@@ -319,12 +379,25 @@ impl ContextEngine {
                     )
                     .await
                     {
-                        Ok(items) => {
+                        Ok(answer) => {
+                            let error = (answer.rejected > 0).then(|| {
+                                tracing::warn!(rejected = answer.rejected, "MCP answers outside the space dropped");
+                                ContextError::new(
+                                    ContextProviderKind::Mcp,
+                                    ContextErrorCode::PathOutsideSpace,
+                                    format!(
+                                        "{} MCP answer(s) pointed outside the space and were dropped",
+                                        answer.rejected
+                                    ),
+                                    "Check the MCP server: it should answer with paths inside the space's root.",
+                                    false,
+                                )
+                            });
                             return ContextResult {
                                 provider: ContextProviderKind::Mcp,
                                 fallback_from: None,
-                                items,
-                                error: None,
+                                items: answer.items,
+                                error,
                             };
                         }
                         Err(e) => {

@@ -52,6 +52,43 @@ pub fn query_terms(text: &str) -> Vec<String> {
     kept
 }
 
+/// `term` and the inflected forms it may take in code or prose: the stem without a plural, `-ing` or `-ed`
+/// ending, and that stem with each ending. Only alphabetic terms of five letters or more are inflected.
+pub fn inflections(term: &str) -> Vec<String> {
+    let mut out = vec![term.to_owned()];
+    if term.len() < 5 || !term.chars().all(|c| c.is_ascii_lowercase()) {
+        return out;
+    }
+    let stem = ["ing", "ies", "es", "ed", "s"]
+        .iter()
+        .find_map(|end| {
+            let s = term.strip_suffix(end)?;
+            // `class`, `process`: a double s is not a plural.
+            (s.len() >= 3 && !(*end == "s" && s.ends_with('s'))).then(|| match *end {
+                "ies" => format!("{s}y"),
+                _ => s.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| term.to_owned());
+    let mut push = |f: String| {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    };
+    push(stem.clone());
+    push(format!("{stem}s"));
+    push(format!("{stem}ed"));
+    push(format!("{stem}ing"));
+    if let Some(base) = stem.strip_suffix('e') {
+        push(format!("{base}ed"));
+        push(format!("{base}ing"));
+    } else {
+        push(format!("{stem}e"));
+        push(format!("{stem}es"));
+    }
+    out
+}
+
 fn split_identifier(word: &str, emit: &mut dyn FnMut(&str)) {
     let chars: Vec<char> = word.chars().collect();
     let mut parts: Vec<String> = Vec::new();
@@ -122,6 +159,18 @@ mod tests {
         );
         assert_eq!(terms("fn main() {}"), vec!["fn", "main"]);
         assert_eq!(terms("Größe"), vec!["größe"]);
+    }
+
+    #[test]
+    fn inflections_cover_plurals_and_verb_forms() {
+        let forms = inflections("headers");
+        assert!(forms.contains(&"header".to_owned()), "{forms:?}");
+        let forms = inflections("handling");
+        for f in ["handle", "handled", "handles"] {
+            assert!(forms.contains(&f.to_owned()), "{f}: {forms:?}");
+        }
+        assert!(inflections("class").iter().all(|f| f != "clas"));
+        assert_eq!(inflections("ssl"), vec!["ssl"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use git2::Repository;
 
+use super::binding::BindingOids as _;
 use super::binding::WorktreeBinding;
 use super::binding_problem::BindingProblem;
 use super::error::GitError;

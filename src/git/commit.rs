@@ -2,6 +2,7 @@
 
 use git2::{Oid, Repository};
 
+use super::binding::BindingOids as _;
 use super::binding::WorktreeBinding;
 use super::binding_problem::BindingProblem;
 use super::diff_view::open_worktree;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::abbrev::Abbreviator;
+use super::binding::BindingOids as _;
 use super::binding::WorktreeBinding;
 use super::diff_settings::{DiffSettings, RenameMode};
 use super::error::GitError;

@@ -21,6 +21,20 @@ pub enum ChangeStatus {
 }
 
 impl ChangeStatus {
+    /// The contract's word for it (`added`, `modified`, ...), as it is serialised.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChangeStatus::Added => "added",
+            ChangeStatus::Modified => "modified",
+            ChangeStatus::Deleted => "deleted",
+            ChangeStatus::Renamed => "renamed",
+            ChangeStatus::Copied => "copied",
+            ChangeStatus::TypeChange => "type_change",
+            ChangeStatus::Untracked => "untracked",
+            ChangeStatus::Conflicted => "conflicted",
+        }
+    }
+
     /// The letter git uses in `--name-status` and porcelain output.
     pub fn letter(self) -> char {
         match self {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::binding::BindingOids as _;
 use super::binding::WorktreeBinding;
 use super::binding_check::binding_problems;
 use super::branch_move::{BranchMove, checkout_with, move_branch};

@@ -36,7 +36,7 @@ use std::path::Path;
 
 use crate::model::RepoInfo;
 
-pub use binding::WorktreeBinding;
+pub use binding::{BindingOids, WorktreeBinding};
 pub use binding_check::{advance_head, check_binding, rebind};
 pub use binding_problem::BindingProblem;
 pub use changes::{Changes, FileChange, UntrackedFiles, WorktreeChanges, worktree_changes};

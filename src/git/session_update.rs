@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::binding::BindingOids as _;
 use super::binding::WorktreeBinding;
 use super::binding_check::binding_problems;
 use super::branch_move::{BranchMove, move_branch};

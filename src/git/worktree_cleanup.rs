@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::binding::BindingOids as _;
 use super::binding::WorktreeBinding;
 use super::binding_check::{binding_problems, folder_problem};
 use super::binding_problem::BindingProblem;

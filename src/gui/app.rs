@@ -1,27 +1,27 @@
-//! The application: owns the engine, the orchestrator handle, the I/O thread and the model. `logic` drains
-//! events and replies (bounded, never blocking) and sends commands with `try_send`; `draw` only reads the
-//! model and records what the user asked for.
+//! The window: owns the application (shared with its I/O side), the I/O side itself and the model. `logic`
+//! drains replies — the change feed's updates among them — (bounded, never blocking) and turns the user's
+//! actions into application calls on the I/O thread; `draw` only reads the model and records what the user
+//! asked for.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
-use egui_commonmark::CommonMarkCache;
-use tokio::sync::broadcast::error::TryRecvError;
-use tokio::sync::{broadcast, mpsc};
+use crate::app::App;
+use crate::app::runs::StartRunRequest;
+use crate::app::spaces::{AddSpace, missing_folders};
+use crate::model::{RunId, SessionId, SpaceId};
+use crate::orchestrator::Engine;
+use crate::protocol::{Command, StartRun};
 
-use crate::model::{RunId, SpaceId};
-use crate::orchestrator::{Engine, Orchestrator};
-use crate::protocol::{Command, Event, StartRun};
-
-use super::backend::{Backend, Reply, Request};
-use super::model::{AppModel, FollowUp};
-use super::ui_state::{Tab, UiState};
+pub use super::action::Action;
+use super::backend::{Backend, Reply, failed};
+use super::model::{AppModel, FollowUp, sort_spaces};
+use super::ui_state::{self, Tab, UiState};
+pub use super::view_state::{Screen, SidebarSection, ViewState};
 use super::views;
 
-/// Most events applied in one frame; the rest wait for the next frame.
-const EVENTS_PER_FRAME: usize = 512;
-/// Most I/O replies applied in one frame.
+/// Most I/O replies (a feed batch counts as one) applied in one frame.
 const REPLIES_PER_FRAME: usize = 16;
 /// How often staleness is re-derived while a session is open (seconds).
 const STALENESS_EVERY: f64 = 2.0;
@@ -52,112 +52,17 @@ impl Default for AppConfig {
     }
 }
 
-/// Which screen the center shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Home,
-    Session,
-}
-
-/// Sections of the left sidebar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SidebarSection {
-    Agents,
-    Context,
-}
-
-/// Transient view state (not persisted).
-pub struct ViewState {
-    pub screen: Screen,
-    pub home_path: String,
-    /// Optional first prompt typed on Home; sent once the new space's session is open.
-    pub home_prompt: String,
-    pub pending_prompt: Option<String>,
-    pub home_error: Option<String>,
-    pub linking: bool,
-    pub composer: String,
-    pub provider: String,
-    pub model_name: String,
-    pub section: SidebarSection,
-    pub spec_editing: bool,
-    pub spec_buffer: String,
-    pub spec_dirty_at: Option<f64>,
-    pub confirm_apply: Option<RunId>,
-    pub markdown: CommonMarkCache,
-    /// Measured heights of thread rows, for the virtualised thread.
-    pub heights: std::collections::HashMap<super::model::ThreadItem, f32>,
-    pub stick_to_bottom: bool,
-    /// Scroll the thread to its end on the next frame (after sending: the new run is where the user looks,
-    /// even if they had scrolled up; `stick_to_bottom` alone only keeps an end that was already shown).
-    pub scroll_to_end: bool,
-    /// A thread row to bring to the top of the view on the next frame.
-    pub scroll_to: Option<super::model::ThreadItem>,
-}
-
-impl Default for ViewState {
-    fn default() -> Self {
-        Self {
-            screen: Screen::Home,
-            home_path: String::new(),
-            home_prompt: String::new(),
-            pending_prompt: None,
-            home_error: None,
-            linking: false,
-            composer: String::new(),
-            provider: "offline".to_owned(),
-            model_name: String::new(),
-            section: SidebarSection::Agents,
-            spec_editing: false,
-            spec_buffer: String::new(),
-            spec_dirty_at: None,
-            confirm_apply: None,
-            markdown: CommonMarkCache::default(),
-            heights: std::collections::HashMap::new(),
-            stick_to_bottom: true,
-            scroll_to_end: false,
-            scroll_to: None,
-        }
-    }
-}
-
-/// What the user asked for during a frame; carried out in the next `logic`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    GoHome,
-    LinkSpace(String),
-    OpenSpace(SpaceId),
-    NewSession,
-    Send(String),
-    Stop(RunId),
-    Resume(RunId),
-    Retry(RunId),
-    ApplyDraft {
-        run: RunId,
-        force: bool,
-    },
-    DismissDraft(RunId),
-    ToggleSidebar,
-    ToggleSpec,
-    SelectTab(usize),
-    /// Opens (or focuses) the run history tab.
-    OpenHistory,
-    /// Expands or collapses a run inspector or a step row.
-    Toggle(super::model::Expand),
-}
-
 /// The window.
 pub struct KataApp {
-    pub engine: Engine,
-    orchestrator: Option<Orchestrator>,
-    events: broadcast::Receiver<Event>,
-    commands: mpsc::Sender<Command>,
+    pub app: Arc<App>,
     backend: Backend,
     pub model: AppModel,
     pub layout: UiState,
     saved_layout: UiState,
     pub view: ViewState,
     pub config: AppConfig,
-    /// Every command sent to the orchestrator, in order (tests assert on it).
+    /// Every run command asked of the application, in order, as the orchestrator receives it (tests
+    /// assert on it).
     pub sent: Vec<Command>,
     pub actions: Vec<Action>,
     next_run: u64,
@@ -172,23 +77,14 @@ pub struct KataApp {
 }
 
 impl KataApp {
-    /// Starts the orchestrator and the I/O thread on an opened engine.
+    /// Starts the I/O side on an opened engine (the orchestrator starts with the first run).
     pub fn new(engine: Engine, config: AppConfig) -> std::io::Result<Self> {
-        let orchestrator = engine.start()?;
-        let backend = Backend::start(
-            engine.store.clone(),
-            engine.clock.clone(),
-            engine.ids.clone(),
-        )?;
-        backend.send(Request::Startup);
-        let events = orchestrator.subscribe();
-        let commands = orchestrator.commands();
-        let now = engine.clock.now();
+        let app = Arc::new(App::new(engine));
+        let backend = Backend::start(app.clone())?;
+        backend.call(startup);
+        let now = app.now();
         Ok(Self {
-            engine,
-            orchestrator: Some(orchestrator),
-            events,
-            commands,
+            app,
             backend,
             model: AppModel::new(now),
             layout: UiState::default(),
@@ -214,12 +110,9 @@ impl KataApp {
             self.woken = true;
             theme_install(ctx);
             self.backend.set_repaint(ctx);
-            self.wake_on_events(ctx);
         }
-        self.model.now = self.engine.clock.now();
-        let more_events = self.drain_events();
-        let more_replies = self.drain_replies();
-        if more_events || more_replies {
+        self.model.now = self.app.now();
+        if self.drain_replies() {
             // The per-frame cap was hit: come back for the rest next frame.
             ctx.request_repaint();
         }
@@ -229,11 +122,15 @@ impl KataApp {
         let time = ctx.input(|i| i.time);
         self.timers(time);
         // A save the full I/O queue refused is tried again next frame (saved_layout stays behind).
-        if self.layout != self.saved_layout
-            && self.restored
-            && self.backend.try_send(Request::SaveUi(self.layout.clone()))
-        {
-            self.saved_layout = self.layout.clone();
+        if self.layout != self.saved_layout && self.restored {
+            let layout = self.layout.clone();
+            if self.backend.call(move |app| {
+                app.save_state(ui_state::KEY, &layout)
+                    .err()
+                    .map(|e| failed("cannot save the window layout", &e))
+            }) {
+                self.saved_layout = self.layout.clone();
+            }
         }
         if self.model.any_live() && self.config.animate {
             ctx.request_repaint_after(std::time::Duration::from_millis(60));
@@ -245,68 +142,48 @@ impl KataApp {
         self.smoke(ctx);
     }
 
-    /// Draws one frame from the model.
+    /// Draws one frame from the model; what the user asked for is carried out in the next `logic`.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
-        views::shell::show(self, ui);
-    }
-
-    /// Wakes the UI whenever the orchestrator publishes (events themselves are drained in `logic`).
-    fn wake_on_events(&self, ctx: &egui::Context) {
-        let Some(orchestrator) = &self.orchestrator else {
-            return;
+        let mut frame = views::ViewCtx {
+            model: &mut self.model,
+            view: &mut self.view,
+            layout: &mut self.layout,
+            animate: self.config.animate,
+            actions: &mut self.actions,
         };
-        let Some(handle) = orchestrator.handle() else {
-            return;
-        };
-        let mut events = orchestrator.subscribe();
-        let ctx = ctx.clone();
-        handle.spawn(async move {
-            // Lagged still means there is something new to draw; Closed ends the loop.
-            while let Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) = events.recv().await {
-                ctx.request_repaint();
-            }
-        });
-    }
-
-    /// Applies up to `EVENTS_PER_FRAME` events; returns whether more may be waiting.
-    fn drain_events(&mut self) -> bool {
-        for _ in 0..EVENTS_PER_FRAME {
-            match self.events.try_recv() {
-                Ok(event) => {
-                    for follow in self.model.apply(&event) {
-                        self.follow_up(follow);
-                    }
-                }
-                Err(TryRecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "window fell behind the orchestrator; reloading");
-                    self.follow_up(FollowUp::ReloadSession);
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => return false,
-            }
-        }
-        true
+        views::shell::show(&mut frame, ui);
     }
 
     fn follow_up(&mut self, follow: FollowUp) {
         match follow {
-            FollowUp::RefreshRun(run) => self.backend.send(Request::RefreshRun { run }),
             FollowUp::CheckStaleness => {
                 if let Some(s) = &self.model.session {
-                    self.backend.send(Request::CheckStaleness {
-                        session: s.session.id.clone(),
-                        root: s.space.root_path.clone(),
+                    let (session, root) = (s.session.id.clone(), s.space.root_path.clone());
+                    self.backend.call(move |app| {
+                        Some(match app.session_staleness(&session, &root) {
+                            Ok(staleness) => Reply::Staleness(staleness),
+                            Err(e) => failed("cannot check staleness", &e),
+                        })
                     });
                 }
             }
-            FollowUp::ReloadSession => {
+            FollowUp::Reload => {
+                self.backend.call(list_spaces);
                 if let Some(s) = &self.model.session {
-                    self.backend.send(Request::OpenSpace {
-                        space: s.space.id.clone(),
-                        session: Some(s.session.id.clone()),
-                    });
+                    self.open(s.space.id.clone(), Some(s.session.id.clone()));
                 }
             }
         }
+    }
+
+    /// Opens a space's session (the given one, else its latest) on the I/O thread.
+    fn open(&self, space: SpaceId, session: Option<SessionId>) {
+        self.backend.call(move |app| {
+            Some(match app.open_session(&space, session.as_ref()) {
+                Ok(data) => Reply::Session(Box::new(data)),
+                Err(e) => failed("cannot open the space", &e),
+            })
+        });
     }
 
     /// Applies up to `REPLIES_PER_FRAME` I/O replies; returns whether more may be waiting.
@@ -327,7 +204,9 @@ impl KataApp {
                 missing,
                 ui,
                 total_runs,
+                cursor,
             } => {
+                self.backend.follow_feed(cursor);
                 self.model.spaces = spaces;
                 self.model.missing_folders = missing.into_iter().collect();
                 self.model.total_runs = total_runs;
@@ -339,10 +218,7 @@ impl KataApp {
                 if let Some(space) = self.layout.space.clone()
                     && self.model.spaces.iter().any(|s| s.id == space)
                 {
-                    self.backend.send(Request::OpenSpace {
-                        space,
-                        session: self.layout.session.clone(),
-                    });
+                    self.open(space, self.layout.session.clone());
                 }
                 self.model.bump();
             }
@@ -359,11 +235,8 @@ impl KataApp {
                 if !prompt.trim().is_empty() {
                     self.view.pending_prompt = Some(prompt.trim().to_owned());
                 }
-                self.backend.send(Request::Spaces);
-                self.backend.send(Request::OpenSpace {
-                    space: space.id,
-                    session: None,
-                });
+                self.backend.call(list_spaces);
+                self.open(space.id, None);
             }
             Reply::Linked(Err(message)) => {
                 self.view.linking = false;
@@ -386,19 +259,30 @@ impl KataApp {
                     self.actions.push(Action::Send(prompt));
                 }
             }
-            Reply::Run(view) => self.model.merge_run(*view),
-            Reply::Staleness {
-                session,
-                runs,
-                spec,
-                root_missing,
-            } => {
-                let current = self.model.session_id() == Some(&session);
+            Reply::Staleness(s) => {
+                let current = self.model.session_id() == Some(&s.session);
                 if current && self.view.spec_dirty_at.is_none() {
-                    self.view.spec_buffer =
-                        spec.as_ref().map(|s| s.content.clone()).unwrap_or_default();
+                    self.view.spec_buffer = s
+                        .spec
+                        .as_ref()
+                        .map(|spec| spec.content.clone())
+                        .unwrap_or_default();
                 }
-                self.model.set_staleness(&session, runs, spec, root_missing);
+                self.model
+                    .set_staleness(&s.session, s.runs, s.spec, s.root_missing);
+            }
+            Reply::Feed(updates) => {
+                let spec_before = self.model.session.as_ref().and_then(|s| s.spec.clone());
+                for follow in self.model.apply_updates(updates) {
+                    self.follow_up(follow);
+                }
+                // A spec revision from elsewhere (another process, or this one) shows in the pane unless
+                // the user is typing in it.
+                let spec_after = self.model.session.as_ref().and_then(|s| s.spec.clone());
+                if spec_after != spec_before && self.view.spec_dirty_at.is_none() {
+                    self.view.spec_buffer = spec_after.map(|s| s.content).unwrap_or_default();
+                    self.follow_up(FollowUp::CheckStaleness);
+                }
             }
             Reply::Spec(spec) => {
                 if self.view.spec_dirty_at.is_none()
@@ -419,36 +303,21 @@ impl KataApp {
 
     fn timers(&mut self, time: f64) {
         if self.model.session.is_some() && time - self.last_stale_check >= STALENESS_EVERY {
+            // Source files change on disk without a store change: look again now and then.
             self.last_stale_check = time;
             self.follow_up(FollowUp::CheckStaleness);
-            // Runs executing in another process (a `run --detach` worker) publish no events here:
-            // read them again so their state does not freeze.
-            let elsewhere: Vec<RunId> = self
-                .model
-                .session
-                .as_ref()
-                .map(|s| {
-                    s.runs
-                        .iter()
-                        .filter(|r| {
-                            r.view.run.status.is_active() && !self.model.owned.contains(r.id())
-                        })
-                        .map(|r| r.id().clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            for run in elsewhere {
-                self.backend.send(Request::RefreshRun { run });
-            }
         }
         if let Some(at) = self.view.spec_dirty_at
             && time - at >= AUTOSAVE_AFTER
             && let Some(session) = self.model.session_id().cloned()
         {
             self.view.spec_dirty_at = None;
-            self.backend.send(Request::SaveSpec {
-                session,
-                content: self.view.spec_buffer.clone(),
+            let content = self.view.spec_buffer.clone();
+            self.backend.call(move |app| {
+                Some(match app.save_spec(&session, content) {
+                    Ok(spec) => Reply::Spec(spec),
+                    Err(e) => failed("cannot save the spec", &e),
+                })
             });
         }
     }
@@ -457,20 +326,31 @@ impl KataApp {
         self.next_run += 1;
         match &self.config.run_id_prefix {
             Some(prefix) => RunId::new(format!("{prefix}{}", self.next_run)),
-            None => RunId::generate(&self.engine.ids, self.engine.clock.now()),
+            None => RunId::generate(self.app.ids(), self.app.now()),
         }
     }
 
-    fn send_command(&mut self, command: Command) {
-        match self.commands.try_send(command.clone()) {
-            Ok(()) => self.sent.push(command),
-            Err(mpsc::error::TrySendError::Full(_)) => self
-                .model
-                .notice("The orchestrator is busy; try again in a moment", true),
-            Err(mpsc::error::TrySendError::Closed(_)) => self
-                .model
-                .notice("The orchestrator has stopped; restart the app", true),
-        }
+    /// Starts a run on the I/O thread (the application checks it and hands it to the orchestrator).
+    fn start_run(&mut self, start: StartRun) {
+        let request = StartRunRequest {
+            space: start.space_id.to_string(),
+            session: Some(start.session_id.to_string()),
+            prompt: start.prompt.clone(),
+            provider: start.provider.clone(),
+            model: start.model.clone(),
+            context_provider: start.context_provider,
+            run_id: Some(start.run_id.to_string()),
+            script: start.script.clone(),
+        };
+        self.sent.push(Command::StartRun(start));
+        self.backend.call(move |app| {
+            app.start_run(request)
+                .err()
+                .map(|e| failed("cannot start the run", &e))
+        });
+        // Scrolled up, the thread is brought down to the new run; at the end it stays there.
+        self.view.scroll_to_end = !self.view.stick_to_bottom;
+        self.view.stick_to_bottom = true;
     }
 
     fn act(&mut self, action: Action) {
@@ -478,12 +358,13 @@ impl KataApp {
             Action::GoHome => {
                 self.view.screen = Screen::Home;
                 // Re-list on the I/O thread: a folder may have gone (or come back) since.
-                self.backend.send(Request::Spaces);
+                self.backend.call(list_spaces);
                 self.model.bump();
             }
             Action::LinkSpace(path) => {
                 self.view.linking = true;
-                self.backend.send(Request::LinkSpace { path });
+                self.backend
+                    .call(move |app| Some(Reply::Linked(link(app, &path))));
             }
             Action::OpenSpace(space) => {
                 let session = self
@@ -492,69 +373,68 @@ impl KataApp {
                     .as_ref()
                     .filter(|s| s.space.id == space)
                     .map(|s| s.session.id.clone());
-                self.backend.send(Request::OpenSpace { space, session });
+                self.open(space, session);
             }
-            Action::NewSession => {
+            Action::NewSession(name) => {
                 if let Some(s) = &self.model.session {
-                    self.backend.send(Request::NewSession {
-                        space: s.space.id.clone(),
+                    let space = s.space.id.clone();
+                    self.view.new_session_name.clear();
+                    self.view.sessions_open = false;
+                    self.backend.call(move |app| {
+                        let name = Some(name.trim()).filter(|n| !n.is_empty());
+                        Some(match app.open_new_session(&space, name) {
+                            Ok(data) => Reply::Session(Box::new(data)),
+                            Err(e) => failed("cannot create a session", &e),
+                        })
                     });
                 }
             }
-            Action::Send(prompt) => {
-                let Some(session) = &self.model.session else {
-                    return;
-                };
-                let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
-                let run_id = self.new_run_id();
-                let model = Some(self.view.model_name.trim().to_owned()).filter(|m| !m.is_empty());
-                self.model.owned.insert(run_id.clone());
-                self.send_command(Command::StartRun(StartRun {
-                    run_id,
-                    space_id,
-                    session_id,
-                    prompt,
-                    provider: Some(self.view.provider.clone()),
-                    model,
-                    context_provider: None,
-                }));
-                // Scrolled up, the thread is brought down to the new run; at the end it stays there.
-                self.view.scroll_to_end = !self.view.stick_to_bottom;
-                self.view.stick_to_bottom = true;
+            Action::OpenSession(session) => {
+                if let Some(s) = &self.model.session {
+                    let space = s.space.id.clone();
+                    self.view.sessions_open = false;
+                    self.backend.call(move |app| {
+                        let opened = app
+                            .touch_session(&session)
+                            .and_then(|_| app.open_session(&space, Some(&session)));
+                        Some(match opened {
+                            Ok(data) => Reply::Session(Box::new(data)),
+                            Err(e) => failed("cannot open the session", &e),
+                        })
+                    });
+                }
             }
-            Action::Stop(run_id) => self.send_command(Command::CancelRun { run_id }),
-            Action::Resume(run_id) => {
-                self.model.owned.insert(run_id.clone());
-                self.send_command(Command::ResumeRun { run_id });
+            Action::ArchiveSession(session) => {
+                self.view.confirm_archive = None;
+                let current = self
+                    .model
+                    .session
+                    .as_ref()
+                    .map(|s| (s.space.id.clone(), s.session.id.clone()));
+                self.backend.call(move |app| {
+                    if let Err(e) = app.archive_session(&session) {
+                        return Some(failed("cannot archive the session", &e));
+                    }
+                    // Archiving the open session moves the window to the space's latest other one.
+                    let (space, open) = current?;
+                    (open == session).then(|| match app.open_session(&space, None) {
+                        Ok(data) => Reply::Session(Box::new(data)),
+                        Err(e) => failed("cannot open the next session", &e),
+                    })
+                });
             }
-            Action::Retry(run_id) => {
-                // A new run with the failed run's prompt and its own choices (provider, model, context
-                // provider), so Retry means "the same again"; the composer's picker is for a different choice.
-                let Some(session) = &self.model.session else {
-                    return;
-                };
-                let Some(failed) = session.run(&run_id).map(|r| r.view.run.clone()) else {
-                    return;
-                };
-                let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
-                let new_id = self.new_run_id();
-                self.model.owned.insert(new_id.clone());
-                self.send_command(Command::StartRun(StartRun {
-                    run_id: new_id,
-                    space_id,
-                    session_id,
-                    prompt: failed.prompt,
-                    provider: failed.options.provider,
-                    model: failed.options.model,
-                    context_provider: failed.options.context_provider,
-                }));
-                // Scrolled up, the thread is brought down to the new run; at the end it stays there.
-                self.view.scroll_to_end = !self.view.stick_to_bottom;
-                self.view.stick_to_bottom = true;
-            }
+            Action::Send(prompt) => self.send(prompt),
+            Action::Stop(run_id) => self.stop(run_id),
+            Action::Resume(run_id) => self.resume(run_id),
+            Action::Retry(run_id) => self.retry(run_id),
             Action::ApplyDraft { run, force } => {
                 self.view.confirm_apply = None;
-                self.backend.send(Request::ApplyDraft { run, force });
+                self.backend.call(move |app| {
+                    Some(match app.apply_draft(&run, force) {
+                        Ok(spec) => Reply::Spec(spec),
+                        Err(e) => Reply::Failed(super::wording::message(&e)),
+                    })
+                });
             }
             Action::DismissDraft(run) => {
                 if !self.layout.dismissed_drafts.contains(&run) {
@@ -578,6 +458,73 @@ impl KataApp {
                 }
             },
         }
+    }
+
+    /// Starts a run of `prompt` in the open session with the composer's provider and model.
+    fn send(&mut self, prompt: String) {
+        let Some(session) = &self.model.session else {
+            return;
+        };
+        let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
+        let run_id = self.new_run_id();
+        let model = Some(self.view.model_name.trim().to_owned()).filter(|m| !m.is_empty());
+        self.start_run(StartRun {
+            run_id,
+            space_id,
+            session_id,
+            prompt,
+            provider: Some(self.view.provider.clone()),
+            model,
+            context_provider: None,
+            script: None,
+        });
+    }
+
+    /// Asks the run's process to stop it.
+    fn stop(&mut self, run_id: RunId) {
+        self.sent.push(Command::CancelRun {
+            run_id: run_id.clone(),
+        });
+        self.backend.call(move |app| {
+            app.cancel_run(&run_id)
+                .err()
+                .map(|e| failed("cannot stop the run", &e))
+        });
+    }
+
+    /// Resumes an interrupted run in this process.
+    fn resume(&mut self, run_id: RunId) {
+        self.sent.push(Command::ResumeRun {
+            run_id: run_id.clone(),
+        });
+        self.backend.call(move |app| {
+            app.resume_run(&run_id)
+                .err()
+                .map(|e| failed("cannot resume the run", &e))
+        });
+    }
+
+    /// Starts a new run with a failed run's prompt and its own choices (provider, model, context
+    /// provider), so Retry means "the same again"; the composer's picker is for a different choice.
+    fn retry(&mut self, run_id: RunId) {
+        let Some(session) = &self.model.session else {
+            return;
+        };
+        let Some(failed) = session.run(&run_id).map(|r| r.view.run.clone()) else {
+            return;
+        };
+        let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
+        let new_id = self.new_run_id();
+        self.start_run(StartRun {
+            run_id: new_id,
+            space_id,
+            session_id,
+            prompt: failed.prompt,
+            provider: failed.options.provider,
+            model: failed.options.model,
+            context_provider: failed.options.context_provider,
+            script: failed.options.script,
+        });
     }
 
     /// `--exit-after-frames` / `--screenshot`: count frames, take the picture, close.
@@ -643,8 +590,67 @@ impl eframe::App for KataApp {
 
 impl Drop for KataApp {
     fn drop(&mut self) {
-        if let Some(mut orchestrator) = self.orchestrator.take() {
-            orchestrator.shutdown();
-        }
+        // Live runs become interrupted (resumable) before the window is gone.
+        self.app.shutdown();
     }
+}
+
+/// The first read: the feed's position first (so nothing committed after the read is missed), then the
+/// spaces, the saved layout and the size of the history.
+fn startup(app: &App) -> Option<Reply> {
+    let read = || -> Result<Reply, crate::app::AppError> {
+        let cursor = app.feed_cursor()?;
+        let ui = match app.load_state::<UiState>(ui_state::KEY) {
+            Ok(ui) => ui,
+            Err(e) => {
+                tracing::warn!("saved window layout unreadable, starting fresh: {e}");
+                None
+            }
+        };
+        let mut spaces = app.list_spaces()?;
+        sort_spaces(&mut spaces);
+        Ok(Reply::Startup {
+            missing: missing_folders(&spaces),
+            spaces,
+            ui,
+            total_runs: app.store().read(|rx| rx.run_count())?,
+            cursor,
+        })
+    };
+    Some(read().unwrap_or_else(|e| {
+        Reply::StoreUnreadable(format!(
+            "cannot read the store ({e}). Close the window, then run `kata-cloud doctor`. {}",
+            crate::model::ErrorInfo::from(&e).remediation
+        ))
+    }))
+}
+
+/// All spaces (most recently changed first) and those whose folder is gone.
+fn list_spaces(app: &App) -> Option<Reply> {
+    Some(match app.list_spaces() {
+        Ok(mut spaces) => {
+            sort_spaces(&mut spaces);
+            let missing = missing_folders(&spaces);
+            Reply::Spaces(spaces, missing)
+        }
+        Err(e) => failed("cannot list spaces", &e),
+    })
+}
+
+/// Links the folder typed on Home (`~/` is the home directory).
+fn link(app: &App, path: &str) -> Result<crate::model::Space, String> {
+    let trimmed = path.trim();
+    if trimmed.is_empty() {
+        return Err("Enter the folder of a repository, e.g. ~/code/my-app".to_owned());
+    }
+    let expanded = match (trimmed.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::Path::new(trimmed).to_path_buf(),
+    };
+    app.add_space(AddSpace {
+        path: expanded,
+        ..AddSpace::default()
+    })
+    .map(|added| added.space)
+    .map_err(|e| super::wording::message(&e))
 }

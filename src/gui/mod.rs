@@ -6,35 +6,58 @@
 //! * `views/` — drawing only: shell (title bar, status bar, panes), home, thread, sidebar, spec pane.
 //! * `theme` — colour and size tokens; `ui_state` — layout that survives restarts; `screenshot` — PNGs.
 
+pub mod action;
 pub mod app;
 pub mod backend;
 pub mod model;
 pub mod screenshot;
 pub mod theme;
 pub mod ui_state;
+pub mod view_state;
 pub mod views;
+pub mod wording;
 
-use crate::cli::{Ctx, GuiArgs};
+use std::path::PathBuf;
+
+use crate::orchestrator::{Engine, EngineConfig};
+use crate::store::StoreError;
 
 pub use app::{AppConfig, KataApp};
+
+/// How the window is opened (the smoke check sets these).
+#[derive(Clone, Debug, Default)]
+pub struct WindowOptions {
+    /// Close after this many frames.
+    pub exit_after_frames: Option<u64>,
+    /// Save a PNG of the last frame here before closing.
+    pub screenshot: Option<PathBuf>,
+}
+
+/// Log targets of the windowing and GPU stacks: only their errors are logged by default (they warn about
+/// things a user cannot act on, such as a software rasteriser).
+pub const QUIET_LOG_TARGETS: &[&str] = &[
+    "winit",
+    "wgpu_core",
+    "wgpu_hal",
+    "egui_wgpu",
+    "eframe",
+    "naga",
+];
 
 /// Frames rendered before a `--screenshot` is taken when `--exit-after-frames` is not given.
 const SCREENSHOT_FRAMES: u64 = 10;
 
-/// Opens the window; returns the exit code.
-pub fn run(ctx: &Ctx, args: &GuiArgs) -> i32 {
+/// Opens the window; returns the exit code, or why the store cannot be opened (the caller reports it).
+pub fn run(config: EngineConfig, args: &WindowOptions) -> Result<i32, StoreError> {
     // A redb panic on a damaged file is reported in the window (see `backend`), not as a crash line.
     crate::diagnostics::catch_store_panics();
-    let engine = match ctx.engine() {
-        Ok(engine) => engine,
-        Err(e) => return crate::cli::report(&e),
-    };
+    let engine = Engine::open(config)?;
     let exit_after_frames = args
         .exit_after_frames
         .or(args.screenshot.as_ref().map(|_| SCREENSHOT_FRAMES));
     if exit_after_frames == Some(0) {
         eprintln!("error: --exit-after-frames must be at least 1");
-        return 2;
+        return Ok(2);
     }
     let config = AppConfig {
         exit_after_frames,
@@ -44,8 +67,8 @@ pub fn run(ctx: &Ctx, args: &GuiArgs) -> i32 {
     let app = match KataApp::new(engine, config) {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("error: cannot start the orchestrator: {e}");
-            return 1;
+            eprintln!("error: cannot start the window's I/O thread: {e}");
+            return Ok(1);
         }
     };
     let exit_code = app.exit_code.clone();
@@ -65,7 +88,7 @@ pub fn run(ctx: &Ctx, args: &GuiArgs) -> i32 {
             Ok(Box::new(app))
         }),
     );
-    match result {
+    Ok(match result {
         Ok(()) => exit_code.load(std::sync::atomic::Ordering::SeqCst),
         Err(e) => {
             eprintln!(
@@ -73,5 +96,5 @@ pub fn run(ctx: &Ctx, args: &GuiArgs) -> i32 {
             );
             1
         }
-    }
+    })
 }

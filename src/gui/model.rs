@@ -6,13 +6,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::model::{
-    ErrorInfo, RunId, RunStatus, RunView, Session, SessionId, Space, SpaceId, SpecRecord,
-    Staleness, TaskId, TaskRecord, TaskStatus, TimelineEntry, Timestamp,
-};
-use crate::protocol::Event;
+use std::collections::VecDeque;
 
-use super::backend::SessionData;
+use crate::app::feed::Update;
+use crate::app::runs::SessionData;
+use crate::app::sessions::SessionSummary;
+use crate::model::{
+    ErrorInfo, Event, RunId, RunStatus, RunView, Session, SessionId, Space, SpaceId, SpecRecord,
+    Staleness, TaskId, TaskStatus, Timestamp, run_reducer,
+};
 
 /// One run of the open session, with what streamed in while it was live.
 #[derive(Clone, Debug)]
@@ -22,15 +24,45 @@ pub struct RunEntry {
     pub stream: String,
     /// The last words of each specialist (agent row previews).
     pub task_previews: HashMap<TaskId, String>,
+    /// The sequence number of the newest event of the run's log folded into `view`: the feed's events
+    /// up to it are already in (it may deliver them again after a load), later ones are not.
+    pub last_event: Option<u64>,
 }
 
 impl RunEntry {
-    pub fn new(view: RunView) -> Self {
+    pub fn new(view: RunView, last_event: Option<u64>) -> Self {
         Self {
             view,
             stream: String::new(),
             task_previews: HashMap::new(),
+            last_event,
         }
+    }
+
+    /// Folds one event of the run's log in (once: an event already folded in is skipped). Returns what
+    /// it changed, or `None` when it was not new.
+    fn fold(&mut self, seq: u64, event: &Event) -> Option<run_reducer::Reduced> {
+        if self.last_event.is_some_and(|last| seq <= last) {
+            return None;
+        }
+        self.last_event = Some(seq);
+        if let Event::ModelDelta { task_id, text, .. } = event {
+            match task_id {
+                None => self.stream.push_str(text),
+                Some(task) => {
+                    let preview = self.task_previews.entry(task.clone()).or_default();
+                    preview.push_str(text);
+                    if preview.len() > 400 {
+                        let cut = preview.len() - 200;
+                        let cut = (cut..preview.len())
+                            .find(|i| preview.is_char_boundary(*i))
+                            .unwrap_or(0);
+                        preview.drain(..cut);
+                    }
+                }
+            }
+        }
+        Some(run_reducer::apply(&mut self.view, event))
     }
     pub fn id(&self) -> &RunId {
         &self.view.run.id
@@ -41,7 +73,8 @@ impl RunEntry {
 #[derive(Debug)]
 pub struct SessionState {
     pub space: Space,
-    pub sessions: Vec<Session>,
+    /// The space's sessions that are not archived, most recently used first (the switcher's list).
+    pub sessions: Vec<SessionSummary>,
     pub session: Session,
     /// Oldest first. Shared so a frame can hold a row's run without copying it (copy-on-write on update).
     pub runs: Vec<Arc<RunEntry>>,
@@ -56,7 +89,7 @@ impl SessionState {
         let runs: Vec<Arc<RunEntry>> = data
             .runs
             .into_iter()
-            .map(|r| Arc::new(RunEntry::new(r)))
+            .map(|(view, last)| Arc::new(RunEntry::new(view, last)))
             .collect();
         let index = runs
             .iter()
@@ -119,13 +152,18 @@ pub struct Notice {
     pub error: bool,
 }
 
-/// What the model wants done after an event (the app turns these into I/O requests).
+/// What the model wants done after a feed update (the app turns these into I/O requests).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FollowUp {
-    RefreshRun(RunId),
+    /// Re-derive the session's staleness (a run ended, a draft arrived).
     CheckStaleness,
-    ReloadSession,
+    /// Changes were missed: read the session and the spaces again.
+    Reload,
 }
+
+/// Run events kept after they were applied, so a session whose load was in flight while they arrived
+/// gets them too (a load's snapshot can be older than events the feed already delivered).
+const RECENT_EVENTS: usize = 4096;
 
 /// Expandable parts of the thread.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -210,10 +248,10 @@ pub struct AppModel {
     pub missing_folders: HashSet<SpaceId>,
     /// Why the store cannot be read, when it cannot (Home shows it instead of "Reading the store…").
     pub store_error: Option<String>,
-    pub total_runs: usize,
+    pub total_runs: u64,
     pub session: Option<SessionState>,
-    /// Runs this process's orchestrator created or resumed: the only ones that animate.
-    pub owned: HashSet<RunId>,
+    /// The newest run events the feed delivered (see [`RECENT_EVENTS`]).
+    recent: VecDeque<(u64, Event)>,
     pub expanded: HashSet<Expand>,
     pub notices: Vec<Notice>,
     derived: Derived,
@@ -230,7 +268,7 @@ impl AppModel {
             store_error: None,
             total_runs: 0,
             session: None,
-            owned: HashSet::new(),
+            recent: VecDeque::new(),
             expanded: HashSet::new(),
             notices: Vec::new(),
             derived: Derived::default(),
@@ -252,9 +290,11 @@ impl AppModel {
         self.bump();
     }
 
-    /// Whether a run is executing in this process (it animates and can be stopped).
+    /// Whether a run is executing (here or in another process sharing the store): it animates and can be
+    /// stopped. A run whose process died is interrupted by the feed's check within seconds, so an active
+    /// status is the truth.
     pub fn is_live(&self, run: &RunView) -> bool {
-        run.run.status.is_active() && self.owned.contains(&run.run.id)
+        run.run.status.is_active()
     }
 
     pub fn any_live(&self) -> bool {
@@ -271,34 +311,17 @@ impl AppModel {
     }
 
     pub fn set_session(&mut self, data: SessionData) {
-        self.session = Some(SessionState::new(data));
+        let mut session = SessionState::new(data);
+        // Events that arrived while the load was in flight, newer than what it read.
+        for (seq, event) in &self.recent {
+            fold_into(&mut session, *seq, event);
+        }
+        self.session = Some(session);
         self.bump();
     }
 
     pub fn session_id(&self) -> Option<&SessionId> {
         self.session.as_ref().map(|s| &s.session.id)
-    }
-
-    /// Takes a freshly read run: whole when it is not live here, otherwise only what events do not carry.
-    pub fn merge_run(&mut self, view: RunView) {
-        let live = self.is_live(&view);
-        let Some(session) = self.session.as_mut() else {
-            return;
-        };
-        if view.run.session_id != session.session.id {
-            return;
-        }
-        match session.run_mut(&view.run.id) {
-            Some(entry) if live => {
-                if entry.view.run.context.items.is_empty() {
-                    entry.view.run.context.items = view.run.context.items;
-                }
-                entry.view.stale = view.stale;
-            }
-            Some(entry) => entry.view = view,
-            None => session.push(RunEntry::new(view)),
-        }
-        self.bump();
     }
 
     pub fn set_staleness(
@@ -351,129 +374,92 @@ impl AppModel {
         }
     }
 
-    /// Applies one orchestrator event; returns what should be read again from the store.
-    pub fn apply(&mut self, event: &Event) -> Vec<FollowUp> {
+    /// Applies what the change feed delivered; returns what should be read again.
+    pub fn apply_updates(&mut self, updates: Vec<Update>) -> Vec<FollowUp> {
         let mut follow = Vec::new();
-        if let Some(id) = event.run_id()
-            && !matches!(event, Event::CommandRejected { .. })
-        {
-            self.owned.insert(id.clone());
-        }
-        if let Event::CommandRejected { error, .. } = event {
-            self.notice(format!("{} — {}", error.message, error.remediation), true);
-            return follow;
-        }
-        if matches!(event, Event::RunCreated { .. }) {
-            self.total_runs += 1;
-            self.revision += 1;
-        }
-        let Some(session) = self.session.as_mut() else {
-            return follow;
-        };
-        if let Event::RunCreated { run } = event {
-            if run.session_id == session.session.id {
-                session.push(RunEntry::new(RunView {
-                    run: (**run).clone(),
-                    tasks: Vec::new(),
-                    stale: Staleness::default(),
-                }));
-            }
-            return follow;
-        }
-        let Some(id) = event.run_id() else {
-            return follow;
-        };
-        let Some(entry) = session.run_mut(id) else {
-            return follow;
-        };
-        let run = &mut entry.view.run;
-        match event {
-            Event::RunCreated { .. } | Event::CommandRejected { .. } => {}
-            Event::RunStatusChanged(e) => {
-                if e.status == RunStatus::Queued && run.status == RunStatus::Interrupted {
-                    run.error = None;
+        for update in updates {
+            match update {
+                Update::Reload => follow.push(FollowUp::Reload),
+                Update::Space(space) => self.upsert_space(space),
+                Update::SpaceRemoved(id) => {
+                    self.spaces.retain(|s| s.id != id);
+                    self.bump();
                 }
-                run.status = e.status;
-                run.attempt = e.attempt;
-                run.updated_at = e.at;
-                match e.status {
-                    RunStatus::Interrupted => run.interrupted_at = Some(e.at),
-                    RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled => {
-                        run.completed_at = Some(e.at);
+                Update::Session(session) => self.upsert_session(session),
+                Update::Spec(spec) => self.set_spec(spec),
+                Update::RunEvent { seq, event, .. } => {
+                    if matches!(event, Event::RunCreated { .. }) {
+                        self.total_runs += 1;
+                        self.bump();
                     }
-                    RunStatus::Queued | RunStatus::Running => {}
-                }
-                if let Some(error) = &e.error {
-                    run.error = Some(error.clone());
-                }
-                run.timeline.push(TimelineEntry {
-                    status: e.status,
-                    at: e.at,
-                    note: e.note.clone(),
-                    attempt: e.attempt,
-                });
-                if !e.status.is_active() {
-                    follow.push(FollowUp::RefreshRun(id.clone()));
-                    follow.push(FollowUp::CheckStaleness);
-                }
-            }
-            Event::ContextResolved { context, .. } => {
-                let items = std::mem::take(&mut run.context.items);
-                run.context = context.clone();
-                if run.context.items.is_empty() {
-                    run.context.items = items;
-                }
-                follow.push(FollowUp::RefreshRun(id.clone()));
-            }
-            Event::PlanReady { plan, .. } => run.plan = Some(plan.clone()),
-            Event::ModelDelta { task_id, text, .. } => match task_id {
-                None => entry.stream.push_str(text),
-                Some(task) => {
-                    let preview = entry.task_previews.entry(task.clone()).or_default();
-                    preview.push_str(text);
-                    if preview.len() > 400 {
-                        let cut = preview.len() - 200;
-                        let cut = (cut..preview.len())
-                            .find(|i| preview.is_char_boundary(*i))
-                            .unwrap_or(0);
-                        preview.drain(..cut);
+                    let reduced = self
+                        .session
+                        .as_mut()
+                        .and_then(|s| fold_into(s, seq, &event));
+                    if let Some(reduced) = reduced {
+                        if reduced.ended || reduced.drafted {
+                            follow.push(FollowUp::CheckStaleness);
+                        }
+                        self.bump();
                     }
-                }
-            },
-            Event::ProviderUpdated { execution, .. } => {
-                run.provider_execution = Some(execution.clone());
-            }
-            Event::DraftReady { draft, .. } => {
-                run.draft = Some(draft.clone());
-                follow.push(FollowUp::CheckStaleness);
-            }
-            Event::TasksPlanned { tasks, .. } => {
-                for task in tasks {
-                    upsert_task(&mut entry.view.tasks, task.clone());
-                }
-            }
-            Event::WaveStarted { .. } | Event::WaveFinished { .. } => {}
-            Event::TaskStatusChanged(e) => {
-                if let Some(task) = entry.view.tasks.iter_mut().find(|t| t.id == e.task_id) {
-                    task.status = e.status;
-                    task.updated_at = e.at;
-                    task.timeline.push(TimelineEntry {
-                        status: e.status,
-                        at: e.at,
-                        note: None,
-                        attempt: e.attempt,
-                    });
-                    if e.summary.is_some() {
-                        task.summary = e.summary.clone();
+                    if let Event::CommandRejected { error, .. } = &event {
+                        self.notice(format!("{} — {}", error.message, error.remediation), true);
                     }
-                    if e.error.is_some() {
-                        task.error = e.error.clone();
+                    self.recent.push_back((seq, event));
+                    if self.recent.len() > RECENT_EVENTS {
+                        self.recent.pop_front();
                     }
                 }
             }
         }
-        self.revision += 1;
+        follow.dedup();
         follow
+    }
+
+    fn upsert_space(&mut self, space: Space) {
+        if let Some(session) = self.session.as_mut()
+            && session.space.id == space.id
+        {
+            session.space = space.clone();
+        }
+        match self.spaces.iter_mut().find(|s| s.id == space.id) {
+            Some(existing) => *existing = space,
+            None => self.spaces.push(space),
+        }
+        sort_spaces(&mut self.spaces);
+        self.bump();
+    }
+
+    fn upsert_session(&mut self, changed: Session) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if session.space.id != changed.space_id {
+            return;
+        }
+        if session.session.id == changed.id {
+            session.session = changed.clone();
+        }
+        let runs = session
+            .sessions
+            .iter()
+            .find(|s| s.session.id == changed.id)
+            .map_or(0, |s| s.runs);
+        session.sessions.retain(|s| s.session.id != changed.id);
+        if !changed.is_archived() {
+            session.sessions.push(SessionSummary {
+                last_activity: changed.last_used_at.max(changed.updated_at),
+                session: changed,
+                runs,
+            });
+            session.sessions.sort_by(|a, b| {
+                b.session
+                    .last_used_at
+                    .cmp(&a.session.last_used_at)
+                    .then_with(|| b.session.id.cmp(&a.session.id))
+            });
+        }
+        self.bump();
     }
 
     /// The derived views at the current revision (rebuilt at most once per revision).
@@ -588,11 +574,29 @@ impl AppModel {
     }
 }
 
-fn upsert_task(tasks: &mut Vec<TaskRecord>, task: TaskRecord) {
-    match tasks.iter_mut().find(|t| t.id == task.id) {
-        Some(existing) => *existing = task,
-        None => tasks.push(task),
+/// Folds a run event into the session when it is about one of its runs (a `run_created` of this session
+/// adds the run). Returns what it changed, or `None` when it was not about the session or not new.
+fn fold_into(session: &mut SessionState, seq: u64, event: &Event) -> Option<run_reducer::Reduced> {
+    let id = event.run_id()?;
+    if let Some(entry) = session.run_mut(id) {
+        return entry.fold(seq, event);
     }
+    let Event::RunCreated { run } = event else {
+        return None;
+    };
+    if run.session_id != session.session.id {
+        return None;
+    }
+    session.push(RunEntry::new(RunView::new((**run).clone()), Some(seq)));
+    Some(run_reducer::Reduced {
+        changed: true,
+        ..run_reducer::Reduced::default()
+    })
+}
+
+/// Spaces as Home lists them: most recently changed first, then by name.
+pub fn sort_spaces(spaces: &mut [Space]) {
+    spaces.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.name.cmp(&b.name)));
 }
 
 fn run_agent_state(status: RunStatus, live: bool) -> AgentState {
@@ -727,7 +731,8 @@ pub fn clock_time(t: Timestamp) -> String {
 mod tests {
     use super::*;
     use crate::model::{
-        ContextProviderKind, NewRun, OwnerId, PlannedTask, RunOptions, RunRecord, SpaceId, TaskKind,
+        ContextProviderKind, NewRun, OwnerId, PlannedTask, RunOptions, RunRecord, SpaceId,
+        TaskKind, TaskRecord,
     };
     use crate::protocol::{RunStatusChanged, TaskStatusChanged};
 
@@ -743,6 +748,7 @@ mod tests {
             repo: None,
             context_provider: ContextProviderKind::Filesystem,
             mcp_command: None,
+            check_command: None,
             created_at: t(0),
             updated_at: t(0),
         };
@@ -755,6 +761,7 @@ mod tests {
             created_at: t(0),
             updated_at: t(0),
             last_used_at: t(0),
+            archived_at: None,
         };
         let run = RunRecord::queued(
             NewRun {
@@ -771,7 +778,11 @@ mod tests {
         let mut model = AppModel::new(t(1));
         model.set_session(SessionData {
             space,
-            sessions: vec![session.clone()],
+            sessions: vec![SessionSummary {
+                session: session.clone(),
+                runs: 0,
+                last_activity: t(0),
+            }],
             session,
             runs: Vec::new(),
             spec: None,
@@ -780,21 +791,33 @@ mod tests {
         (model, run)
     }
 
+    /// Feeds events as the change feed delivers them: numbered one after another per run.
+    fn feed(model: &mut AppModel, events: Vec<Event>) -> Vec<FollowUp> {
+        let mut follow = Vec::new();
+        for event in events {
+            let Some(id) = event.run_id().cloned() else {
+                continue;
+            };
+            let seq = model
+                .session
+                .as_ref()
+                .and_then(|s| s.run(&id))
+                .and_then(|r| r.last_event)
+                .map_or(0, |s| s + 1);
+            follow.extend(model.apply_updates(vec![Update::RunEvent {
+                run_id: id,
+                seq,
+                at: t(0),
+                event,
+            }]));
+        }
+        follow
+    }
+
     #[test]
-    fn events_build_the_thread_and_only_owned_runs_are_live() {
+    fn feed_events_build_the_thread_and_live_runs_animate() {
         let (mut model, run) = model_with_session();
         let r1 = run.id.clone();
-        model.apply(&Event::RunCreated {
-            run: Box::new(run.clone()),
-        });
-        model.apply(&Event::RunStatusChanged(RunStatusChanged {
-            run_id: r1.clone(),
-            status: RunStatus::Running,
-            at: t(2),
-            attempt: 1,
-            note: None,
-            error: None,
-        }));
         let task = TaskRecord::queued(
             r1.clone(),
             PlannedTask {
@@ -803,16 +826,34 @@ mod tests {
                 title: "add retry".into(),
                 wave: 1,
                 depends_on: Vec::new(),
+                round: 1,
             },
             1,
             t(3),
         );
-        model.apply(&Event::TasksPlanned {
-            run_id: r1.clone(),
-            tasks: vec![task],
-        });
+        feed(
+            &mut model,
+            vec![
+                Event::RunCreated {
+                    run: Box::new(run.clone()),
+                },
+                Event::RunStatusChanged(RunStatusChanged {
+                    run_id: r1.clone(),
+                    status: RunStatus::Running,
+                    at: t(2),
+                    attempt: 1,
+                    note: None,
+                    error: None,
+                }),
+                Event::TasksPlanned {
+                    run_id: r1.clone(),
+                    tasks: vec![task],
+                },
+            ],
+        );
         let session = model.session.as_ref().unwrap();
         assert!(model.is_live(&session.run(&r1).unwrap().view));
+        assert_eq!(model.total_runs, 1);
         let revision = model.revision;
         let items = model.derived().items.clone();
         assert_eq!(model.derived().revision, revision);
@@ -827,28 +868,35 @@ mod tests {
                 ThreadItem::Working(0),
             ]
         );
-        let follow = model.apply(&Event::TaskStatusChanged(TaskStatusChanged {
-            run_id: r1.clone(),
-            task_id: TaskId::numbered(1),
-            status: TaskStatus::Running,
-            at: t(4),
-            attempt: 1,
-            summary: None,
-            error: None,
-        }));
+        let follow = feed(
+            &mut model,
+            vec![Event::TaskStatusChanged(TaskStatusChanged {
+                run_id: r1.clone(),
+                task_id: TaskId::numbered(1),
+                status: TaskStatus::Running,
+                at: t(4),
+                attempt: 1,
+                note: None,
+                summary: None,
+                error: None,
+            })],
+        );
         assert!(follow.is_empty());
         assert!(model.revision > revision);
         let agents = &model.derived().agents;
         assert_eq!(agents[1].state, AgentState::Running);
-        let follow = model.apply(&Event::RunStatusChanged(RunStatusChanged {
-            run_id: r1.clone(),
-            status: RunStatus::Interrupted,
-            at: t(5),
-            attempt: 1,
-            note: None,
-            error: None,
-        }));
-        assert!(follow.contains(&FollowUp::RefreshRun(r1.clone())));
+        let follow = feed(
+            &mut model,
+            vec![Event::RunStatusChanged(RunStatusChanged {
+                run_id: r1.clone(),
+                status: RunStatus::Interrupted,
+                at: t(5),
+                attempt: 1,
+                note: None,
+                error: None,
+            })],
+        );
+        assert_eq!(follow, vec![FollowUp::CheckStaleness]);
         let entry = model.session.as_ref().unwrap().run(&r1).unwrap();
         assert!(!model.is_live(&entry.view));
         assert_eq!(entry.view.run.interrupted_at, Some(t(5)));
@@ -856,18 +904,50 @@ mod tests {
     }
 
     #[test]
-    fn runs_of_other_processes_are_not_live() {
-        let (mut model, mut run) = model_with_session();
-        run.transition(RunStatus::Running, t(2), None).unwrap();
-        model.merge_run(RunView {
-            run,
-            tasks: Vec::new(),
-            stale: Staleness::default(),
-        });
-        let entry = &model.session.as_ref().unwrap().runs[0];
-        assert!(entry.view.run.status.is_active());
-        assert!(!model.is_live(&entry.view));
-        assert_eq!(model.derived().agents[0].state, AgentState::Idle);
+    fn an_event_delivered_twice_is_folded_once_and_a_late_load_catches_up() {
+        let (mut model, run) = model_with_session();
+        let created = Update::RunEvent {
+            run_id: run.id.clone(),
+            seq: 0,
+            at: t(1),
+            event: Event::RunCreated {
+                run: Box::new(run.clone()),
+            },
+        };
+        let running = Update::RunEvent {
+            run_id: run.id.clone(),
+            seq: 1,
+            at: t(2),
+            event: Event::RunStatusChanged(RunStatusChanged {
+                run_id: run.id.clone(),
+                status: RunStatus::Running,
+                at: t(2),
+                attempt: 1,
+                note: None,
+                error: None,
+            }),
+        };
+        model.apply_updates(vec![created.clone(), running.clone(), running.clone()]);
+        let entry = model.session.as_ref().unwrap().run(&run.id).unwrap();
+        assert_eq!(
+            entry.view.run.timeline.len(),
+            2,
+            "queued, running: once each"
+        );
+
+        // A load whose snapshot was read before the `running` event: the event is folded in afterwards.
+        let data = SessionData {
+            space: model.session.as_ref().unwrap().space.clone(),
+            sessions: Vec::new(),
+            session: model.session.as_ref().unwrap().session.clone(),
+            runs: vec![(RunView::new(run.clone()), Some(0))],
+            spec: None,
+            root_missing: false,
+        };
+        model.set_session(data);
+        let entry = model.session.as_ref().unwrap().run(&run.id).unwrap();
+        assert_eq!(entry.view.run.status, RunStatus::Running);
+        assert_eq!(entry.last_event, Some(1));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Colour, size and spacing tokens measured from the mocks (UI.md), and the egui style built from them.
+//! Colour, size and spacing tokens (docs/WINDOW.md, Tokens), and the egui style built from them.
 //! Every colour the window paints comes from here, so the palette changes in one place.
 
 use egui::{Color32, CornerRadius, FontFamily, FontId, Stroke, TextStyle, Visuals};

@@ -34,7 +34,7 @@ pub struct UiState {
     pub active_tab: usize,
     pub sidebar_open: bool,
     pub spec_open: bool,
-    /// Width of the left sidebar in whole points (UI.md: 220–480, default 250).
+    /// Width of the left sidebar in whole points (docs/WINDOW.md, Layout: 220–480, default 250).
     pub sidebar_width: f32,
     /// Width of the right spec pane in whole points; `None` until the user resizes it (then it opens at
     /// half of the remaining width).

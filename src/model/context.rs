@@ -22,7 +22,8 @@ pub struct ContextItem {
     pub excerpt: String,
 }
 
-/// Why a context provider could not answer (DESIGN.md, Context).
+/// Why a context provider could not answer (docs/DESIGN.md, Context providers: precedence and
+/// fallback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContextErrorCode {
@@ -31,6 +32,9 @@ pub enum ContextErrorCode {
     InvalidQuery,
     InvalidRootPath,
     IoFailure,
+    /// A provider answered with paths outside the space (`..`, absolute, `file://` elsewhere, Windows
+    /// paths, symlinks leading out): those answers were dropped, never opened.
+    PathOutsideSpace,
 }
 
 impl ContextErrorCode {
@@ -41,6 +45,21 @@ impl ContextErrorCode {
             ContextErrorCode::InvalidQuery => "invalid_query",
             ContextErrorCode::InvalidRootPath => "invalid_root_path",
             ContextErrorCode::IoFailure => "io_failure",
+            ContextErrorCode::PathOutsideSpace => "path_outside_space",
+        }
+    }
+}
+
+impl From<ContextErrorCode> for super::error_info::ErrorCode {
+    fn from(code: ContextErrorCode) -> Self {
+        use super::error_info::ErrorCode;
+        match code {
+            ContextErrorCode::ProviderUnavailable => ErrorCode::ProviderUnavailable,
+            ContextErrorCode::UnsupportedProvider => ErrorCode::UnsupportedProvider,
+            ContextErrorCode::InvalidQuery => ErrorCode::InvalidQuery,
+            ContextErrorCode::InvalidRootPath => ErrorCode::InvalidRootPath,
+            ContextErrorCode::IoFailure => ErrorCode::IoFailure,
+            ContextErrorCode::PathOutsideSpace => ErrorCode::PathOutsideSpace,
         }
     }
 }
@@ -105,6 +124,10 @@ pub struct ContextSnapshot {
     pub error: Option<ContextError>,
     pub items: Vec<ContextItem>,
     pub created_at: Timestamp,
+    /// The folder the items' paths are relative to, when it is not the space's own: a session's worktree.
+    /// Staleness hashes the files there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<std::path::PathBuf>,
 }
 
 impl ContextSnapshot {
@@ -124,6 +147,9 @@ impl ContextSnapshot {
 pub struct SnapshotSources {
     #[serde(default)]
     pub items: Vec<SourceRef>,
+    /// The snapshot's root when it is not the space's (see [`ContextSnapshot::root`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<std::path::PathBuf>,
 }
 
 /// One item's file and the hash it had at retrieval.
@@ -145,6 +171,7 @@ impl SnapshotSources {
                     content_hash: hash.to_owned(),
                 })
                 .collect(),
+            root: snapshot.root.clone(),
         }
     }
 

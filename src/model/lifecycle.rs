@@ -1,4 +1,4 @@
-//! Run and task state machines (DESIGN.md, Lifecycles).
+//! Run and task state machines (docs/DESIGN.md, Lifecycles).
 //!
 //! Run:  `queued -> running -> completed | failed | cancelled | interrupted`; a queued run may also be cancelled
 //!       or interrupted before it starts; `interrupted -> queued` only through an explicit resume.

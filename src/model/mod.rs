@@ -1,33 +1,41 @@
 //! The pure domain: ids, records, lifecycles, spec parsing, provenance and staleness.
 //!
-//! No egui, no tokio, no redb here: everything is deterministic and unit-tested.
+//! No GUI toolkit, no tokio, no redb here: everything is deterministic and unit-tested.
 
+pub mod change;
 pub mod context;
 pub mod error_info;
+pub mod event;
 pub mod ids;
 pub mod lifecycle;
 pub mod run;
+pub mod run_reducer;
 pub mod space;
 pub mod spec;
 pub mod staleness;
 pub mod task;
 pub mod time;
+pub mod tool;
+pub mod tool_call;
 pub mod view;
 
+pub use change::{Change, ChangeRecord};
 pub use context::{
     ContextError, ContextErrorCode, ContextItem, ContextResult, ContextSnapshot, SnapshotSources,
     SourceRef,
 };
-pub use error_info::ErrorInfo;
+pub use error_info::{ErrorCode, ErrorInfo};
+pub use event::Event;
 pub use ids::{IdGenerator, OwnerId, RunId, SessionId, SnapshotId, SpaceId, TaskId};
 pub use lifecycle::{RunStatus, TaskStatus, TransitionError};
 pub use run::{
-    Draft, NewRun, ProviderExecution, ProviderStatus, RunContext, RunOptions, RunRecord,
-    TimelineEntry,
+    ContextView, Draft, InstructionSource, NewRun, ProviderExecution, ProviderStatus, RunContext,
+    RunOptions, RunRecord, TimelineEntry,
 };
 pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
 pub use spec::SpecRecord;
 pub use staleness::{SourceState, StaleKind, StaleReason, Staleness, StalenessInputs};
 pub use task::{EffectReceipt, PlannedTask, ReceiptOutcome, TaskKind, TaskRecord};
 pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};
+pub use tool_call::{EffectDetail, ToolCallRecord, ToolCallStatus};
 pub use view::{RunSummary, RunView};

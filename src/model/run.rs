@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::context::{ContextError, ContextItem};
-use super::error_info::ErrorInfo;
+use super::error_info::{ErrorCode, ErrorInfo};
 use super::ids::{OwnerId, RunId, SessionId, SnapshotId, SpaceId};
 use super::lifecycle::{RunStatus, TransitionError};
 use super::space::ContextProviderKind;
@@ -34,9 +34,12 @@ pub struct RunOptions {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_provider: Option<ContextProviderKind>,
+    /// The offline provider's script of tool calls, when the run was started with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<std::path::PathBuf>,
 }
 
-/// How context was resolved for the run. The items themselves live in the snapshot.
+/// How context was resolved for the run, as stored. The items themselves live in the snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunContext {
     pub requested_provider: ContextProviderKind,
@@ -48,8 +51,14 @@ pub struct RunContext {
     pub snapshot_id: Option<SnapshotId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ContextError>,
-    /// The snapshot's items, filled in when the run is viewed. Always empty in storage: the snapshot table
-    /// holds them, once.
+}
+
+/// How context was resolved, with the snapshot's items: what clients show (`runs show`, the inspector, the
+/// `context_resolved` event). The items are stored once, in the snapshot; this is never stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContextView {
+    #[serde(flatten)]
+    pub resolved: RunContext,
     #[serde(default)]
     pub items: Vec<ContextItem>,
 }
@@ -80,7 +89,14 @@ pub struct ProviderExecution {
     #[serde(default)]
     pub retries: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub error_code: Option<ErrorCode>,
+    /// Tool calls the run's specialists made (checks included).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tool_calls: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The spec draft a run produced.
@@ -92,6 +108,16 @@ pub struct Draft {
     pub applied_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_error: Option<String>,
+}
+
+/// A project instruction file (`AGENTS.md`, `CLAUDE.md`) a run's specialists were given: part of the
+/// run's provenance, like its context items.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstructionSource {
+    /// Relative to the workspace root, `/`-separated.
+    pub path: String,
+    /// blake3 of the file's bytes when it was read.
+    pub content_hash: String,
 }
 
 /// What a new run is made of.
@@ -137,6 +163,9 @@ pub struct RunRecord {
     /// The engine instance executing the run while it is queued or running; cleared otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<OwnerId>,
+    /// The project instruction files its specialists were given, in the order they were read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instructions: Vec<InstructionSource>,
 }
 
 impl RunRecord {
@@ -167,12 +196,12 @@ impl RunRecord {
                 fallback_from: None,
                 snapshot_id: None,
                 error: None,
-                items: Vec::new(),
             },
             plan: None,
             draft: None,
             options: new.options,
             owner: Some(new.owner),
+            instructions: Vec::new(),
         }
     }
 
@@ -185,10 +214,28 @@ impl RunRecord {
         note: Option<String>,
     ) -> Result<(), TransitionError> {
         self.status.transition(to)?;
+        let attempt = if self.status == RunStatus::Interrupted && to == RunStatus::Queued {
+            self.attempt + 1
+        } else {
+            self.attempt
+        };
+        self.record_status(to, at, note, attempt);
+        Ok(())
+    }
+
+    /// Records a status the run entered, as a transition did or as its `run_status_changed` event says
+    /// (the run reducer replays events through this, so records and viewed runs cannot drift apart).
+    pub fn record_status(
+        &mut self,
+        to: RunStatus,
+        at: Timestamp,
+        note: Option<String>,
+        attempt: u32,
+    ) {
         if self.status == RunStatus::Interrupted && to == RunStatus::Queued {
-            self.attempt += 1;
             self.error = None;
         }
+        self.attempt = attempt;
         self.status = to;
         self.updated_at = at;
         match to {
@@ -200,14 +247,26 @@ impl RunRecord {
         }
         if !to.is_active() {
             self.owner = None;
+            // The provider call cannot outlive the run.
+            if let Some(exec) = self.provider_execution.as_mut()
+                && exec.status == ProviderStatus::Running
+            {
+                exec.status = match to {
+                    RunStatus::Completed => ProviderStatus::Completed,
+                    RunStatus::Failed => ProviderStatus::Failed,
+                    RunStatus::Interrupted => ProviderStatus::Interrupted,
+                    RunStatus::Cancelled | RunStatus::Queued | RunStatus::Running => {
+                        ProviderStatus::Cancelled
+                    }
+                };
+            }
         }
         self.timeline.push(TimelineEntry {
             status: to,
             at,
             note,
-            attempt: self.attempt,
+            attempt,
         });
-        Ok(())
     }
 
     /// Wall time from creation to the terminal state (or to `now` while live).

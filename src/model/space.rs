@@ -69,19 +69,49 @@ pub struct Space {
     /// Command line that starts the space's MCP server over stdio (`context_provider = mcp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_command: Option<String>,
+    /// The command the verifier runs to check the work (`cargo test`, ...); when unset, the spec's
+    /// Verification Plan or the project's files decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_command: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-/// The worktree a session works in (DESIGN.md, Git and pull requests).
+/// The link between a session and its worktree. Stored with the session; checked before every run (see
+/// `docs/GIT.md`, "The binding and its rules").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorktreeBinding {
+    /// Absolute path of the worktree folder (`<data_dir>/worktrees/<space>/<session-slug>`).
     pub path: PathBuf,
+    /// The session branch's short name (`kata/<session-slug>`).
     pub branch: String,
-    pub base: String,
+    /// The user's branch the session started from and merges back into (short name).
+    pub base_branch: String,
+    /// The base branch's commit the session started from, or last brought in; full hex.
+    pub base_commit: String,
+    /// The session branch's tip as last recorded by us; full hex. Anything else on the branch was put there
+    /// by someone else, and runs refuse until the user rebinds.
+    pub head: String,
 }
 
-/// A conversation in a space: it owns the spec, its runs and (later) a worktree.
+impl WorktreeBinding {
+    /// The session branch's full reference name.
+    pub fn branch_ref(&self) -> String {
+        format!("refs/heads/{}", self.branch)
+    }
+
+    /// The base branch's full reference name.
+    pub fn base_ref(&self) -> String {
+        format!("refs/heads/{}", self.base_branch)
+    }
+
+    /// The worktree folder (where agents run and the Changes view looks).
+    pub fn worktree_path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+/// A conversation in a space: it owns the spec, its runs and, in a git space, its worktree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id: SessionId,
@@ -94,8 +124,18 @@ pub struct Session {
     pub worktree: Option<WorktreeBinding>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// When a run last started in this session: `run` without `--session` picks the most recent.
+    /// When a run last started in this session: a run that names no session goes to the most recent.
     pub last_used_at: Timestamp,
+    /// Archived sessions are kept with their history but leave the session lists and are never chosen
+    /// for a run that names no session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<Timestamp>,
+}
+
+impl Session {
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
 }
 
 #[cfg(test)]

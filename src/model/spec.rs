@@ -386,6 +386,7 @@ pub fn planned_tasks(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> 
             title: t.title,
             wave,
             depends_on: t.deps.into_iter().map(TaskId::numbered).collect(),
+            round: 1,
         })
         .collect())
 }

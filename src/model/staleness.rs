@@ -1,4 +1,5 @@
-//! Staleness: derived from the world as it is now, never stored as a flag (DESIGN.md, Context).
+//! Staleness: derived from the world as it is now, never stored as a flag (docs/DESIGN.md, Provenance and
+//! staleness).
 
 use serde::{Deserialize, Serialize};
 

@@ -67,6 +67,11 @@ pub struct EffectReceipt {
     /// blake3 of the effect's output, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// For a tool call's effect: the call's id (its record in `tool_calls`) and what it touched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<super::tool_call::EffectDetail>,
 }
 
 /// A task as planned: what the coordinator's spec asks for, before anything runs.
@@ -77,6 +82,30 @@ pub struct PlannedTask {
     pub title: String,
     pub wave: u32,
     pub depends_on: Vec<TaskId>,
+    /// The verification round the task belongs to: 1 for the spec's tasks, 2 and on for the debug and
+    /// verify tasks added after a failed check.
+    #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
+    pub round: u32,
+}
+
+const fn first_round() -> u32 {
+    1
+}
+
+fn is_first_round(round: &u32) -> bool {
+    *round == 1
+}
+
+/// Orders tasks by their number (`t2` before `t10`): plan order.
+pub fn sort_tasks(tasks: &mut [TaskRecord]) {
+    tasks.sort_by_key(|t| {
+        let n =
+            t.id.as_str()
+                .strip_prefix('t')
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(u64::MAX);
+        (n, t.id.as_str().to_owned())
+    });
 }
 
 /// A persisted delegated task.
@@ -89,6 +118,9 @@ pub struct TaskRecord {
     pub title: String,
     pub wave: u32,
     pub depends_on: Vec<TaskId>,
+    /// See [`PlannedTask::round`].
+    #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
+    pub round: u32,
     pub status: TaskStatus,
     pub timeline: Vec<TimelineEntry<TaskStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +143,7 @@ impl TaskRecord {
             title: planned.title,
             wave: planned.wave,
             depends_on: planned.depends_on,
+            round: planned.round,
             status: TaskStatus::Queued,
             timeline: vec![TimelineEntry {
                 status: TaskStatus::Queued,
@@ -134,6 +167,18 @@ impl TaskRecord {
         note: Option<String>,
     ) -> Result<(), TransitionError> {
         self.status.transition(to)?;
+        self.record_status(to, at, attempt, note);
+        Ok(())
+    }
+
+    /// Records a status the task entered, as a transition did or as its `task_status_changed` event says.
+    pub fn record_status(
+        &mut self,
+        to: TaskStatus,
+        at: Timestamp,
+        attempt: u32,
+        note: Option<String>,
+    ) {
         self.status = to;
         self.updated_at = at;
         self.timeline.push(TimelineEntry {
@@ -142,7 +187,6 @@ impl TaskRecord {
             note,
             attempt,
         });
-        Ok(())
     }
 
     /// How many times the task has entered `running`.

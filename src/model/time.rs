@@ -1,15 +1,15 @@
 //! Timestamps and the injected clock.
 //!
 //! Records carry millisecond UTC timestamps, serialised as RFC 3339 (`2026-11-24T09:30:00.125Z`). The engine
-//! never reads the system clock directly: it asks a [`Clock`], so tests can pin time.
+//! never reads the system clock directly: it asks a [`Clock`], so tests can pin time. This is the only module
+//! that knows the date library (chrono).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// A point in time, UTC, millisecond precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,26 +31,15 @@ impl Timestamp {
 
     /// RFC 3339 with milliseconds and a `Z` suffix.
     pub fn to_rfc3339(self) -> String {
-        let nanos = i128::from(self.0) * 1_000_000;
-        let Ok(dt) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
-            return format!("@{}ms", self.0);
-        };
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second(),
-            dt.millisecond()
-        )
+        match DateTime::<Utc>::from_timestamp_millis(self.0) {
+            Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Millis, true),
+            None => format!("@{}ms", self.0),
+        }
     }
 
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let dt = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-        let ms = dt.unix_timestamp_nanos() / 1_000_000;
-        i64::try_from(ms).ok().map(Self)
+        let dt = DateTime::parse_from_rfc3339(text).ok()?;
+        Some(Self(dt.timestamp_millis()))
     }
 }
 
@@ -85,8 +74,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        Timestamp(i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX))
+        Timestamp(Utc::now().timestamp_millis())
     }
 }
 

@@ -12,7 +12,7 @@ use super::persist::{self, SharedPersist};
 use super::run_loop::{RunDeps, StopReason, StopSignal, execute};
 use crate::context::requested_provider;
 use crate::model::{
-    ErrorInfo, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus, TaskStatus,
+    ErrorCode, ErrorInfo, NewRun, OwnerId, RunId, RunOptions, RunRecord, RunStatus, TaskStatus,
 };
 use crate::protocol::{Command, Event, StartRun};
 use crate::store::StoreError;
@@ -29,22 +29,13 @@ pub struct CommandLoop {
     runs: JoinSet<RunId>,
 }
 
-fn rejected(code: &str, message: String, remediation: &str) -> ErrorInfo {
-    ErrorInfo::new(code, message, remediation, false)
+fn rejected(message: String, remediation: &str) -> ErrorInfo {
+    ErrorInfo::new(ErrorCode::InvalidRequest, message, remediation, false)
 }
 
-/// A command that failed on the store: unknown ids are the caller's mistake, the rest is the store's.
+/// A command that failed on the store.
 fn store_rejection(e: &StoreError) -> ErrorInfo {
-    let code = match e {
-        StoreError::NotFound { .. } => "not_found",
-        _ => "store",
-    };
-    ErrorInfo::new(
-        code,
-        e.to_string(),
-        e.remediation(),
-        !matches!(e, StoreError::NotFound { .. }),
-    )
+    ErrorInfo::from(e)
 }
 
 impl CommandLoop {
@@ -112,14 +103,13 @@ impl CommandLoop {
             return self.reject(
                 Some(run_id),
                 rejected(
-                    "invalid_request",
                     "the prompt is empty".into(),
                     "Describe the change you want.",
                 ),
             );
         }
         if let Err(e) = self.deps.providers.choose(start.provider.as_deref()) {
-            return self.reject(Some(run_id), e.info());
+            return self.reject(Some(run_id), ErrorInfo::from(&e));
         }
         let (space_id, session_id) = (start.space_id.clone(), start.session_id.clone());
         let found = self
@@ -132,9 +122,8 @@ impl CommandLoop {
                 return self.reject(
                     Some(run_id),
                     rejected(
-                        "invalid_request",
                         format!("space {:?} does not exist", start.space_id.as_str()),
-                        "List spaces with `kata-cloud space list`.",
+                        "Choose a linked space.",
                     ),
                 );
             }
@@ -142,13 +131,12 @@ impl CommandLoop {
                 return self.reject(
                     Some(run_id),
                     rejected(
-                        "invalid_request",
                         format!(
                             "session {:?} does not belong to space {:?}",
                             start.session_id.as_str(),
                             start.space_id.as_str()
                         ),
-                        "Pass a session of that space, or omit --session.",
+                        "Use a session of that space.",
                     ),
                 );
             }
@@ -164,6 +152,7 @@ impl CommandLoop {
                 provider: start.provider.clone(),
                 model: start.model.clone(),
                 context_provider: start.context_provider,
+                script: start.script.clone(),
             },
             owner: self.owner.clone(),
         };
@@ -171,7 +160,10 @@ impl CommandLoop {
             .persist()
             .commit(move |tx, now| {
                 if tx.run(&new.id)?.is_some() {
-                    return Err(StoreError::Db(format!("run {} already exists", new.id)));
+                    return Err(StoreError::AlreadyExists {
+                        kind: "run",
+                        id: new.id.to_string(),
+                    });
                 }
                 let run = RunRecord::queued(new, now);
                 tx.put_run(&run)?;
@@ -194,7 +186,6 @@ impl CommandLoop {
             return self.reject(
                 Some(run_id.clone()),
                 rejected(
-                    "invalid_request",
                     format!("run {run_id} is already running"),
                     "Wait for it to finish, or cancel it.",
                 ),
@@ -239,9 +230,8 @@ impl CommandLoop {
             Ok(Err(status)) => self.reject(
                 Some(run_id.clone()),
                 rejected(
-                    "invalid_request",
                     format!("run {run_id} is {status}; only interrupted runs can be resumed"),
-                    "Start a new run instead, or pick an interrupted run from `kata-cloud runs list`.",
+                    "Start a new run instead, or pick an interrupted run.",
                 ),
             ),
             Err(e) => self.reject(Some(run_id), store_rejection(&e)),
@@ -271,7 +261,6 @@ impl CommandLoop {
             Ok(Err(status)) => self.reject(
                 Some(run_id.clone()),
                 rejected(
-                    "invalid_request",
                     format!(
                         "run {run_id} is {status}; only queued or running runs can be cancelled"
                     ),

@@ -5,10 +5,12 @@
 //! runtime and the command loop, returning an [`Orchestrator`] handle: commands go in through a bounded
 //! channel, events come out of a broadcast channel after they are committed (see `protocol.rs`).
 
+pub mod agent;
 pub mod command_loop;
 pub mod deltas;
 pub mod persist;
 pub mod run_loop;
+pub mod waves;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -135,6 +137,11 @@ impl Orchestrator {
     /// A receiver of every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// The publishing end, for clients that subscribe later from another thread.
+    pub fn event_sender(&self) -> broadcast::Sender<Event> {
+        self.events.clone()
     }
 
     pub fn handle(&self) -> Option<tokio::runtime::Handle> {

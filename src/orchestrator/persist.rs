@@ -6,9 +6,9 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::model::{
-    ContextSnapshot, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
+    ContextSnapshot, ContextView, Draft, EffectReceipt, ErrorInfo, PlannedTask, ProviderExecution,
     ReceiptOutcome, RunId, RunRecord, RunStatus, SharedClock, TaskId, TaskRecord, TaskStatus,
-    Timestamp,
+    Timestamp, ToolCallRecord, ToolCallStatus,
 };
 use crate::protocol::{Event, RunStatusChanged, TaskStatusChanged};
 use crate::store::{Rx, Store, StoreError, Tx};
@@ -56,7 +56,10 @@ impl Persist {
         .await;
         let (value, events) = match joined {
             Ok(result) => result?,
-            Err(e) => return Err(StoreError::Db(format!("store worker stopped: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %e, "the store worker stopped");
+                return Err(StoreError::WorkerStopped("store worker"));
+            }
         };
         for event in events {
             // No receiver is fine: the CLI may not be listening, the log has it.
@@ -79,7 +82,10 @@ impl Persist {
         let store = self.store.clone();
         match tokio::task::spawn_blocking(move || store.read(f)).await {
             Ok(result) => result,
-            Err(e) => Err(StoreError::Db(format!("store worker stopped: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %e, "the store worker stopped");
+                Err(StoreError::WorkerStopped("store worker"))
+            }
         }
     }
 
@@ -108,6 +114,7 @@ pub fn task_status_event(task: &TaskRecord, attempt: u32) -> Event {
         status: task.status,
         at: task.updated_at,
         attempt,
+        note: task.timeline.last().and_then(|e| e.note.clone()),
         summary: if task.status == TaskStatus::Completed {
             task.summary.clone()
         } else {
@@ -144,18 +151,6 @@ pub fn transition_run(
             tx.put_task(&task)?;
             events.push(task_status_event(&task, run.attempt));
         }
-        if let Some(exec) = run.provider_execution.as_mut()
-            && exec.status == crate::model::ProviderStatus::Running
-        {
-            exec.status = match to {
-                RunStatus::Completed => crate::model::ProviderStatus::Completed,
-                RunStatus::Failed => crate::model::ProviderStatus::Failed,
-                RunStatus::Interrupted => crate::model::ProviderStatus::Interrupted,
-                RunStatus::Cancelled | RunStatus::Queued | RunStatus::Running => {
-                    crate::model::ProviderStatus::Cancelled
-                }
-            };
-        }
     }
     if error.is_some() {
         run.error.clone_from(&error);
@@ -178,8 +173,10 @@ pub fn record_context(
     run.context.error.clone_from(&snapshot.error);
     run.updated_at = snapshot.created_at;
     tx.put_run(&run)?;
-    let mut context = run.context.clone();
-    context.items.clone_from(&snapshot.items);
+    let context = ContextView {
+        resolved: run.context.clone(),
+        items: snapshot.items.clone(),
+    };
     Ok((
         (),
         vec![Event::ContextResolved {
@@ -270,6 +267,8 @@ pub fn start_task(
         finished_at: None,
         outcome: ReceiptOutcome::Started,
         digest: None,
+        call_id: None,
+        detail: None,
     });
     tx.put_task(&task)?;
     let event = task_status_event(&task, attempt);
@@ -312,6 +311,116 @@ pub fn finish_task(
     tx.put_task(&task)?;
     let event = task_status_event(&task, attempt);
     Ok((task, vec![event]))
+}
+
+/// Records one assistant turn of a specialist (for replay on resume).
+pub fn record_turn(event: Event) -> Result<((), Vec<Event>), StoreError> {
+    Ok(((), vec![event]))
+}
+
+/// Records a tool call's start. For an effect this is its intent, and the task gets a `started` receipt in
+/// the same transaction; both are committed before the effect happens.
+pub fn start_call(
+    tx: &mut Tx,
+    call: &ToolCallRecord,
+    at: Timestamp,
+) -> Result<((), Vec<Event>), StoreError> {
+    tx.put_tool_call(call)?;
+    if let Some(detail) = &call.effect {
+        let mut task = tx.existing_task(&call.run_id, &call.task_id)?;
+        task.receipts.push(EffectReceipt {
+            effect: call.tool.clone(),
+            attempt: call.attempt,
+            started_at: at,
+            finished_at: None,
+            outcome: ReceiptOutcome::Started,
+            digest: None,
+            call_id: Some(call.call_id.clone()),
+            detail: Some(detail.clone()),
+        });
+        tx.put_task(&task)?;
+    }
+    Ok((
+        (),
+        vec![Event::ToolCallStarted {
+            run_id: call.run_id.clone(),
+            call: Box::new(call.clone()),
+        }],
+    ))
+}
+
+/// Records how a tool call ended; an effect's receipt is closed with its outcome in the same transaction.
+pub fn finish_call(
+    tx: &mut Tx,
+    call: &ToolCallRecord,
+    at: Timestamp,
+) -> Result<((), Vec<Event>), StoreError> {
+    tx.put_tool_call(call)?;
+    if let Some(detail) = &call.effect {
+        let mut task = tx.existing_task(&call.run_id, &call.task_id)?;
+        let outcome = match call.status {
+            ToolCallStatus::Done => ReceiptOutcome::Succeeded,
+            ToolCallStatus::Failed | ToolCallStatus::Denied => ReceiptOutcome::Failed,
+            ToolCallStatus::Running | ToolCallStatus::Uncertain => ReceiptOutcome::Started,
+        };
+        let digest = match detail {
+            crate::model::EffectDetail::Command { output_digest, .. } => output_digest.clone(),
+            crate::model::EffectDetail::File { after, .. } => after.clone(),
+        };
+        match task
+            .receipts
+            .iter_mut()
+            .rev()
+            .find(|r| r.call_id.as_deref() == Some(call.call_id.as_str()))
+        {
+            Some(receipt) => {
+                receipt.outcome = outcome;
+                receipt.finished_at = Some(at);
+                receipt.digest = digest;
+                receipt.detail = Some(detail.clone());
+            }
+            None => task.receipts.push(EffectReceipt {
+                effect: call.tool.clone(),
+                attempt: call.attempt,
+                started_at: call.started_at,
+                finished_at: Some(at),
+                outcome,
+                digest,
+                call_id: Some(call.call_id.clone()),
+                detail: Some(detail.clone()),
+            }),
+        }
+        tx.put_task(&task)?;
+    }
+    Ok((
+        (),
+        vec![Event::ToolCallFinished {
+            run_id: call.run_id.clone(),
+            call: Box::new(call.clone()),
+        }],
+    ))
+}
+
+/// Adds tasks to a run that is executing (a debug round and the verification after it), all queued.
+pub fn add_tasks(
+    tx: &mut Tx,
+    run_id: &RunId,
+    planned: Vec<PlannedTask>,
+    attempt: u32,
+    at: Timestamp,
+) -> Result<(Vec<TaskRecord>, Vec<Event>), StoreError> {
+    let tasks: Vec<TaskRecord> = planned
+        .into_iter()
+        .map(|p| TaskRecord::queued(run_id.clone(), p, attempt, at))
+        .collect();
+    for task in &tasks {
+        tx.put_task(task)?;
+    }
+    let event = Event::TasksPlanned {
+        run_id: run_id.clone(),
+        tasks: tasks.clone(),
+    };
+    Ok((tasks, vec![event]))
 }
 
 /// Skips queued tasks that can no longer run (a dependency failed).

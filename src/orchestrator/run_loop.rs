@@ -5,27 +5,24 @@
 //! interrupted tasks start over. The stop signal ends the run at any await point: as `cancelled` when a
 //! user cancelled it, as `interrupted` (resumable) when the engine shuts down.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::agent;
 use super::deltas::DeltaBatcher;
 use super::persist::{self, SharedPersist};
+use super::waves::{AgentSetup, waves_step};
 use crate::context::{ContextEngine, ContextRequest, DEFAULT_LIMIT};
 use crate::model::spec::planned_tasks;
 use crate::model::{
-    ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator, PlannedTask,
-    ProviderExecution, ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
-    TaskStatus,
+    ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator, ProviderExecution,
+    ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
 };
-use crate::protocol::Event;
-use crate::provider::{
-    Coordinator, CoordinatorInput, ProviderError, ProviderRegistry, TaskInput, Usage,
-};
+use crate::provider::{Coordinator, CoordinatorInput, ProviderError, ProviderRegistry, Usage};
 use crate::store::StoreError;
+use crate::tools::{Toolbox, Workspace};
 
 /// Why a live run is being stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +72,7 @@ pub struct RunDeps {
 }
 
 /// Why a run stopped before completing.
-enum Halt {
+pub(super) enum Halt {
     Stopped,
     Failed(ErrorInfo),
     Store(StoreError),
@@ -101,16 +98,7 @@ pub async fn execute(deps: Arc<RunDeps>, run_id: RunId, stop: StopSignal) {
             StopReason::Cancel => (RunStatus::Cancelled, NOTE_CANCELLED, None),
         },
         Err(Halt::Failed(info)) => (RunStatus::Failed, "", Some(info)),
-        Err(Halt::Store(e)) => (
-            RunStatus::Failed,
-            "",
-            Some(ErrorInfo::new(
-                "store",
-                e.to_string(),
-                e.remediation(),
-                !matches!(e, StoreError::Transition(_)),
-            )),
-        ),
+        Err(Halt::Store(e)) => (RunStatus::Failed, "", Some(ErrorInfo::from(&e))),
     };
     let id = run_id.clone();
     let note = (!note.is_empty()).then(|| note.to_owned());
@@ -176,31 +164,29 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
             latency_ms: None,
             retries: 0,
             error_code: None,
+            tool_calls: 0,
         });
     execution.status = ProviderStatus::Running;
 
-    let (draft, tasks) = draft_step(
+    let agent = match agent_setup(deps, &run, &space).await {
+        Ok(agent) => agent,
+        Err(AgentSetupError::Provider(error)) => {
+            return Err(provider_unusable(deps, &run, error).await);
+        }
+        Err(AgentSetupError::Store(e)) => return Err(Halt::Store(e)),
+        Err(AgentSetupError::Binding(info)) => return Err(Halt::Failed(info)),
+    };
+    let ctx = RunCtx {
         deps,
-        &run,
-        &space,
-        &snapshot,
-        coordinator.as_ref(),
-        &mut execution,
-        stop,
-    )
-    .await?;
-    waves_step(
-        deps,
-        &run,
-        &space,
-        &snapshot,
-        &draft,
-        tasks,
+        run: &run,
+        space: &space,
+        snapshot: &snapshot,
         coordinator,
-        &mut execution,
         stop,
-    )
-    .await?;
+        agent,
+    };
+    let (draft, tasks) = draft_step(&ctx, &mut execution).await?;
+    waves_step(&ctx, &draft, tasks, &mut execution).await?;
 
     let id = run_id.clone();
     deps.persist
@@ -222,6 +208,71 @@ async fn steps(deps: &RunDeps, run_id: &RunId, stop: &StopSignal) -> Result<(), 
     Ok(())
 }
 
+enum AgentSetupError {
+    Provider(ProviderError),
+    Store(StoreError),
+    /// The session's worktree is not the one it recorded.
+    Binding(ErrorInfo),
+}
+
+/// The specialists' tools for this run: a tool-calling model (every model provider; offline with a
+/// script), the session's workspace — its worktree, writable; without one, the space's folder, read-only —
+/// the check command, and the project's instructions.
+async fn agent_setup(
+    deps: &RunDeps,
+    run: &RunRecord,
+    space: &Space,
+) -> Result<Option<AgentSetup>, AgentSetupError> {
+    let model = deps
+        .providers
+        .tool_model(
+            run.options.provider.as_deref(),
+            run.options.model.as_deref(),
+            run.options.script.as_deref(),
+        )
+        .map_err(AgentSetupError::Provider)?;
+    let Some(model) = model else {
+        return Ok(None);
+    };
+    let session_id = run.session_id.clone();
+    let session = deps
+        .persist
+        .read(move |rx| rx.session(&session_id))
+        .await
+        .map_err(AgentSetupError::Store)?;
+    let (root, writable) = match session.and_then(|s| s.worktree) {
+        Some(binding) => {
+            // Checked again here: a run may come from any process, and the folder may have changed since.
+            if let Err(e) = crate::git::check_binding(&space.root_path, &binding) {
+                return Err(AgentSetupError::Binding(ErrorInfo::from(&e)));
+            }
+            (binding.path, true)
+        }
+        None => (space.root_path.clone(), false),
+    };
+    let workspace = match Workspace::new(&root, writable) {
+        Ok(workspace) => workspace,
+        Err(e) => {
+            return Err(AgentSetupError::Provider(ProviderError::NotConfigured {
+                message: format!("the workspace {} cannot be opened: {e}", root.display()),
+                remediation: "Check that the session's folder exists.".into(),
+            }));
+        }
+    };
+    let toolbox = Toolbox::new(workspace, deps.context.clone());
+    let spec = run.draft.as_ref().map_or("", |d| d.content.as_str());
+    let check = agent::check::check_command(space.check_command.as_deref(), spec, &root);
+    let instructions = agent::root_instructions(&toolbox);
+    Ok(Some(AgentSetup {
+        model,
+        toolbox,
+        limits: deps.providers.settings().agent,
+        scrubber: deps.providers.scrubber(),
+        check,
+        instructions,
+    }))
+}
+
 /// Retrieves context (or reuses the snapshot of an earlier attempt) and records it.
 async fn context_step(
     deps: &RunDeps,
@@ -239,8 +290,18 @@ async fn context_step(
             Err(e) => return Err(Halt::Store(e)),
         }
     }
+    // A session with a worktree is grounded in its worktree: that is where its specialists work.
+    let session_id = run.session_id.clone();
+    let worktree = deps
+        .persist
+        .read(move |rx| rx.session(&session_id))
+        .await?
+        .and_then(|s| s.worktree)
+        .map(|b| b.path)
+        .filter(|p| p.is_dir());
+    let root = worktree.clone().unwrap_or_else(|| space.root_path.clone());
     let request = ContextRequest {
-        root: space.root_path.clone(),
+        root,
         query: run.prompt.clone(),
         limit: DEFAULT_LIMIT,
         requested: run.context.requested_provider,
@@ -260,6 +321,7 @@ async fn context_step(
         error: result.error.clone(),
         items: result.items,
         created_at: deps.persist.now(),
+        root: worktree,
     };
     let record = snapshot.clone();
     deps.persist
@@ -268,17 +330,12 @@ async fn context_step(
     if let Some(error) = &result.error
         && error.code == ContextErrorCode::InvalidRootPath
     {
-        return Err(Halt::Failed(ErrorInfo::new(
-            error.code.as_str(),
-            error.message.clone(),
-            error.remediation.clone(),
-            error.retryable,
-        )));
+        return Err(Halt::Failed(ErrorInfo::from(error)));
     }
     Ok(snapshot)
 }
 
-fn usage_into(execution: &mut ProviderExecution, usage: Usage) {
+pub(super) fn usage_into(execution: &mut ProviderExecution, usage: Usage) {
     fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         match (a, b) {
             (None, None) => None,
@@ -305,7 +362,7 @@ async fn provider_failed(
     }
     let mut failed = ProviderExecution {
         status: ProviderStatus::Failed,
-        error_code: Some(error.code().to_owned()),
+        error_code: Some(ErrorInfo::from(&error).code),
         ..execution.clone()
     };
     usage_into(&mut failed, coordinator.take_failed_usage());
@@ -327,7 +384,7 @@ async fn record_failure(
     {
         return Halt::Store(e);
     }
-    Halt::Failed(error.info())
+    Halt::Failed(ErrorInfo::from(&error))
 }
 
 /// The run's provider cannot be built (not configured, unknown name): the run fails with that error, and its
@@ -352,21 +409,39 @@ async fn provider_unusable(deps: &RunDeps, run: &RunRecord, error: ProviderError
         output_tokens: None,
         latency_ms: None,
         retries: 0,
-        error_code: Some(error.code().to_owned()),
+        error_code: Some(ErrorInfo::from(&error).code),
+        tool_calls: 0,
     };
     record_failure(deps, &run.id, failed, error).await
 }
 
+/// What the steps after context retrieval share: the run, its space, its snapshot, the coordinator and the
+/// stop signal.
+pub(super) struct RunCtx<'a> {
+    pub deps: &'a RunDeps,
+    pub run: &'a RunRecord,
+    pub space: &'a Space,
+    pub snapshot: &'a ContextSnapshot,
+    pub coordinator: Arc<dyn Coordinator>,
+    pub stop: &'a StopSignal,
+    /// Specialists with tools (a tool-calling provider); `None`: tasks are reports.
+    pub agent: Option<AgentSetup>,
+}
+
 /// Drafts the spec (or reuses the draft and tasks of an earlier attempt).
 async fn draft_step(
-    deps: &RunDeps,
-    run: &RunRecord,
-    space: &Space,
-    snapshot: &ContextSnapshot,
-    coordinator: &dyn Coordinator,
+    ctx: &RunCtx<'_>,
     execution: &mut ProviderExecution,
-    stop: &StopSignal,
 ) -> Result<(String, Vec<TaskRecord>), Halt> {
+    let RunCtx {
+        deps,
+        run,
+        space,
+        snapshot,
+        stop,
+        ..
+    } = *ctx;
+    let coordinator = ctx.coordinator.as_ref();
     if let Some(draft) = &run.draft {
         let id = run.id.clone();
         let tasks = deps.persist.read(move |rx| rx.tasks(&id)).await?;
@@ -425,240 +500,4 @@ async fn draft_step(
         })
         .await?;
     Ok((output.draft, tasks))
-}
-
-fn planned(task: &TaskRecord) -> PlannedTask {
-    PlannedTask {
-        id: task.id.clone(),
-        kind: task.kind,
-        title: task.title.clone(),
-        wave: task.wave,
-        depends_on: task.depends_on.clone(),
-    }
-}
-
-enum TaskEnd {
-    Done(TaskRecord, Usage),
-    Failed(TaskRecord, ErrorInfo),
-    Stopped,
-    Store(StoreError),
-}
-
-/// Executes the delegated tasks wave by wave; the tasks of one wave run concurrently and the next wave
-/// waits for all of them.
-#[allow(clippy::too_many_arguments)]
-async fn waves_step(
-    deps: &RunDeps,
-    run: &RunRecord,
-    space: &Space,
-    snapshot: &ContextSnapshot,
-    draft: &str,
-    tasks: Vec<TaskRecord>,
-    coordinator: Arc<dyn Coordinator>,
-    execution: &mut ProviderExecution,
-    stop: &StopSignal,
-) -> Result<(), Halt> {
-    let mut summaries: BTreeMap<String, String> = tasks
-        .iter()
-        .filter(|t| t.status == TaskStatus::Completed)
-        .filter_map(|t| t.summary.clone().map(|s| (t.id.to_string(), s)))
-        .collect();
-    let mut waves: BTreeMap<u32, Vec<TaskRecord>> = BTreeMap::new();
-    for task in tasks {
-        waves.entry(task.wave).or_default().push(task);
-    }
-    let all_ids: Vec<(u32, crate::model::TaskId)> = waves
-        .iter()
-        .flat_map(|(w, ts)| ts.iter().map(move |t| (*w, t.id.clone())))
-        .collect();
-
-    for (wave, members) in &waves {
-        let pending: Vec<&TaskRecord> = members
-            .iter()
-            .filter(|t| t.status != TaskStatus::Completed)
-            .collect();
-        if pending.is_empty() {
-            continue;
-        }
-        let total = members.len();
-        let id = run.id.clone();
-        let wave_no = *wave;
-        let task_ids = pending.iter().map(|t| t.id.clone()).collect();
-        deps.persist
-            .record(vec![Event::WaveStarted {
-                run_id: id,
-                wave: wave_no,
-                task_ids,
-            }])
-            .await?;
-
-        let mut set = JoinSet::new();
-        for task in pending {
-            let input = TaskInput {
-                prompt: run.prompt.clone(),
-                root: space.root_path.clone(),
-                draft: draft.to_owned(),
-                task: planned(task),
-                items: snapshot.items.clone(),
-                dependency_summaries: task
-                    .depends_on
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.clone(),
-                            summaries.get(d.as_str()).cloned().unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-            };
-            let persist = deps.persist.clone();
-            let coordinator = coordinator.clone();
-            let token = stop.token().clone();
-            let attempt = run.attempt;
-            let restarted = task.times_started() > 0;
-            set.spawn(run_task(
-                persist,
-                coordinator,
-                run.id.clone(),
-                input,
-                attempt,
-                restarted,
-                token,
-            ));
-        }
-        let mut ends = Vec::new();
-        while let Some(joined) = set.join_next().await {
-            ends.push(match joined {
-                Ok(end) => end,
-                Err(e) => TaskEnd::Store(StoreError::Db(format!("task worker stopped: {e}"))),
-            });
-        }
-        let mut completed = members.len() - ends.len();
-        let mut failure: Option<(TaskRecord, ErrorInfo)> = None;
-        let mut stopped = false;
-        let mut store_error = None;
-        for end in ends {
-            match end {
-                TaskEnd::Done(task, usage) => {
-                    usage_into(execution, usage);
-                    if let Some(s) = task.summary.clone() {
-                        summaries.insert(task.id.to_string(), s);
-                    }
-                    completed += 1;
-                }
-                TaskEnd::Failed(task, info) => {
-                    if failure.as_ref().is_none_or(|(t, _)| task.id < t.id) {
-                        failure = Some((task, info));
-                    }
-                }
-                TaskEnd::Stopped => stopped = true,
-                TaskEnd::Store(e) => store_error = Some(e),
-            }
-        }
-        usage_into(execution, coordinator.take_failed_usage());
-        if let Some((_, info)) = &failure {
-            execution.status = ProviderStatus::Failed;
-            execution.error_code = Some(info.code.clone());
-        }
-        let id = run.id.clone();
-        let exec = execution.clone();
-        deps.persist
-            .commit(move |tx, _| persist::record_provider(tx, &id, exec))
-            .await?;
-        if let Some(e) = store_error {
-            return Err(Halt::Store(e));
-        }
-        if stopped {
-            return Err(Halt::Stopped);
-        }
-        if let Some((task, info)) = failure {
-            let later: Vec<_> = all_ids
-                .iter()
-                .filter(|(w, _)| w > wave)
-                .map(|(_, t)| t.clone())
-                .collect();
-            let id = run.id.clone();
-            let attempt = run.attempt;
-            let reason = format!("{} failed", task.id);
-            deps.persist
-                .commit(move |tx, now| persist::skip_tasks(tx, &id, &later, attempt, &reason, now))
-                .await?;
-            return Err(Halt::Failed(ErrorInfo {
-                message: format!(
-                    "task {} ({}) failed: {}",
-                    task.id, task.specialist, info.message
-                ),
-                ..info
-            }));
-        }
-        let id = run.id.clone();
-        deps.persist
-            .record(vec![Event::WaveFinished {
-                run_id: id,
-                wave: wave_no,
-                completed,
-                total,
-            }])
-            .await?;
-    }
-    Ok(())
-}
-
-async fn run_task(
-    persist: SharedPersist,
-    coordinator: Arc<dyn Coordinator>,
-    run_id: RunId,
-    input: TaskInput,
-    attempt: u32,
-    restarted: bool,
-    token: CancellationToken,
-) -> TaskEnd {
-    let task_id = input.task.id.clone();
-    let (r, t) = (run_id.clone(), task_id.clone());
-    let note = restarted.then(|| "started over: the previous attempt was interrupted".to_owned());
-    if let Err(e) = persist
-        .commit(move |tx, now| persist::start_task(tx, &r, &t, attempt, note, now))
-        .await
-    {
-        return TaskEnd::Store(e);
-    }
-    let deltas = DeltaBatcher::start(persist.clone(), run_id.clone(), Some(task_id.clone()));
-    let clock = Instant::now();
-    let answer = coordinator
-        .execute_task(&input, deltas.sink(), &token)
-        .await;
-    if let Err(e) = deltas.finish().await {
-        return TaskEnd::Store(e);
-    }
-    let outcome = match answer {
-        Ok(mut output) => {
-            if output.usage.latency_ms == 0 {
-                output.usage.latency_ms =
-                    u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
-            }
-            Ok(output)
-        }
-        Err(ProviderError::Cancelled) => return TaskEnd::Stopped,
-        Err(e) => Err(e.info()),
-    };
-    let (r, t) = (run_id, task_id);
-    let recorded = match outcome {
-        Ok(output) => {
-            let usage = output.usage;
-            persist
-                .commit(move |tx, now| {
-                    persist::finish_task(tx, &r, &t, attempt, Ok(output.summary), now)
-                })
-                .await
-                .map(|task| TaskEnd::Done(task, usage))
-        }
-        Err(info) => {
-            let error = info.clone();
-            persist
-                .commit(move |tx, now| persist::finish_task(tx, &r, &t, attempt, Err(error), now))
-                .await
-                .map(|task| TaskEnd::Failed(task, info))
-        }
-    };
-    recorded.unwrap_or_else(TaskEnd::Store)
 }

@@ -4,29 +4,41 @@
 //! Failure mapping: HTTP 401/403 → auth; 429 → rate_limited (with `Retry-After`); 408 → timeout; 5xx (and
 //! Anthropic's 529) → server; other 4xx → invalid_request; connection refused or DNS → unavailable; no
 //! response or an idle stream past the timeout → timeout; a stream that breaks off, sends bad JSON or an
-//! error event → protocol. Error messages never contain the key: provider bodies are scrubbed of it.
+//! error event → protocol (an error event of a known type keeps it). Nothing the provider sent reaches the
+//! caller unscrubbed: error bodies, stream errors, streamed text and tool calls lose the key and fragments of
+//! it (and base URL credentials), and base URLs are shown without their credentials.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use eventsource_stream::Eventsource as _;
 use futures::StreamExt as _;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::choice::ProviderChoice;
+use super::conversation::{AssistantTurn, TurnRequest};
 use super::credentials::ApiKey;
-use super::registry::ProviderChoice;
+use super::delta_sink::DeltaSink;
+use super::error::ProviderError;
 use super::retry::{AttemptError, RetryPolicy, parse_retry_after, with_retries};
-use super::{DeltaSink, ProviderError, Usage, anthropic, install_crypto_provider, openai};
+use super::secret_scrubber::{SecretScrubber, redact_url, url_credentials};
+use super::tls::install_crypto_provider;
+use super::tool::{ToolArguments, ToolCall};
+use super::usage::Usage;
+use super::wire::error_event::describe_error;
+use super::wire::{self, StreamDecoder, StreamSummary, WireFormat};
+
+pub use super::wire::ChatRequest;
+pub use super::wire::model_list::parse_models;
 
 /// How much of an error body is read and quoted.
 const ERROR_BODY_LIMIT: usize = 16 * 1024;
 const ERROR_MESSAGE_LIMIT: usize = 300;
 
 /// Where and how to reach one model provider.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ChatEndpoint {
     /// `Anthropic` speaks the Messages API; `OpenAi` and `OpenAiCompatible` speak Chat Completions.
     pub kind: ProviderChoice,
@@ -36,12 +48,28 @@ pub struct ChatEndpoint {
     pub model: String,
 }
 
-/// One chat turn: instructions and the user message.
-#[derive(Clone, Copy, Debug)]
-pub struct ChatRequest<'a> {
-    pub system: &'a str,
-    pub user: &'a str,
-    pub max_tokens: u32,
+impl std::fmt::Debug for ChatEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatEndpoint")
+            .field("kind", &self.kind)
+            .field("base_url", &redact_url(&self.base_url))
+            .field("key", &self.key)
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl ChatEndpoint {
+    /// The base URL as it may be shown: without user name and password.
+    pub fn shown_url(&self) -> String {
+        redact_url(&self.base_url)
+    }
+
+    /// What must never leave in provider text: the key and the base URL's credentials.
+    pub fn scrubber(&self) -> SecretScrubber {
+        let key = self.key.as_ref().map(|k| k.expose().to_owned());
+        SecretScrubber::new(key.into_iter().chain(url_credentials(&self.base_url)))
+    }
 }
 
 /// A call's outcome and what it cost, also when it failed (retries made, time spent).
@@ -51,45 +79,22 @@ pub struct ChatOutcome {
     pub usage: Usage,
 }
 
+/// An assistant turn and what it cost, also when it failed (retries made, time spent).
+#[derive(Debug)]
+pub struct TurnOutcome {
+    pub result: Result<AssistantTurn, ProviderError>,
+    pub usage: Usage,
+}
+
 /// A streaming chat client for one endpoint.
 #[derive(Clone, Debug)]
 pub struct ChatClient {
     http: reqwest::Client,
     endpoint: ChatEndpoint,
+    wire: &'static dyn WireFormat,
+    scrubber: SecretScrubber,
     timeout: Duration,
     policy: RetryPolicy,
-}
-
-enum Decoder {
-    Anthropic(anthropic::Decoder),
-    OpenAi(openai::Decoder),
-}
-
-impl Decoder {
-    fn on_event(
-        &mut self,
-        event: &eventsource_stream::Event,
-    ) -> Result<Option<String>, ProviderError> {
-        match self {
-            Decoder::Anthropic(d) => d.on_event(event),
-            Decoder::OpenAi(d) => d.on_event(event),
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        match self {
-            Decoder::Anthropic(d) => d.is_done(),
-            Decoder::OpenAi(d) => d.is_done(),
-        }
-    }
-
-    /// Checks the ending and returns (input, output) tokens.
-    fn finish(&self) -> Result<(Option<u64>, Option<u64>), ProviderError> {
-        match self {
-            Decoder::Anthropic(d) => d.finish().map(|()| (d.input_tokens, d.output_tokens)),
-            Decoder::OpenAi(d) => d.finish().map(|()| (d.input_tokens, d.output_tokens)),
-        }
-    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -113,6 +118,8 @@ impl ChatClient {
             })?;
         Ok(Self {
             http,
+            wire: wire::for_provider(endpoint.kind),
+            scrubber: endpoint.scrubber(),
             endpoint,
             timeout,
             policy,
@@ -123,45 +130,16 @@ impl ChatClient {
         &self.endpoint
     }
 
-    fn is_anthropic(&self) -> bool {
-        self.endpoint.kind == ProviderChoice::Anthropic
-    }
-
     fn headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let key = self.endpoint.key.as_ref();
-        if self.is_anthropic() {
-            headers.insert(
-                "anthropic-version",
-                HeaderValue::from_static(anthropic::API_VERSION),
-            );
-            if let Some(mut value) = key.and_then(|k| HeaderValue::from_str(k.expose()).ok()) {
-                value.set_sensitive(true);
-                headers.insert("x-api-key", value);
-            }
-        } else if let Some(mut value) =
-            key.and_then(|k| HeaderValue::from_str(&format!("Bearer {}", k.expose())).ok())
-        {
-            value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
-        }
-        headers
+        self.wire.headers(self.endpoint.key.as_ref())
     }
 
     fn chat_url(&self) -> String {
-        if self.is_anthropic() {
-            format!("{}/v1/messages", self.endpoint.base_url)
-        } else {
-            format!("{}/chat/completions", self.endpoint.base_url)
-        }
+        format!("{}{}", self.endpoint.base_url, self.wire.chat_path())
     }
 
     fn models_url(&self) -> String {
-        if self.is_anthropic() {
-            format!("{}/v1/models", self.endpoint.base_url)
-        } else {
-            format!("{}/models", self.endpoint.base_url)
-        }
+        format!("{}{}", self.endpoint.base_url, self.wire.models_path())
     }
 
     /// Streams one answer into `sink`, retrying per the policy while nothing has been streamed.
@@ -171,40 +149,60 @@ impl ChatClient {
         sink: &DeltaSink,
         cancel: &CancellationToken,
     ) -> ChatOutcome {
-        let started = Instant::now();
-        let tokens: Arc<Mutex<(Option<u64>, Option<u64>)>> = Arc::default();
-        let outcome = with_retries(&self.policy, cancel, || {
-            self.attempt(request, sink, cancel, tokens.clone())
-        })
-        .await;
-        let (input_tokens, output_tokens) = tokens.lock().map(|t| *t).unwrap_or_default();
+        let outcome = self.turn(&request.to_turn(), sink, cancel).await;
         ChatOutcome {
-            result: outcome.result,
-            usage: Usage {
-                input_tokens,
-                output_tokens,
-                latency_ms: millis(started.elapsed()),
-                retries: outcome.retries,
-            },
+            result: outcome.result.map(|turn| turn.text),
+            usage: outcome.usage,
         }
+    }
+
+    /// Streams one assistant turn of a conversation (text to `sink`, tool calls assembled), retrying per
+    /// the policy while no text has been streamed.
+    pub async fn turn(
+        &self,
+        request: &TurnRequest,
+        sink: &DeltaSink,
+        cancel: &CancellationToken,
+    ) -> TurnOutcome {
+        let started = Instant::now();
+        let outcome =
+            with_retries(&self.policy, cancel, || self.attempt(request, sink, cancel)).await;
+        let mut usage = Usage {
+            latency_ms: millis(started.elapsed()),
+            retries: outcome.retries,
+            ..Usage::default()
+        };
+        let result = outcome
+            .result
+            .map(|(text, summary)| {
+                usage.input_tokens = summary.input_tokens;
+                usage.output_tokens = summary.output_tokens;
+                AssistantTurn {
+                    text,
+                    tool_calls: summary
+                        .tool_calls
+                        .into_iter()
+                        .map(|c| self.scrub_call(c))
+                        .collect(),
+                    stop_reason: summary.stop_reason,
+                    usage,
+                }
+            })
+            .map_err(|e| self.scrub_error(e));
+        TurnOutcome { result, usage }
     }
 
     async fn attempt(
         &self,
-        request: &ChatRequest<'_>,
+        request: &TurnRequest,
         sink: &DeltaSink,
         cancel: &CancellationToken,
-        tokens: Arc<Mutex<(Option<u64>, Option<u64>)>>,
-    ) -> Result<String, AttemptError> {
+    ) -> Result<(String, StreamSummary), AttemptError> {
         let fresh = |error| AttemptError {
             error,
             streamed: false,
         };
-        let body = if self.is_anthropic() {
-            anthropic::request_body(&self.endpoint.model, request)
-        } else {
-            openai::request_body(&self.endpoint.model, request)
-        };
+        let body = self.wire.request_body(&self.endpoint.model, request);
         let send = self
             .http
             .post(self.chat_url())
@@ -214,66 +212,65 @@ impl ChatClient {
             .send();
         let response = self.within_timeout(send, cancel).await.map_err(fresh)?;
         let response = self.check_status(response, cancel).await.map_err(fresh)?;
+        let mut streamed = StreamedText::default();
+        let summary = self
+            .read_stream(response, sink, cancel, &mut streamed)
+            .await
+            .map_err(|error| AttemptError {
+                error,
+                streamed: streamed.any,
+            })?;
+        Ok((streamed.text, summary))
+    }
 
-        let mut decoder = if self.is_anthropic() {
-            Decoder::Anthropic(anthropic::Decoder::default())
-        } else {
-            Decoder::OpenAi(openai::Decoder::default())
-        };
+    /// Decodes the event stream of one answer, passing its text to `sink` as it arrives (scrubbed, so a
+    /// secret split across events is caught too).
+    async fn read_stream(
+        &self,
+        response: reqwest::Response,
+        sink: &DeltaSink,
+        cancel: &CancellationToken,
+        streamed: &mut StreamedText,
+    ) -> Result<StreamSummary, ProviderError> {
+        let mut decoder: Box<dyn StreamDecoder> = self.wire.decoder();
+        let mut scrub = self.scrubber.stream();
         let mut events = response.bytes_stream().eventsource();
-        let mut text = String::new();
-        let mut streamed = false;
-        let fail = |error, streamed| AttemptError { error, streamed };
         while !decoder.is_done() {
             let next = tokio::select! {
-                () = cancel.cancelled() => return Err(fail(ProviderError::Cancelled, streamed)),
+                () = cancel.cancelled() => return Err(ProviderError::Cancelled),
                 next = tokio::time::timeout(self.timeout, events.next()) => next,
             };
             let event = match next {
                 Err(_) => {
-                    return Err(fail(
-                        ProviderError::Timeout {
-                            message: format!(
-                                "the {} stream sent nothing for {} ms",
-                                self.endpoint.kind,
-                                millis(self.timeout)
-                            ),
-                        },
-                        streamed,
-                    ));
+                    return Err(ProviderError::Timeout {
+                        message: format!(
+                            "the {} stream sent nothing for {} ms",
+                            self.endpoint.kind,
+                            millis(self.timeout)
+                        ),
+                    });
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
-                    return Err(fail(
-                        ProviderError::Protocol {
-                            message: self.scrub(&format!(
-                                "the {} stream broke off: {}",
-                                self.endpoint.kind,
-                                chain(&e)
-                            )),
-                        },
-                        streamed,
-                    ));
+                    return Err(ProviderError::Protocol {
+                        message: self.scrub(&format!(
+                            "the {} stream broke off: {}",
+                            self.endpoint.kind,
+                            chain(&e)
+                        )),
+                    });
                 }
                 Ok(Some(Ok(event))) => event,
             };
             match decoder.on_event(&event) {
-                Ok(Some(delta)) => {
-                    sink(&delta);
-                    text.push_str(&delta);
-                    streamed = true;
-                }
+                Ok(Some(delta)) => streamed.pass_on(&scrub.push(&delta), sink),
                 Ok(None) => {}
-                Err(error) => {
-                    return Err(fail(self.scrub_error(error), streamed));
-                }
+                Err(error) => return Err(self.scrub_error(error)),
             }
         }
-        let counted = decoder.finish().map_err(|e| fail(e, streamed))?;
-        if let Ok(mut t) = tokens.lock() {
-            *t = counted;
-        }
-        Ok(text)
+        let summary = decoder.finish().map_err(|e| self.scrub_error(e))?;
+        streamed.pass_on(&scrub.finish(), sink);
+        Ok(summary)
     }
 
     /// Awaits the response head within the timeout, unless cancelled.
@@ -291,7 +288,7 @@ impl ChatClient {
                 message: format!(
                     "no response from the {} API at {} within {} ms",
                     self.endpoint.kind,
-                    self.endpoint.base_url,
+                    self.endpoint.shown_url(),
                     millis(self.timeout)
                 ),
             }),
@@ -321,7 +318,7 @@ impl ChatClient {
         };
         let detail = serde_json::from_str::<Value>(&body)
             .ok()
-            .and_then(|v| anthropic::describe_error(&v))
+            .and_then(|v| describe_error(&v))
             .unwrap_or(body);
         Err(self.status_error(status, retry_after, &detail))
     }
@@ -360,7 +357,7 @@ impl ChatClient {
         let message = self.scrub(&format!(
             "could not reach the {} API at {}: {}",
             self.endpoint.kind,
-            self.endpoint.base_url,
+            self.endpoint.shown_url(),
             chain(e)
         ));
         if e.is_timeout() {
@@ -373,18 +370,29 @@ impl ChatClient {
     }
 
     fn scrub(&self, text: &str) -> String {
-        match &self.endpoint.key {
-            Some(key) => key.scrub(text),
-            None => text.to_owned(),
-        }
+        self.scrubber.scrub(text)
     }
 
     fn scrub_error(&self, error: ProviderError) -> ProviderError {
-        match error {
-            ProviderError::Protocol { message } => ProviderError::Protocol {
-                message: self.scrub(&message),
+        self.scrubber.scrub_error(error)
+    }
+
+    /// A tool call without secrets in its id, name or arguments.
+    fn scrub_call(&self, call: ToolCall) -> ToolCall {
+        let arguments = match call.arguments {
+            ToolArguments::Json { mut value } => {
+                self.scrubber.scrub_json(&mut value);
+                ToolArguments::Json { value }
+            }
+            ToolArguments::Malformed { raw, error } => ToolArguments::Malformed {
+                raw: self.scrub(&raw),
+                error: self.scrub(&error),
             },
-            other => other,
+        };
+        ToolCall {
+            id: self.scrub(&call.id),
+            name: self.scrub(&call.name),
+            arguments,
         }
     }
 
@@ -393,6 +401,13 @@ impl ChatClient {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<String>, ProviderError> {
+        match self.fetch_models(cancel).await {
+            Ok(ids) => Ok(ids.iter().map(|id| self.scrub(id)).collect()),
+            Err(e) => Err(self.scrub_error(e)),
+        }
+    }
+
+    async fn fetch_models(&self, cancel: &CancellationToken) -> Result<Vec<String>, ProviderError> {
         let send = self
             .http
             .get(self.models_url())
@@ -429,18 +444,22 @@ impl ChatClient {
     }
 }
 
-/// Model ids from a `{"data": [{"id": ...}]}` list (both APIs use this shape).
-pub fn parse_models(bytes: &[u8]) -> Result<Vec<String>, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let data = value
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| "no `data` array".to_owned())?;
-    Ok(data
-        .iter()
-        .filter_map(|m| m.get("id").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect())
+/// The text one attempt streamed so far, and whether any reached the sink (then it is not retried).
+#[derive(Default)]
+struct StreamedText {
+    text: String,
+    any: bool,
+}
+
+impl StreamedText {
+    fn pass_on(&mut self, text: &str, sink: &DeltaSink) {
+        if text.is_empty() {
+            return;
+        }
+        sink(text);
+        self.text.push_str(text);
+        self.any = true;
+    }
 }
 
 async fn read_limited(response: reqwest::Response) -> String {
@@ -566,16 +585,6 @@ mod tests {
         let o = client(ProviderChoice::OpenAi, None);
         assert_eq!(o.chat_url(), "http://127.0.0.1:9/chat/completions");
         assert_eq!(o.models_url(), "http://127.0.0.1:9/models");
-    }
-
-    #[test]
-    fn model_lists_parse() {
-        let ids =
-            parse_models(br#"{"data":[{"id":"a","type":"model"},{"id":"b"}],"has_more":false}"#)
-                .unwrap();
-        assert_eq!(ids, vec!["a", "b"]);
-        assert!(parse_models(b"{}").is_err());
-        assert!(parse_models(b"<html>").is_err());
     }
 
     #[test]

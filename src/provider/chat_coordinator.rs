@@ -13,10 +13,10 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::chat::{ChatClient, ChatRequest, limit};
-use super::{
-    Coordinator, CoordinatorInput, CoordinatorOutput, DeltaSink, ProviderError, TaskInput,
-    TaskOutput, Usage,
-};
+use super::coordinator::{Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput};
+use super::delta_sink::DeltaSink;
+use super::error::ProviderError;
+use super::usage::Usage;
 use crate::model::spec::{planned_tasks, section_body, wave_lines};
 use crate::model::{ContextItem, PlannedTask};
 
@@ -224,7 +224,7 @@ fn task_system(input: &TaskInput) -> String {
 }
 
 /// The task request: the spec, the task, what its dependencies reported, and the excerpts it names.
-fn task_message(input: &TaskInput) -> String {
+pub(crate) fn task_message(input: &TaskInput) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Request: {}\n", input.prompt.trim());
     let _ = writeln!(out, "Spec:\n{}\n", input.draft.trim());

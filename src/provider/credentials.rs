@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::registry::ProviderChoice;
+use super::choice::ProviderChoice;
+use super::secret_scrubber::SecretScrubber;
 
 /// Keyring service name the keys are stored under (the user is the provider name).
 pub const KEYRING_SERVICE: &str = "kata-cloud";
@@ -35,9 +36,9 @@ impl ApiKey {
         &self.0
     }
 
-    /// `text` with every occurrence of the key replaced, so provider error bodies that echo it stay safe.
+    /// `text` with the key and recognisable fragments of it replaced, so text that echoes it stays safe.
     pub fn scrub(&self, text: &str) -> String {
-        text.replace(&self.0, "[redacted]")
+        SecretScrubber::new([self.expose()]).scrub(text)
     }
 }
 

@@ -1,9 +1,7 @@
 //! Which provider a run uses, and building it from settings.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,65 +9,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::chat::{ChatClient, ChatEndpoint};
 use super::chat_coordinator::ChatCoordinator;
+use super::chat_model::ChatModel;
+pub use super::choice::ProviderChoice;
+use super::coordinator::Coordinator;
 use super::credentials::{ApiKey, CredentialStore, KeySource};
-use super::offline::{OFFLINE_MODEL, OfflineCoordinator};
+use super::error::ProviderError;
+use super::http_chat_model::HttpChatModel;
+use super::limits::AgentLimits;
+use super::offline::{OFFLINE_MODEL, OfflineChatModel, OfflineCoordinator, OfflineScript};
 use super::retry::RetryPolicy;
-use super::{Coordinator, ProviderError};
-
-/// The provider names of the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProviderChoice {
-    Offline,
-    Anthropic,
-    OpenAi,
-    OpenAiCompatible,
-}
-
-impl ProviderChoice {
-    pub const ALL: [ProviderChoice; 4] = [
-        ProviderChoice::Offline,
-        ProviderChoice::Anthropic,
-        ProviderChoice::OpenAi,
-        ProviderChoice::OpenAiCompatible,
-    ];
-
-    /// The providers that call a model over HTTP.
-    pub const MODEL_PROVIDERS: [ProviderChoice; 3] = [
-        ProviderChoice::Anthropic,
-        ProviderChoice::OpenAi,
-        ProviderChoice::OpenAiCompatible,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ProviderChoice::Offline => "offline",
-            ProviderChoice::Anthropic => "anthropic",
-            ProviderChoice::OpenAi => "openai",
-            ProviderChoice::OpenAiCompatible => "openai-compatible",
-        }
-    }
-}
-
-impl fmt::Display for ProviderChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProviderChoice {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ProviderChoice::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown provider {s:?}: use one of offline, anthropic, openai, openai-compatible"
-                )
-            })
-    }
-}
+use super::secret_scrubber::{SecretScrubber, redact_url, url_credentials};
 
 /// Default models when neither `--model` nor `KATA_MODEL` names one.
 pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
@@ -82,10 +31,19 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One model provider's settings from the environment.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct EndpointSettings {
     pub key: Option<ApiKey>,
     pub base_url: Option<String>,
+}
+
+impl std::fmt::Debug for EndpointSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointSettings")
+            .field("key", &self.key)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .finish()
+    }
 }
 
 /// Provider configuration, read once at the edge (environment, settings) and injected.
@@ -93,6 +51,8 @@ pub struct EndpointSettings {
 pub struct ProviderSettings {
     /// `KATA_OFFLINE_STEP_MS`: how long the offline provider sleeps inside each step.
     pub offline_step: Duration,
+    /// `KATA_OFFLINE_SCRIPT` (or `run --script`): the tool calls the offline provider makes per task.
+    pub offline_script: Option<PathBuf>,
     /// `KATA_MODEL`: the model for the chosen model provider when a run names none.
     pub model: Option<String>,
     /// `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`.
@@ -109,12 +69,15 @@ pub struct ProviderSettings {
     pub keyring: bool,
     /// Stored keys (keyring, `<data_dir>/credentials/<provider>.key`), used when the environment has none.
     pub credentials: CredentialStore,
+    /// How far a specialist's tool loop may go.
+    pub agent: AgentLimits,
 }
 
 impl Default for ProviderSettings {
     fn default() -> Self {
         Self {
             offline_step: Duration::ZERO,
+            offline_script: None,
             model: None,
             anthropic: EndpointSettings::default(),
             openai: EndpointSettings::default(),
@@ -123,6 +86,7 @@ impl Default for ProviderSettings {
             retry: RetryPolicy::default(),
             keyring: false,
             credentials: CredentialStore::default(),
+            agent: AgentLimits::default(),
         }
     }
 }
@@ -165,6 +129,7 @@ impl ProviderSettings {
         });
         Self {
             offline_step: millis("KATA_OFFLINE_STEP_MS").unwrap_or_default(),
+            offline_script: text("KATA_OFFLINE_SCRIPT").map(PathBuf::from),
             model: text("KATA_MODEL"),
             anthropic: endpoint("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
             openai: endpoint("OPENAI_API_KEY", "OPENAI_BASE_URL"),
@@ -180,6 +145,7 @@ impl ProviderSettings {
                 .unwrap_or_default(),
             keyring,
             credentials: CredentialStore::new(None, keyring),
+            agent: AgentLimits::from_vars(&var),
         }
     }
 
@@ -432,6 +398,77 @@ impl ProviderRegistry {
         }
     }
 
+    /// The offline script named in the settings, read and checked now (so a bad one fails before a run
+    /// starts); `None` when there is none.
+    pub fn offline_script(&self) -> Result<Option<OfflineScript>, ProviderError> {
+        match &self.settings.offline_script {
+            None => Ok(None),
+            Some(path) => Ok(Some(OfflineScript::load(path)?)),
+        }
+    }
+
+    /// Builds the tool-calling model for `requested` (or the default) and `model`: the HTTP providers on
+    /// the streaming client, offline following the offline script (read now) when one is set.
+    pub fn chat_model(
+        &self,
+        requested: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Arc<dyn ChatModel>, ProviderError> {
+        match self.choose(requested)? {
+            ProviderChoice::Offline => {
+                let script = self.offline_script()?.map(Arc::new);
+                let name = self.model(ProviderChoice::Offline, model);
+                Ok(Arc::new(OfflineChatModel::new(
+                    script,
+                    self.settings.offline_step,
+                    &name,
+                )))
+            }
+            other @ (ProviderChoice::Anthropic
+            | ProviderChoice::OpenAi
+            | ProviderChoice::OpenAiCompatible) => {
+                let client = self.client(other, model)?;
+                Ok(Arc::new(HttpChatModel::new(client)))
+            }
+        }
+    }
+
+    /// The tool-calling model the specialists of a run on `requested` use: every model provider's, and the
+    /// offline one when a script is set. `None`: offline without a script, whose tasks stay reports (the
+    /// deterministic default).
+    /// Whether a run on `requested` gives its specialists tools (see [`ProviderRegistry::tool_model`]).
+    pub fn uses_tools(
+        &self,
+        requested: Option<&str>,
+        script: Option<&Path>,
+    ) -> Result<bool, ProviderError> {
+        Ok(self.choose(requested)? != ProviderChoice::Offline
+            || script.is_some()
+            || self.settings.offline_script.is_some())
+    }
+
+    /// `script` (a run's own) wins over `KATA_OFFLINE_SCRIPT`.
+    pub fn tool_model(
+        &self,
+        requested: Option<&str>,
+        model: Option<&str>,
+        script: Option<&Path>,
+    ) -> Result<Option<Arc<dyn ChatModel>>, ProviderError> {
+        if self.choose(requested)? != ProviderChoice::Offline {
+            return self.chat_model(requested, model).map(Some);
+        }
+        let Some(path) = script.or(self.settings.offline_script.as_deref()) else {
+            return Ok(None);
+        };
+        let script = OfflineScript::load(path)?;
+        let name = self.model(ProviderChoice::Offline, model);
+        Ok(Some(Arc::new(OfflineChatModel::new(
+            Some(Arc::new(script)),
+            self.settings.offline_step,
+            &name,
+        ))))
+    }
+
     /// The models `choice` offers, as its API lists them.
     pub async fn list_models(
         &self,
@@ -442,6 +479,26 @@ impl ProviderRegistry {
             return Ok(vec![OFFLINE_MODEL.to_owned()]);
         }
         self.client(choice, None)?.list_models(cancel).await
+    }
+
+    /// Scrubs every configured secret — each provider's key (environment or stored) and the credentials
+    /// in base URLs — and recognisable fragments of them from text: for tool output and anything else that
+    /// may echo a key before it is shown or stored.
+    pub fn scrubber(&self) -> SecretScrubber {
+        let mut secrets: Vec<String> = Vec::new();
+        for choice in ProviderChoice::MODEL_PROVIDERS {
+            if let (Some(key), _) = self.key(choice) {
+                secrets.push(key.expose().to_owned());
+            }
+            if let Some(url) = self
+                .settings
+                .endpoint(choice)
+                .and_then(|e| e.base_url.as_deref())
+            {
+                secrets.extend(url_credentials(url));
+            }
+        }
+        SecretScrubber::new(secrets)
     }
 
     /// What `doctor` shows about `choice`.
@@ -457,21 +514,23 @@ impl ProviderRegistry {
             configured,
             default: self.default_choice() == choice,
             key_source: source.as_str(),
-            base_url: self.base_url(choice),
+            base_url: self.base_url(choice).as_deref().map(redact_url),
             model: self.model(choice, None),
             remediation,
         }
     }
 }
 
-/// Checks a base URL is http(s) and drops a trailing slash.
+/// Checks a base URL is http(s) and drops a trailing slash. Errors show it without credentials.
 fn validate_base_url(raw: &str) -> Result<String, String> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL ({e})"))?;
+    let shown = redact_url(raw.trim());
+    let url =
+        reqwest::Url::parse(raw.trim()).map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{raw:?} is not an http or https URL"));
+        return Err(format!("{shown:?} is not an http or https URL"));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{raw:?} has no host"));
+        return Err(format!("{shown:?} has no host"));
     }
     Ok(raw.trim().trim_end_matches('/').to_owned())
 }
@@ -576,5 +635,34 @@ mod tests {
         assert!(report.configured);
         let text = format!("{:?} {}", r, serde_json::to_string(&report).unwrap());
         assert!(!text.contains("sk-"), "{text}");
+    }
+
+    #[test]
+    fn the_scrubber_knows_env_and_stored_keys_and_url_passwords() {
+        let dir = tempfile::tempdir().unwrap();
+        CredentialStore::new(Some(dir.path()), false)
+            .save(
+                ProviderChoice::Anthropic,
+                &ApiKey::new("sk-stored-anthropic-123").unwrap(),
+            )
+            .unwrap();
+        let r = ProviderRegistry::new(
+            settings(&[
+                ("KATA_KEYRING", "off"),
+                ("OPENAI_API_KEY", "sk-env-openai-456"),
+                (
+                    "KATA_OPENAI_COMPATIBLE_BASE_URL",
+                    "http://u:local-pass-789@127.0.0.1:1/v1",
+                ),
+            ])
+            .with_data_dir(dir.path()),
+        );
+        let text = "a sk-stored-anthropic-123 b sk-env-openai-456 c local-pass-789 d u";
+        assert_eq!(
+            r.scrubber().scrub(text),
+            "a [redacted] b [redacted] c [redacted] d u"
+        );
+        let nothing = ProviderRegistry::new(settings(&[("KATA_KEYRING", "off")]));
+        assert!(nothing.scrubber().is_empty());
     }
 }

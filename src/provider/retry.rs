@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ProviderError, cancellable_sleep};
+use super::cancel::cancellable_sleep;
+use super::error::ProviderError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {

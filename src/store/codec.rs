@@ -6,7 +6,13 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string()))
+    serde_json::to_vec(value).map_err(|e| StoreError::Encode {
+        what: std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("record"),
+        reason: e.to_string(),
+    })
 }
 
 /// Decodes a stored value; the error text says why, for the quarantine record.

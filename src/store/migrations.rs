@@ -9,6 +9,8 @@
 //! | 1       | (initial layout)            | spaces, sessions, runs, tasks, events, snapshots, specs, ...  |
 //! | 2       | `m002_session_runs_index`   | adds `session_runs_v1` and fills it from `runs_v1`           |
 //! | 3       | `m003_snapshot_sources`     | fills `snapshot_sources_v1` from every `snapshots_v1` row    |
+//! | 4       | `m004_change_feed`          | adds `changes_v1`, the change feed (starts empty)            |
+//! | 5       | `m005_tool_calls`           | adds `tool_calls_v1`, the specialists' tool calls (empty)    |
 
 use std::cell::RefCell;
 
@@ -21,7 +23,7 @@ use super::{StoreError, Tx};
 use crate::model::{ContextSnapshot, RunRecord, SnapshotSources, Timestamp};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u64 = 3;
+pub const CURRENT_VERSION: u64 = 5;
 
 struct Migration {
     to: u64,
@@ -39,6 +41,16 @@ const MIGRATIONS: &[Migration] = &[
         to: 3,
         name: "m003_snapshot_sources",
         apply: m003_snapshot_sources,
+    },
+    Migration {
+        to: 4,
+        name: "m004_change_feed",
+        apply: m004_change_feed,
+    },
+    Migration {
+        to: 5,
+        name: "m005_tool_calls",
+        apply: m005_tool_calls,
     },
 ];
 
@@ -72,6 +84,8 @@ fn create_current_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     create_v1_tables(txn)?;
     txn.open_table(tables::SESSION_RUNS)?;
     txn.open_table(tables::SNAPSHOT_SOURCES)?;
+    txn.open_table(tables::CHANGES)?;
+    txn.open_table(tables::TOOL_CALLS)?;
     Ok(())
 }
 
@@ -122,6 +136,7 @@ pub fn migrate(db: &Database, now: Timestamp) -> Result<MigrationReport, StoreEr
         let mut tx = Tx {
             txn,
             bad: RefCell::new(Vec::new()),
+            changes: 0,
         };
         (step.apply)(&mut tx, now)?;
         set_version(tx.raw(), step.to)?;
@@ -199,5 +214,18 @@ fn m003_snapshot_sources(tx: &mut Tx, now: Timestamp) -> Result<(), StoreError> 
     for row in &bad {
         move_to_quarantine(tx.raw(), row, now)?;
     }
+    Ok(())
+}
+
+/// Adds the change feed. It starts empty: readers begin at its end, and older history is read from the
+/// tables themselves.
+fn m004_change_feed(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
+    tx.raw().open_table(tables::CHANGES)?;
+    Ok(())
+}
+
+/// Adds the table of the specialists' tool calls (runs before schema 5 made none).
+fn m005_tool_calls(tx: &mut Tx, _now: Timestamp) -> Result<(), StoreError> {
+    tx.raw().open_table(tables::TOOL_CALLS)?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! * Values that cannot be decoded are moved to quarantine (`quarantine.rs`), never dropped silently.
 //! * Startup reconciliation (`reconcile.rs`) runs before anything reads state.
 
+pub mod changes;
 pub mod codec;
 pub mod migrations;
 pub mod ownership;
@@ -24,9 +25,10 @@ use std::sync::Arc;
 use redb::{Builder, ConcurrencyMode, Database};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{SharedClock, TaskRecord, Timestamp, TransitionError};
+use crate::model::{SharedClock, Timestamp, TransitionError};
 use crate::protocol::Event;
 
+pub use changes::{ChangeSignal, FeedPage};
 pub use migrations::{CURRENT_VERSION, MigrationReport};
 pub use quarantine::QuarantineRecord;
 pub use read::Rx;
@@ -46,7 +48,8 @@ pub struct EventRecord {
     pub event: Event,
 }
 
-/// Store failures. `Open` and `NewerSchema` mean the store cannot be used at all (exit code 3).
+/// Store failures. `Open` and `NewerSchema` mean the store cannot be used at all (exit code 3). What a
+/// person is told about each (code, remediation, retryable) is decided in one place, `crate::errors`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the store at {path}: {reason}")]
@@ -61,16 +64,21 @@ pub enum StoreError {
     NewerSchema { found: u64, supported: u64 },
     #[error("{kind} {id:?} does not exist")]
     NotFound { kind: &'static str, id: String },
-    #[error(
-        "the {table} record {key:?} is damaged and was moved to quarantine (see `kata-cloud doctor`)"
-    )]
+    /// A record with this id exists already (ids are chosen by callers, e.g. `run --run-id`).
+    #[error("{kind} {id:?} already exists")]
+    AlreadyExists { kind: &'static str, id: String },
+    #[error("the {table} record {key:?} is damaged and was moved to quarantine")]
     Damaged { table: &'static str, key: String },
     #[error(transparent)]
     Transition(#[from] TransitionError),
-    #[error("cannot encode a record: {0}")]
-    Encode(String),
-    #[error("store failure: {0}")]
-    Db(String),
+    #[error("cannot encode a {what} record: {reason}")]
+    Encode { what: &'static str, reason: String },
+    /// redb reported a failure (I/O, a full disk, a damaged page, a lock).
+    #[error("the database failed: {0}")]
+    Database(#[from] Box<redb::Error>),
+    /// The thread or task doing store work stopped before answering (it panicked or was cancelled).
+    #[error("the {0} stopped before it finished")]
+    WorkerStopped(&'static str),
 }
 
 impl StoreError {
@@ -81,58 +89,29 @@ impl StoreError {
             StoreError::Open { .. } | StoreError::NewerSchema { .. }
         )
     }
-
-    pub fn remediation(&self) -> String {
-        match self {
-            StoreError::Open { remediation, .. } => remediation.clone(),
-            StoreError::NewerSchema { .. } => {
-                "Upgrade Kata Cloud, or point --data-dir at another directory.".to_owned()
-            }
-            StoreError::NotFound { kind, .. } => {
-                format!("List existing ids with `kata-cloud {kind}s list`.")
-            }
-            StoreError::Damaged { .. } => {
-                "Run `kata-cloud doctor` to see the quarantined record.".to_owned()
-            }
-            StoreError::Transition(_) => {
-                "Check the run's status with `kata-cloud runs show ID`.".to_owned()
-            }
-            StoreError::Encode(_) | StoreError::Db(_) => {
-                "Retry; if it persists, run `kata-cloud doctor`.".to_owned()
-            }
-        }
-    }
 }
 
 macro_rules! db_error {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Db(e.to_string())
+                StoreError::Database(Box::new(e.into()))
             }
         }
     )*};
 }
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
 db_error!(
-    redb::Error,
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
     redb::CommitError
 );
-
-/// Orders tasks by their number (`t2` before `t10`).
-pub(crate) fn sort_tasks(tasks: &mut [TaskRecord]) {
-    tasks.sort_by_key(|t| {
-        let n =
-            t.id.as_str()
-                .strip_prefix('t')
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(u64::MAX);
-        (n, t.id.as_str().to_owned())
-    });
-}
 
 /// Handle to the open store. Cheap to clone; all clones share one database.
 #[derive(Clone)]
@@ -146,6 +125,8 @@ struct Inner {
     data_dir: PathBuf,
     migration: MigrationReport,
     clock: SharedClock,
+    /// Bumped after every commit that appended to the change feed.
+    signal: Arc<ChangeSignal>,
 }
 
 impl std::fmt::Debug for Store {
@@ -286,6 +267,7 @@ impl Store {
                 data_dir: data_dir.to_path_buf(),
                 migration,
                 clock,
+                signal: Arc::new(ChangeSignal::default()),
             }),
         })
     }
@@ -304,6 +286,11 @@ impl Store {
 
     pub fn migration(&self) -> &MigrationReport {
         &self.inner.migration
+    }
+
+    /// The signal that wakes this process's change-feed readers.
+    pub fn change_signal(&self) -> &Arc<ChangeSignal> {
+        &self.inner.signal
     }
 
     /// Runs `f` on a consistent snapshot. Damaged values it met are quarantined afterwards.
@@ -330,12 +317,17 @@ impl Store {
         let mut tx = Tx {
             txn,
             bad: RefCell::new(Vec::new()),
+            changes: 0,
         };
         let result = f(&mut tx);
         let bad = tx.bad.take();
         let outcome = match result {
             Ok(value) => {
+                let changed = tx.changes > 0;
                 tx.txn.commit()?;
+                if changed {
+                    self.inner.signal.bump();
+                }
                 Ok(value)
             }
             Err(e) => {

@@ -9,7 +9,7 @@ use super::quarantine::{BadRow, QuarantineRecord};
 use super::rows;
 use super::tables::{self, names};
 use super::{EventRecord, StoreError};
-use crate::model::{OwnerId, RunId, RunRecord, SessionId, SpecRecord};
+use crate::model::{Event, OwnerId, RunId, RunRecord, SessionId, SpecRecord};
 
 super::readers::record_readers!(Rx);
 
@@ -30,26 +30,6 @@ impl Rx {
         )
     }
 
-    /// The runs of one session, oldest first, through the session index.
-    pub fn session_runs(&self, session: &SessionId) -> Result<Vec<RunRecord>, StoreError> {
-        let index = self.txn.open_table(tables::SESSION_RUNS)?;
-        let runs = self.txn.open_table(tables::RUNS)?;
-        let mut out = Vec::new();
-        for entry in index.range((session.as_str(), "")..)? {
-            let (k, _) = entry?;
-            let (s, run_id) = k.value();
-            if s != session.as_str() {
-                break;
-            }
-            match rows::get::<RunRecord>(&runs, names::RUNS, run_id, &self.bad) {
-                Ok(Some(run)) => out.push(run),
-                Ok(None) | Err(StoreError::Damaged { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
-    }
-
     pub fn spec_revisions(&self, session: &SessionId) -> Result<Vec<SpecRecord>, StoreError> {
         rows::all_in_sequence(
             &self.txn.open_table(tables::SPEC_REVISIONS)?,
@@ -59,14 +39,73 @@ impl Rx {
         )
     }
 
-    /// A run's event log in order.
+    /// A run's event log in order, `context_resolved` events with their items (from the snapshot).
     pub fn events(&self, run: &RunId) -> Result<Vec<EventRecord>, StoreError> {
-        rows::all_in_sequence(
+        let mut events: Vec<EventRecord> = rows::all_in_sequence(
             &self.txn.open_table(tables::RUN_EVENTS)?,
             names::RUN_EVENTS,
             run.as_str(),
             &self.bad,
-        )
+        )?;
+        for record in &mut events {
+            self.fill_items(&mut record.event)?;
+        }
+        Ok(events)
+    }
+
+    /// The sequence number of the newest event in a run's log.
+    pub fn last_event(&self, run: &RunId) -> Result<Option<u64>, StoreError> {
+        rows::last_in_sequence(&self.txn.open_table(tables::RUN_EVENTS)?, run.as_str())
+    }
+
+    /// How many runs a session holds (from the session index, without reading them).
+    pub fn session_run_count(&self, session: &SessionId) -> Result<usize, StoreError> {
+        let index = self.txn.open_table(tables::SESSION_RUNS)?;
+        let mut n = 0;
+        for entry in index.range((session.as_str(), "")..)? {
+            if entry?.0.value().0 != session.as_str() {
+                break;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// How many runs the store holds (without reading them).
+    pub fn run_count(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata as _;
+        Ok(self.txn.open_table(tables::RUNS)?.len()?)
+    }
+
+    /// One event of a run's log (with its items, as [`Rx::events`]).
+    pub fn event(&self, run: &RunId, seq: u64) -> Result<Option<EventRecord>, StoreError> {
+        let table = self.txn.open_table(tables::RUN_EVENTS)?;
+        let Some(raw) = table.get((run.as_str(), seq))? else {
+            return Ok(None);
+        };
+        let key = super::quarantine::BadKey::Seq(run.to_string(), seq);
+        let Some(mut record) =
+            rows::decode_or_report::<EventRecord>(names::RUN_EVENTS, key, raw.value(), &self.bad)
+        else {
+            return Ok(None);
+        };
+        self.fill_items(&mut record.event)?;
+        Ok(Some(record))
+    }
+
+    /// Fills a stored `context_resolved` event's items from the snapshot it names.
+    fn fill_items(&self, event: &mut Event) -> Result<(), StoreError> {
+        if let Event::ContextResolved { context, .. } = event
+            && context.items.is_empty()
+            && let Some(id) = &context.resolved.snapshot_id
+        {
+            match self.snapshot(id) {
+                Ok(Some(snapshot)) => context.items = snapshot.items,
+                Ok(None) | Err(StoreError::Damaged { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Runs that are queued or running, with the engine instance that owns each.

@@ -70,6 +70,47 @@ macro_rules! record_readers {
                 )
             }
 
+            /// The runs of one session, oldest first, through the session index.
+            pub fn session_runs(
+                &self,
+                session: &$crate::model::SessionId,
+            ) -> Result<Vec<$crate::model::RunRecord>, $crate::store::StoreError> {
+                let index = self.txn.open_table($crate::store::tables::SESSION_RUNS)?;
+                let runs = self.txn.open_table($crate::store::tables::RUNS)?;
+                let mut out = Vec::new();
+                for entry in index.range((session.as_str(), "")..)? {
+                    let (k, _) = entry?;
+                    let (s, run_id) = k.value();
+                    if s != session.as_str() {
+                        break;
+                    }
+                    match $crate::store::rows::get::<$crate::model::RunRecord>(
+                        &runs,
+                        $crate::store::tables::names::RUNS,
+                        run_id,
+                        &self.bad,
+                    ) {
+                        Ok(Some(run)) => out.push(run),
+                        Ok(None) | Err($crate::store::StoreError::Damaged { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(out)
+            }
+
+            /// A run's tool calls, by task and order.
+            pub fn tool_calls(
+                &self,
+                run: &$crate::model::RunId,
+            ) -> Result<Vec<$crate::model::ToolCallRecord>, $crate::store::StoreError> {
+                $crate::store::rows::all_with_prefix(
+                    &self.txn.open_table($crate::store::tables::TOOL_CALLS)?,
+                    $crate::store::tables::names::TOOL_CALLS,
+                    run.as_str(),
+                    &self.bad,
+                )
+            }
+
             /// A run's tasks in plan order (`t1`, `t2`, ... `t10`).
             pub fn tasks(
                 &self,
@@ -82,7 +123,7 @@ macro_rules! record_readers {
                         run.as_str(),
                         &self.bad,
                     )?;
-                $crate::store::sort_tasks(&mut tasks);
+                $crate::model::task::sort_tasks(&mut tasks);
                 Ok(tasks)
             }
 

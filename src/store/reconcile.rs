@@ -84,6 +84,7 @@ pub fn reconcile(
                             status: TaskStatus::Interrupted,
                             at: now,
                             attempt: run.attempt,
+                            note: Some(INTERRUPTED_NOTE.into()),
                             summary: None,
                             error: None,
                         }),
@@ -92,11 +93,6 @@ pub fn reconcile(
                 }
             }
             run.transition(RunStatus::Interrupted, now, Some(INTERRUPTED_NOTE.into()))?;
-            if let Some(exec) = run.provider_execution.as_mut()
-                && exec.status == crate::model::ProviderStatus::Running
-            {
-                exec.status = crate::model::ProviderStatus::Interrupted;
-            }
             tx.put_run(&run)?;
             tx.append_event(
                 run_id,

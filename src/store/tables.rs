@@ -22,6 +22,8 @@
 //! | `quarantine_v1`       | (table name, key as text)    | JSON `QuarantineRecord`                | 1     |
 //! | `session_runs_v1`     | (session id, run id)         | `()`                                   | 2     |
 //! | `snapshot_sources_v1` | snapshot id                  | JSON `SnapshotSources` (see below)     | 3     |
+//! | `changes_v1`          | store-wide sequence (`u64`)  | JSON `ChangeRecord` (see below)        | 4     |
+//! | `tool_calls_v1`       | (run id, "task/000seq")      | JSON `ToolCallRecord`                  | 5     |
 //!
 //! `snapshot_sources_v1` is derived from `snapshots_v1`: one row per snapshot, written in the same
 //! transaction as the snapshot (`Tx::put_snapshot`), holding only what staleness needs, so history
@@ -29,6 +31,13 @@
 //! ...]}`, the snapshot's distinct (path, hash) pairs in path order. Schema-2 builds created it lazily and
 //! only for new snapshots; `m003_snapshot_sources` fills it for every older snapshot. A row that cannot be
 //! decoded is answered from `snapshots_v1` instead (it is derived, so it is not quarantined).
+//!
+//! `changes_v1` is the change feed: every write transaction that changes what clients show (a space, a
+//! session, a spec revision, an event in a run's log) appends one row per change in the same transaction,
+//! numbered one after another across every process sharing the file (redb serialises write transactions).
+//! A client reads the rows after its cursor to learn what changed; the rows name records and never copy
+//! them. The oldest rows are pruned once the table holds more than `FEED_RETAIN` of them; a reader whose
+//! cursor fell behind that reloads what it shows.
 //!
 //! `active_runs_v1` holds exactly the runs that are queued or running, with the engine instance that owns
 //! them; it is maintained in the same transaction as every run status change, so startup reconciliation
@@ -55,6 +64,8 @@ pub const QUARANTINE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::ne
 pub const SESSION_RUNS: TableDefinition<(&str, &str), ()> = TableDefinition::new("session_runs_v1");
 pub const SNAPSHOT_SOURCES: TableDefinition<&str, &[u8]> =
     TableDefinition::new("snapshot_sources_v1");
+pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes_v1");
+pub const TOOL_CALLS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("tool_calls_v1");
 
 /// Names of the tables whose values are JSON records, for quarantine reports.
 pub mod names {
@@ -67,4 +78,6 @@ pub mod names {
     pub const SPECS: &str = "specs_v1";
     pub const SPEC_REVISIONS: &str = "spec_revisions_v1";
     pub const APP_STATE: &str = "app_state_v1";
+    pub const CHANGES: &str = "changes_v1";
+    pub const TOOL_CALLS: &str = "tool_calls_v1";
 }

@@ -11,7 +11,8 @@ use super::rows;
 use super::tables::{self, names};
 use super::{EventRecord, StoreError};
 use crate::model::{
-    ContextSnapshot, RunId, RunRecord, Session, Space, SpecRecord, TaskId, TaskRecord, Timestamp,
+    Change, ContextSnapshot, RunId, RunRecord, Session, Space, SpaceId, SpecRecord, TaskId,
+    TaskRecord, Timestamp, ToolCallRecord,
 };
 use crate::protocol::Event;
 
@@ -21,6 +22,8 @@ super::readers::record_readers!(Tx);
 pub struct Tx {
     pub(super) txn: WriteTransaction,
     pub(super) bad: RefCell<Vec<BadRow>>,
+    /// How many feed rows this transaction appended (readers are woken after the commit if any).
+    pub(super) changes: u64,
 }
 
 impl Tx {
@@ -28,13 +31,44 @@ impl Tx {
         self.txn
             .open_table(tables::SPACES)?
             .insert(space.id.as_str(), encode(space)?.as_slice())?;
+        self.record_change(
+            Change::Space {
+                space_id: space.id.clone(),
+            },
+            space.updated_at,
+        )?;
         Ok(())
+    }
+
+    /// Removes a space from the list. Its sessions, runs and specs stay (history is never deleted).
+    pub fn remove_space(&mut self, id: &SpaceId, at: Timestamp) -> Result<bool, StoreError> {
+        let removed = self
+            .txn
+            .open_table(tables::SPACES)?
+            .remove(id.as_str())?
+            .is_some();
+        if removed {
+            self.record_change(
+                Change::SpaceRemoved {
+                    space_id: id.clone(),
+                },
+                at,
+            )?;
+        }
+        Ok(removed)
     }
 
     pub fn put_session(&mut self, session: &Session) -> Result<(), StoreError> {
         self.txn
             .open_table(tables::SESSIONS)?
             .insert(session.id.as_str(), encode(session)?.as_slice())?;
+        self.record_change(
+            Change::Session {
+                space_id: session.space_id.clone(),
+                session_id: session.id.clone(),
+            },
+            session.updated_at,
+        )?;
         Ok(())
     }
 
@@ -48,11 +82,9 @@ impl Tx {
 
     /// Stores the run and keeps the live-run index and the session index in step with it.
     pub fn put_run(&mut self, run: &RunRecord) -> Result<(), StoreError> {
-        let mut stored = run.clone();
-        stored.context.items.clear();
         self.txn
             .open_table(tables::RUNS)?
-            .insert(run.id.as_str(), encode(&stored)?.as_slice())?;
+            .insert(run.id.as_str(), encode(run)?.as_slice())?;
         let mut active = self.txn.open_table(tables::ACTIVE_RUNS)?;
         if run.status.is_active() {
             let owner = run.owner.as_ref().map_or("", |o| o.as_str());
@@ -91,6 +123,15 @@ impl Tx {
         Ok(())
     }
 
+    /// Stores a tool call (its intent, then its result, under the same key).
+    pub fn put_tool_call(&mut self, call: &ToolCallRecord) -> Result<(), StoreError> {
+        self.txn.open_table(tables::TOOL_CALLS)?.insert(
+            (call.run_id.as_str(), call.key().as_str()),
+            encode(call)?.as_slice(),
+        )?;
+        Ok(())
+    }
+
     pub fn put_snapshot(&mut self, snapshot: &ContextSnapshot) -> Result<(), StoreError> {
         self.txn
             .open_table(tables::SNAPSHOTS)?
@@ -111,24 +152,43 @@ impl Tx {
         self.txn
             .open_table(tables::SPEC_REVISIONS)?
             .insert((spec.session_id.as_str(), spec.revision), bytes.as_slice())?;
+        self.record_change(
+            Change::Spec {
+                session_id: spec.session_id.clone(),
+                revision: spec.revision,
+            },
+            spec.updated_at,
+        )?;
         Ok(())
     }
 
-    /// Appends to a run's event log; returns the sequence number given to the event.
+    /// Appends to a run's event log (and the change feed); returns the sequence number given to the
+    /// event. A `context_resolved` event is stored without its items: they are stored once, in the snapshot
+    /// the event names, and readers fill them back in.
     pub fn append_event(
         &mut self,
         run: &RunId,
         at: Timestamp,
         event: &Event,
     ) -> Result<u64, StoreError> {
-        let mut table = self.txn.open_table(tables::RUN_EVENTS)?;
-        let seq = rows::last_in_sequence(&table, run.as_str())?.map_or(0, |s| s + 1);
-        let record = EventRecord {
-            seq,
-            at,
-            event: event.clone(),
+        let seq = {
+            let mut table = self.txn.open_table(tables::RUN_EVENTS)?;
+            let seq = rows::last_in_sequence(&table, run.as_str())?.map_or(0, |s| s + 1);
+            let mut event = event.clone();
+            if let Event::ContextResolved { context, .. } = &mut event {
+                context.items.clear();
+            }
+            let record = EventRecord { seq, at, event };
+            table.insert((run.as_str(), seq), encode(&record)?.as_slice())?;
+            seq
         };
-        table.insert((run.as_str(), seq), encode(&record)?.as_slice())?;
+        self.record_change(
+            Change::RunEvent {
+                run_id: run.clone(),
+                seq,
+            },
+            at,
+        )?;
         Ok(seq)
     }
 
@@ -196,6 +256,7 @@ mod snapshot_sources_tests {
             error: None,
             items: vec![item("b.rs", "h2"), item("a.rs", "h1"), item("b.rs", "h2")],
             created_at: Timestamp::from_unix_millis(1000),
+            root: None,
         };
         store.write(|tx| tx.put_snapshot(&snapshot)).unwrap();
         let expected = vec![("a.rs", "h1"), ("b.rs", "h2")];

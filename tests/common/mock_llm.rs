@@ -3,15 +3,26 @@
 //! blocking tests can drive the real binary against it.
 //!
 //! The scenario is the first path segment after `/s/`: base URLs are `http://ADDR/s/SCENARIO` (Anthropic)
-//! and `http://ADDR/s/SCENARIO/v1` (OpenAI kinds). Requests are counted and recorded per scenario. SSE frames
+//! and `http://ADDR/s/SCENARIO/v1` (OpenAI kinds). Requests are counted and recorded per scenario;
+//! `SCENARIO+TAG` behaves as SCENARIO but is counted and recorded apart. SSE frames
 //! are written in small pieces with pauses, so frames (and lines) are split across TCP chunks.
 //!
 //! Scenarios: `ok` (a six-section draft citing the first excerpt it was sent; task calls get a short
 //! report), `nokey` (like `ok`, no key required), `401` (echoes the key it got, to prove it is scrubbed),
-//! `429` (Retry-After: 1), `429-long` (Retry-After: 120), `500`, `flaky` (500 once, then ok), `hang` (no
-//! response for 30 s), `idle` (headers and one event, then silence), `cut` (text, then the stream ends
-//! mid-event), `badjson` (an event that is not JSON), `overloaded` (a 200 stream whose only event is an
-//! overloaded/server error), `notasks` (a draft without a Tasks section).
+//! `429` (Retry-After: 1), `429-long` (Retry-After: 120), `500`, `flaky` (500 once, then ok), `flaky-429`
+//! (429 with Retry-After: 0 once, then ok), `hang` (no response for 30 s), `idle` (headers and one event,
+//! then silence), `cut` (text, then the stream ends mid-event), `badjson` (an event that is not JSON),
+//! `overloaded` (a 200 stream whose only event is an overloaded/server error), `notasks` (a draft without
+//! a Tasks section), `echo-error` (a 200 stream whose error event quotes the key and its first 20
+//! characters), `echo-text` (like `ok`, but the answer repeats the key and a fragment of it, in 11-character
+//! pieces that split them across events).
+//!
+//! Tool calling: a request that defines `tools` and carries no tool results yet is answered with a tool
+//! call of the first defined tool (arguments split into 7-character pieces, so also across SSE events);
+//! a request carrying tool results is answered with final text quoting them. Scenarios `multi` (three
+//! calls in one turn), `badargs` (arguments that are not valid JSON) and `toolhang` (half a call, then
+//! silence) vary the tool turn. Like the real APIs, the mock refuses (HTTP 400) a conversation whose tool
+//! results do not answer exactly the calls of the assistant message before them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::collections::HashMap;
@@ -243,6 +254,154 @@ fn answer_for(scenario: &str, body: &Value) -> (String, u64, u64) {
     (draft, 100, 50)
 }
 
+/// The name of the `n`th tool a request defines (either format), if any.
+fn tool_name(body: &Value, n: usize) -> Option<String> {
+    let tools = body["tools"].as_array()?;
+    let tool = tools.get(n % tools.len().max(1))?;
+    tool["name"]
+        .as_str()
+        .or_else(|| tool["function"]["name"].as_str())
+        .map(str::to_owned)
+}
+
+/// The tool results a request carries, in order: (call id, content).
+fn tool_results(body: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for m in body["messages"].as_array().into_iter().flatten() {
+        if m["role"] == "tool" {
+            out.push((
+                m["tool_call_id"].as_str().unwrap_or("").to_owned(),
+                m["content"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+        for block in m["content"].as_array().into_iter().flatten() {
+            if block["type"] == "tool_result" {
+                out.push((
+                    block["tool_use_id"].as_str().unwrap_or("").to_owned(),
+                    block["content"].as_str().unwrap_or("").to_owned(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The ids of the tool calls in one message (either format).
+fn call_ids(message: &Value) -> Vec<String> {
+    let openai = message["tool_calls"].as_array().into_iter().flatten();
+    let anthropic = message["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "tool_use");
+    openai
+        .chain(anthropic)
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The ids a message answers: its `tool_call_id` (OpenAI) or its `tool_result` blocks (Anthropic).
+fn answered_ids(message: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = message["tool_call_id"]
+        .as_str()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    ids.extend(
+        message["content"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|b| b["type"] == "tool_result")
+            .filter_map(|b| b["tool_use_id"].as_str().map(str::to_owned)),
+    );
+    ids
+}
+
+/// Checks, as the real APIs do, that the results after each assistant message with tool calls answer
+/// exactly those calls; the error says what is wrong.
+fn check_tool_pairing(body: &Value) -> Result<(), String> {
+    let messages: Vec<&Value> = body["messages"].as_array().into_iter().flatten().collect();
+    let mut expected: Vec<String> = Vec::new();
+    for m in messages {
+        let answered = answered_ids(m);
+        if m["role"] == "assistant" {
+            if !expected.is_empty() {
+                return Err(format!("tool calls {expected:?} were not answered"));
+            }
+            expected = call_ids(m);
+            continue;
+        }
+        for id in answered {
+            match expected.iter().position(|e| *e == id) {
+                Some(at) => {
+                    expected.remove(at);
+                }
+                None => return Err(format!("tool result for unknown call id {id:?}")),
+            }
+        }
+        if m["role"] == "user" && !expected.is_empty() {
+            return Err(format!("tool calls {expected:?} were not answered"));
+        }
+    }
+    Ok(())
+}
+
+/// The tool calls a tool turn makes: (id, name, argument text).
+fn tool_calls_for(scenario: &str, wire: Wire, body: &Value) -> Vec<(String, String, String)> {
+    let prefix = match wire {
+        Wire::Anthropic => "toolu_mock_",
+        Wire::OpenAi => "call_mock_",
+    };
+    let count = if scenario == "multi" { 3 } else { 1 };
+    (0..count)
+        .map(|n| {
+            let name = tool_name(body, n).unwrap_or_else(|| "read_file".into());
+            let args = match scenario {
+                "badargs" => r#"{"path": "src/a.rs", "content": "unterminated"#.to_owned(),
+                "multi" => json!({"path": format!("file{}.txt", n + 1)}).to_string(),
+                _ => json!({"path": "src/a.rs", "note": "split \"across\" chunks ✓"}).to_string(),
+            };
+            (format!("{prefix}{}", n + 1), name, args)
+        })
+        .collect()
+}
+
+/// The `act` scenario's call after `answered` tool results: read, edit, run; `None` when it is time to report.
+fn act_call(wire: Wire, answered: usize) -> Option<(String, String, String)> {
+    let prefix = match wire {
+        Wire::Anthropic => "toolu_act_",
+        Wire::OpenAi => "call_act_",
+    };
+    let (name, args) = match answered {
+        0 => ("read_file", json!({"path": "src/http_client.rs"})),
+        1 => (
+            "edit_file",
+            json!({
+                "path": "src/http_client.rs",
+                "old_text": "/// A small HTTP client.",
+                "new_text": "/// A small HTTP client that retries failed requests."
+            }),
+        ),
+        2 => (
+            "run_command",
+            json!({"command": "grep -c retries src/http_client.rs"}),
+        ),
+        _ => return None,
+    };
+    Some((
+        format!("{prefix}{}", answered + 1),
+        name.to_owned(),
+        args.to_string(),
+    ))
+}
+
+/// Text in pieces of `size` characters (argument JSON is streamed this way).
+fn char_pieces(text: &str, size: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(size).map(|c| c.iter().collect()).collect()
+}
+
 /// The text in pieces of a few words, as a model streams it.
 fn text_pieces(text: &str) -> Vec<String> {
     let mut pieces = Vec::new();
@@ -263,7 +422,7 @@ fn anthropic_frame(kind: &str, data: &Value) -> String {
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
-fn anthropic_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String> {
+fn anthropic_stream(model: &str, pieces: Vec<String>, input: u64, output: u64) -> Vec<String> {
     let mut frames = vec![
         anthropic_frame(
             "message_start",
@@ -276,7 +435,7 @@ fn anthropic_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<Str
         ),
         anthropic_frame("ping", &json!({"type":"ping"})),
     ];
-    for piece in text_pieces(text) {
+    for piece in pieces {
         frames.push(anthropic_frame(
             "content_block_delta",
             &json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":piece}}),
@@ -297,11 +456,91 @@ fn anthropic_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<Str
     frames
 }
 
+fn anthropic_tool_stream(model: &str, calls: &[(String, String, String)]) -> Vec<String> {
+    let mut frames = vec![
+        anthropic_frame(
+            "message_start",
+            &json!({"type":"message_start","message":{"id":"msg_mock_tools","type":"message","role":"assistant",
+                "model": model,"content":[],"stop_reason":null,"usage":{"input_tokens":30,"output_tokens":1}}}),
+        ),
+        anthropic_frame(
+            "content_block_start",
+            &json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+        ),
+        anthropic_frame(
+            "content_block_delta",
+            &json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"I will use the tools."}}),
+        ),
+        anthropic_frame(
+            "content_block_stop",
+            &json!({"type":"content_block_stop","index":0}),
+        ),
+    ];
+    for (n, (id, name, args)) in calls.iter().enumerate() {
+        let index = n + 1;
+        frames.push(anthropic_frame(
+            "content_block_start",
+            &json!({"type":"content_block_start","index":index,
+                "content_block":{"type":"tool_use","id":id,"name":name,"input":{}}}),
+        ));
+        for piece in std::iter::once(String::new()).chain(char_pieces(args, 7)) {
+            frames.push(anthropic_frame(
+                "content_block_delta",
+                &json!({"type":"content_block_delta","index":index,
+                    "delta":{"type":"input_json_delta","partial_json":piece}}),
+            ));
+        }
+        frames.push(anthropic_frame(
+            "content_block_stop",
+            &json!({"type":"content_block_stop","index":index}),
+        ));
+    }
+    frames.push(anthropic_frame(
+        "message_delta",
+        &json!({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":12}}),
+    ));
+    frames.push(anthropic_frame(
+        "message_stop",
+        &json!({"type":"message_stop"}),
+    ));
+    frames
+}
+
+fn openai_tool_stream(model: &str, calls: &[(String, String, String)]) -> Vec<String> {
+    let chunk = |delta: Value, finish: Value| {
+        openai_frame(
+            &json!({"id":"chatcmpl-mock-tools","object":"chat.completion.chunk","created":1,"model":model,
+            "choices":[{"index":0,"delta":delta,"finish_reason":finish}]}),
+        )
+    };
+    let mut frames = vec![chunk(
+        json!({"role":"assistant","content":"I will use the tools."}),
+        Value::Null,
+    )];
+    for (n, (id, name, args)) in calls.iter().enumerate() {
+        frames.push(chunk(
+            json!({"tool_calls":[{"index":n,"id":id,"type":"function","function":{"name":name,"arguments":""}}]}),
+            Value::Null,
+        ));
+        for piece in char_pieces(args, 7) {
+            frames.push(chunk(
+                json!({"tool_calls":[{"index":n,"function":{"arguments":piece}}]}),
+                Value::Null,
+            ));
+        }
+    }
+    frames.push(chunk(json!({}), json!("tool_calls")));
+    frames.push(openai_frame(&json!({"id":"chatcmpl-mock-tools","object":"chat.completion.chunk","created":1,
+        "model":model,"choices":[],"usage":{"prompt_tokens":30,"completion_tokens":12,"total_tokens":42}})));
+    frames.push("data: [DONE]\n\n".to_owned());
+    frames
+}
+
 fn openai_frame(data: &Value) -> String {
     format!("data: {data}\n\n")
 }
 
-fn openai_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String> {
+fn openai_stream(model: &str, pieces: Vec<String>, input: u64, output: u64) -> Vec<String> {
     let chunk = |delta: Value, finish: Value| {
         openai_frame(
             &json!({"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1,"model":model,
@@ -309,7 +548,7 @@ fn openai_stream(model: &str, text: &str, input: u64, output: u64) -> Vec<String
         )
     };
     let mut frames = vec![chunk(json!({"role":"assistant","content":""}), Value::Null)];
-    for piece in text_pieces(text) {
+    for piece in pieces {
         frames.push(chunk(json!({"content": piece}), Value::Null));
     }
     frames.push(chunk(json!({}), json!("stop")));
@@ -349,6 +588,8 @@ async fn respond(
     body: Value,
 ) -> Response {
     let n = record(&shared, &scenario, path, body.clone());
+    // `NAME+TAG` behaves as NAME but is counted and recorded apart.
+    let scenario = scenario.split('+').next().unwrap_or_default().to_owned();
     let key = sent_key(&headers, wire);
     if wire == Wire::Anthropic && headers.get("anthropic-version").is_none() {
         return json_response(
@@ -389,6 +630,13 @@ async fn respond(
                 &[],
             );
         }
+        "flaky-429" if n == 1 => {
+            return json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                error_json(wire, "rate_limit_error", "slow down once"),
+                &[("retry-after", "0")],
+            );
+        }
         "flaky" if n == 1 => {
             return json_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -401,10 +649,78 @@ async fn respond(
         }
         _ => {}
     }
-    let (text, input, output) = answer_for(&scenario, &body);
+    if let Err(why) = check_tool_pairing(&body) {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            error_json(wire, "invalid_request_error", &why),
+            &[],
+        );
+    }
+    let results = tool_results(&body);
+    // "act": a specialist that reads a file, edits it, runs a command on it, then reports — one call a
+    // turn, its arguments split across chunks like every call here.
+    if scenario == "act"
+        && body["tools"].as_array().is_some_and(|t| !t.is_empty())
+        && let Some(call) = act_call(wire, results.len())
+    {
+        let frames = match wire {
+            Wire::Anthropic => anthropic_tool_stream(&model, &[call]),
+            Wire::OpenAi => openai_tool_stream(&model, &[call]),
+        };
+        return sse(frames, false);
+    }
+    if body["tools"].as_array().is_some_and(|t| !t.is_empty()) && results.is_empty() {
+        let calls = tool_calls_for(&scenario, wire, &body);
+        let frames = match wire {
+            Wire::Anthropic => anthropic_tool_stream(&model, &calls),
+            Wire::OpenAi => openai_tool_stream(&model, &calls),
+        };
+        if scenario == "toolhang" {
+            let keep = frames.len() / 2;
+            return sse(frames.into_iter().take(keep).collect(), true);
+        }
+        return sse(frames, false);
+    }
+    let (text, input, output) = if results.is_empty() {
+        answer_for(&scenario, &body)
+    } else {
+        let quoted: Vec<String> = results
+            .iter()
+            .map(|(id, content)| format!("{id}={content}"))
+            .collect();
+        (
+            format!(
+                "MOCK FINAL after {} tool result{}: {}",
+                results.len(),
+                if results.len() == 1 { "" } else { "s" },
+                quoted.join("; ")
+            ),
+            40,
+            9,
+        )
+    };
+    let pieces = if scenario == "echo-text" {
+        // The answer repeats the key and a fragment of it, in pieces that split them across events.
+        let fragment = shared.key.get(..20).unwrap_or(&shared.key);
+        let seen = format!(
+            "the server saw the key {} (it starts {fragment})",
+            shared.key
+        );
+        let text = if text.contains("\n## Verification Plan") {
+            text.replace(
+                "\n## Verification Plan",
+                &format!("- {seen}.\n\n## Verification Plan"),
+            )
+        } else {
+            format!("{text} Also, {seen}.")
+        };
+        char_pieces(&text, 11)
+    } else {
+        text_pieces(&text)
+    };
     let mut frames = match wire {
-        Wire::Anthropic => anthropic_stream(&model, &text, input, output),
-        Wire::OpenAi => openai_stream(&model, &text, input, output),
+        Wire::Anthropic => anthropic_stream(&model, pieces, input, output),
+        Wire::OpenAi => openai_stream(&model, pieces, input, output),
     };
     match scenario.as_str() {
         "idle" => return sse(frames.into_iter().take(1).collect(), true),
@@ -435,6 +751,22 @@ async fn respond(
                 }
             };
             frames = vec![error.to_owned()];
+        }
+        "echo-error" => {
+            // A 200 stream whose error event quotes the key and a fragment of it, as some servers do.
+            let fragment = shared.key.get(..20).unwrap_or(&shared.key);
+            let message = format!("the key {} was revoked (it starts {fragment}…)", shared.key);
+            let error = match wire {
+                Wire::Anthropic => format!(
+                    "event: error\ndata: {}\n\n",
+                    json!({"type":"error","error":{"type":"authentication_error","message":message}})
+                ),
+                Wire::OpenAi => format!(
+                    "data: {}\n\n",
+                    json!({"error":{"type":"invalid_api_key","message":message,"code":"invalid_api_key"}})
+                ),
+            };
+            frames = vec![error];
         }
         _ => {}
     }

@@ -2,14 +2,15 @@
 
 use egui::{Align, Frame, Key, Layout, Margin, RichText, ScrollArea, Stroke, TextEdit, Ui};
 
-use crate::gui::app::{Action, KataApp};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::theme;
 
 use super::widgets;
 
 const COLUMN: f32 = 560.0;
 
-pub fn show(app: &mut KataApp, ui: &mut Ui) {
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     let avail = ui.available_width();
     let side = ((avail - COLUMN) / 2.0).max(16.0);
     ScrollArea::vertical().show(ui, |ui| {
@@ -26,7 +27,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
     });
 }
 
-fn create_form(app: &mut KataApp, ui: &mut Ui) {
+fn create_form(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     ui.label(
         RichText::new("Let's get building!")
             .size(24.0)
@@ -109,7 +110,7 @@ fn create_form(app: &mut KataApp, ui: &mut Ui) {
     }
 }
 
-fn space_list(app: &mut KataApp, ui: &mut Ui) {
+fn space_list(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     ui.separator();
     ui.add_space(6.0);
     widgets::section_label(ui, "Spaces");

@@ -28,180 +28,204 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
                     .strong(),
             );
             ui.add_space(6.0);
-
             widgets::section_label(ui, "Prompt");
             ui.label(RichText::new(&run.prompt).size(13.0).color(theme::TEXT));
             ui.add_space(6.0);
-
-            widgets::section_label(ui, "Timeline");
-            for e in &run.timeline {
-                let note = e
-                    .note
-                    .as_deref()
-                    .map(|n| format!(" — {n}"))
-                    .unwrap_or_default();
-                ui.label(
-                    RichText::new(format!(
-                        "{}  {:<11} attempt {}{note}",
-                        e.at,
-                        e.status.as_str(),
-                        e.attempt
-                    ))
-                    .font(theme::mono())
-                    .color(theme::SECONDARY),
-                );
-            }
-            ui.label(widgets::muted(format!(
-                "Duration {}",
-                duration(run.duration_ms(now))
-            )));
-            ui.add_space(6.0);
-
-            widgets::section_label(ui, "Provider execution");
-            match &run.provider_execution {
-                Some(p) => {
-                    let tokens = match (p.input_tokens, p.output_tokens) {
-                        (Some(i), Some(o)) => format!("{i} in / {o} out tokens"),
-                        _ => "tokens not reported".to_owned(),
-                    };
-                    let latency = p
-                        .latency_ms
-                        .map_or("latency n/a".to_owned(), |l| format!("{l} ms"));
-                    ui.label(widgets::meta(format!(
-                        "{}/{} · {:?} · {tokens} · {} retries",
-                        p.provider, p.model, p.status, p.retries
-                    )));
-                    // Wall-clock latency: its own label (tests mask it in pictures).
-                    ui.label(widgets::muted(format!("Latency {latency}")));
-                    if let Some(code) = &p.error_code {
-                        ui.label(
-                            RichText::new(format!("error: {code}"))
-                                .size(theme::META)
-                                .color(theme::DANGER),
-                        );
-                    }
-                }
-                None => {
-                    ui.label(widgets::muted("The provider has not been called yet."));
-                }
-            }
-            ui.add_space(6.0);
-
-            let ctx = &run.context;
-            widgets::section_label(ui, "Context");
-            let mut line = format!(
-                "requested {} · resolved {}",
-                ctx.requested_provider,
-                ctx.resolved_provider
-                    .map_or("—".to_owned(), |p| p.to_string())
-            );
-            if let Some(from) = ctx.fallback_from {
-                line.push_str(&format!(" (fallback from {from})"));
-            }
-            line.push_str(&format!(" · {}", count(ctx.items.len(), "snippet")));
-            ui.label(widgets::meta(line));
-            for item in ctx.items.iter().take(ITEMS_SHOWN) {
-                ui.label(
-                    RichText::new(format!(
-                        "{}:{}-{}  score {:.3}  #{}",
-                        item.path, item.start_line, item.end_line, item.score, item.rank
-                    ))
-                    .font(theme::mono())
-                    .color(theme::TEXT),
-                );
-                let excerpt = crate::gui::model::first_line(&item.excerpt);
-                ui.label(widgets::muted(format!("    {excerpt}")));
-            }
-            if ctx.items.len() > ITEMS_SHOWN {
-                ui.label(widgets::muted(format!(
-                    "and {} more",
-                    ctx.items.len() - ITEMS_SHOWN
-                )));
-            }
-            ui.add_space(4.0);
-            widgets::section_label(ui, "Context diagnostics");
-            match &ctx.error {
-                Some(e) => {
-                    ui.label(
-                        RichText::new(format!("{} · {}", e.code, e.message))
-                            .size(theme::META)
-                            .color(theme::WARNING),
-                    );
-                    ui.label(widgets::meta(format!(
-                        "Remediation: {} · retryable: {}",
-                        e.remediation,
-                        if e.retryable { "yes" } else { "no" }
-                    )));
-                }
-                None => {
-                    ui.label(widgets::muted("No diagnostics: retrieval succeeded."));
-                }
-            }
-            ui.add_space(6.0);
-
-            widgets::section_label(ui, "Tasks");
-            if entry.view.tasks.is_empty() {
-                ui.label(widgets::muted("No tasks delegated."));
-            }
-            for task in &entry.view.tasks {
-                ui.label(
-                    RichText::new(format!(
-                        "{} · {} · wave {} · {}",
-                        task.id, task.title, task.wave, task.status
-                    ))
-                    .size(13.0)
-                    .color(theme::TEXT),
-                );
-                let steps: Vec<String> = task
-                    .timeline
-                    .iter()
-                    .map(|e| format!("{} {}", e.status.as_str(), clock_time(e.at)))
-                    .collect();
-                ui.label(widgets::muted(format!("    {}", steps.join(" · "))));
-                if let Some(e) = &task.error {
-                    ui.label(
-                        RichText::new(format!("    {}: {} — {}", e.code, e.message, e.remediation))
-                            .size(theme::META)
-                            .color(theme::DANGER),
-                    );
-                }
-            }
-            ui.add_space(6.0);
-
-            widgets::section_label(ui, "Draft");
-            match &run.draft {
-                None => {
-                    ui.label(widgets::muted("No draft."));
-                }
-                Some(d) => {
-                    let state = match d.applied_at {
-                        Some(at) => format!("applied at {}", clock_time(at)),
-                        None => "not applied".to_owned(),
-                    };
-                    ui.label(widgets::meta(format!(
-                        "generated at {} · {state} · {} lines",
-                        clock_time(d.generated_at),
-                        d.content.lines().count()
-                    )));
-                    if let Some(e) = &d.apply_error {
-                        ui.label(RichText::new(e).size(theme::META).color(theme::DANGER));
-                    }
-                }
-            }
-            if entry.view.stale.is_stale {
-                for reason in &entry.view.stale.reasons {
-                    ui.label(
-                        RichText::new(stale_reason(reason.kind, &reason.detail))
-                            .size(theme::META)
-                            .color(theme::WARNING),
-                    );
-                }
-            } else {
-                ui.label(widgets::muted(
-                    "Fresh: sources and spec unchanged since retrieval.",
-                ));
-            }
+            timeline(ui, entry, now);
+            provider(ui, entry);
+            context(ui, entry);
+            tasks(ui, entry);
+            draft(ui, entry);
         });
+}
+
+/// The run's lifecycle with timestamps and notes, and its duration.
+fn timeline(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
+    let run = &entry.view.run;
+    widgets::section_label(ui, "Timeline");
+    for e in &run.timeline {
+        let note = e
+            .note
+            .as_deref()
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default();
+        ui.label(
+            RichText::new(format!(
+                "{}  {:<11} attempt {}{note}",
+                e.at,
+                e.status.as_str(),
+                e.attempt
+            ))
+            .font(theme::mono())
+            .color(theme::SECONDARY),
+        );
+    }
+    ui.label(widgets::muted(format!(
+        "Duration {}",
+        duration(run.duration_ms(now))
+    )));
+    ui.add_space(6.0);
+}
+
+/// Which provider and model, tokens, retries, latency, the failure code.
+fn provider(ui: &mut Ui, entry: &RunEntry) {
+    let run = &entry.view.run;
+    widgets::section_label(ui, "Provider execution");
+    match &run.provider_execution {
+        Some(p) => {
+            let tokens = match (p.input_tokens, p.output_tokens) {
+                (Some(i), Some(o)) => format!("{i} in / {o} out tokens"),
+                _ => "tokens not reported".to_owned(),
+            };
+            let latency = p
+                .latency_ms
+                .map_or("latency n/a".to_owned(), |l| format!("{l} ms"));
+            ui.label(widgets::meta(format!(
+                "{}/{} · {:?} · {tokens} · {} retries",
+                p.provider, p.model, p.status, p.retries
+            )));
+            // Wall-clock latency: its own label (tests mask it in pictures).
+            ui.label(widgets::muted(format!("Latency {latency}")));
+            if let Some(code) = &p.error_code {
+                ui.label(
+                    RichText::new(format!("error: {code}"))
+                        .size(theme::META)
+                        .color(theme::DANGER),
+                );
+            }
+        }
+        None => {
+            ui.label(widgets::muted("The provider has not been called yet."));
+        }
+    }
+    ui.add_space(6.0);
+}
+
+/// How context was resolved, its items, and its diagnostics.
+fn context(ui: &mut Ui, entry: &RunEntry) {
+    let run = &entry.view.run;
+    let ctx = &run.context;
+    widgets::section_label(ui, "Context");
+    let mut line = format!(
+        "requested {} · resolved {}",
+        ctx.requested_provider,
+        ctx.resolved_provider
+            .map_or("—".to_owned(), |p| p.to_string())
+    );
+    if let Some(from) = ctx.fallback_from {
+        line.push_str(&format!(" (fallback from {from})"));
+    }
+    let items = entry.view.items();
+    line.push_str(&format!(" · {}", count(items.len(), "snippet")));
+    ui.label(widgets::meta(line));
+    for item in items.iter().take(ITEMS_SHOWN) {
+        ui.label(
+            RichText::new(format!(
+                "{}:{}-{}  score {:.3}  #{}",
+                item.path, item.start_line, item.end_line, item.score, item.rank
+            ))
+            .font(theme::mono())
+            .color(theme::TEXT),
+        );
+        let excerpt = crate::gui::model::first_line(&item.excerpt);
+        ui.label(widgets::muted(format!("    {excerpt}")));
+    }
+    if items.len() > ITEMS_SHOWN {
+        ui.label(widgets::muted(format!(
+            "and {} more",
+            items.len() - ITEMS_SHOWN
+        )));
+    }
+    ui.add_space(4.0);
+    widgets::section_label(ui, "Context diagnostics");
+    match &ctx.error {
+        Some(e) => {
+            ui.label(
+                RichText::new(format!("{} · {}", e.code, e.message))
+                    .size(theme::META)
+                    .color(theme::WARNING),
+            );
+            ui.label(widgets::meta(format!(
+                "Remediation: {} · retryable: {}",
+                e.remediation,
+                if e.retryable { "yes" } else { "no" }
+            )));
+        }
+        None => {
+            ui.label(widgets::muted("No diagnostics: retrieval succeeded."));
+        }
+    }
+    ui.add_space(6.0);
+}
+
+/// The delegated tasks with their timelines and errors.
+fn tasks(ui: &mut Ui, entry: &RunEntry) {
+    widgets::section_label(ui, "Tasks");
+    if entry.view.tasks.is_empty() {
+        ui.label(widgets::muted("No tasks delegated."));
+    }
+    for task in &entry.view.tasks {
+        ui.label(
+            RichText::new(format!(
+                "{} · {} · wave {} · {}",
+                task.id, task.title, task.wave, task.status
+            ))
+            .size(13.0)
+            .color(theme::TEXT),
+        );
+        let steps: Vec<String> = task
+            .timeline
+            .iter()
+            .map(|e| format!("{} {}", e.status.as_str(), clock_time(e.at)))
+            .collect();
+        ui.label(widgets::muted(format!("    {}", steps.join(" · "))));
+        if let Some(e) = &task.error {
+            ui.label(
+                RichText::new(format!("    {}: {} — {}", e.code, e.message, e.remediation))
+                    .size(theme::META)
+                    .color(theme::DANGER),
+            );
+        }
+    }
+    ui.add_space(6.0);
+}
+
+/// The draft's state, and why it is stale if it is.
+fn draft(ui: &mut Ui, entry: &RunEntry) {
+    let run = &entry.view.run;
+    widgets::section_label(ui, "Draft");
+    match &run.draft {
+        None => {
+            ui.label(widgets::muted("No draft."));
+        }
+        Some(d) => {
+            let state = match d.applied_at {
+                Some(at) => format!("applied at {}", clock_time(at)),
+                None => "not applied".to_owned(),
+            };
+            ui.label(widgets::meta(format!(
+                "generated at {} · {state} · {} lines",
+                clock_time(d.generated_at),
+                d.content.lines().count()
+            )));
+            if let Some(e) = &d.apply_error {
+                ui.label(RichText::new(e).size(theme::META).color(theme::DANGER));
+            }
+        }
+    }
+    if entry.view.stale.is_stale {
+        for reason in &entry.view.stale.reasons {
+            ui.label(
+                RichText::new(stale_reason(reason.kind, &reason.detail))
+                    .size(theme::META)
+                    .color(theme::WARNING),
+            );
+        }
+    } else {
+        ui.label(widgets::muted(
+            "Fresh: sources and spec unchanged since retrieval.",
+        ));
+    }
 }
 
 /// The reason label of the stale treatment.

@@ -3,13 +3,15 @@
 
 use egui::{Align, Align2, CentralPanel, Frame, Layout, Margin, Panel, RichText, Sense, Ui, vec2};
 
-use crate::gui::app::{Action, KataApp, Screen};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::theme;
+use crate::gui::view_state::Screen;
 
 use super::widgets::{self, Icon};
 use super::{home, sidebar, spec_pane, thread};
 
-pub fn show(app: &mut KataApp, ui: &mut Ui) {
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     title_bar(app, ui);
     status_bar(app, ui);
     if app.view.screen == Screen::Home || app.model.session.is_none() {
@@ -64,7 +66,7 @@ fn remember_width(ui: &Ui, width: f32, saved: f32, set: impl FnOnce(f32)) {
     }
 }
 
-fn title_bar(app: &mut KataApp, ui: &mut Ui) {
+fn title_bar(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     Panel::top("title_bar")
         .exact_size(theme::TITLE_BAR_HEIGHT)
         .resizable(false)
@@ -125,7 +127,7 @@ fn title_bar(app: &mut KataApp, ui: &mut Ui) {
         });
 }
 
-fn status_bar(app: &mut KataApp, ui: &mut Ui) {
+fn status_bar(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     Panel::bottom("status_bar")
         .exact_size(theme::STATUS_BAR_HEIGHT)
         .resizable(false)

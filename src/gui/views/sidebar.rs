@@ -3,15 +3,17 @@
 use crate::model::view::count;
 use egui::{Frame, Margin, RichText, ScrollArea, Sense, Ui, pos2, vec2};
 
-use crate::gui::app::{Action, KataApp, SidebarSection};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::model::{AgentState, age, clock_time};
 use crate::gui::theme;
+use crate::gui::view_state::SidebarSection;
 use crate::model::TaskStatus;
 
 use super::widgets;
 
-pub fn show(app: &mut KataApp, ui: &mut Ui) {
-    let pulse = widgets::pulse(ui, app.config.animate);
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
+    let pulse = widgets::pulse(ui, app.animate);
     let now = app.model.now;
     let Some(session) = &app.model.session else {
         return;
@@ -28,7 +30,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         LastContext {
             resolved: c.resolved_provider,
             fallback_from: c.fallback_from,
-            snippets: c.items.len(),
+            snippets: r.view.items.len(),
             error: c.error.as_ref().map(|e| e.code.to_string()),
         }
     });
@@ -47,7 +49,8 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     .color(theme::TEXT)
                     .strong(),
             );
-            // UI.md: space name + repo. A folder deleted or moved since linking is said here, once.
+            // docs/WINDOW.md, Sidebar: space name + repo. A folder deleted or moved since linking is said
+            // here, once.
             if root_missing {
                 ui.add(
                     egui::Label::new(
@@ -67,10 +70,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                 ui.add(egui::Label::new(widgets::muted(&repo_line)).truncate())
                     .on_hover_text(&root);
             }
-            let plural = if run_count == 1 { "run" } else { "runs" };
-            ui.label(widgets::muted(format!(
-                "{session_label} · {run_count} {plural}"
-            )));
+            session_switcher(app, ui, &session_label, run_count);
             ui.add_space(8.0);
             progress(ui, &spec_tasks);
             ui.add_space(8.0);
@@ -88,12 +88,6 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
                     if ui.selectable_label(selected, text).clicked() {
                         app.view.section = section;
                     }
-                }
-                if ui
-                    .small_button(RichText::new("New session").size(theme::LABEL))
-                    .clicked()
-                {
-                    app.actions.push(Action::NewSession);
                 }
             });
         });
@@ -121,6 +115,149 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
         });
 }
 
+/// The open session (name and runs) as a toggle; open, the space's sessions to switch to, each with its
+/// branch, runs and last activity and an Archive that asks first, and a field to start a named session.
+fn session_switcher(app: &mut ViewCtx<'_>, ui: &mut Ui, label: &str, run_count: usize) {
+    let toggle = if app.view.sessions_open {
+        "Hide sessions"
+    } else {
+        "Show sessions"
+    };
+    let icon = if app.view.sessions_open {
+        widgets::Icon::ChevronDown
+    } else {
+        widgets::Icon::ChevronRight
+    };
+    ui.horizontal(|ui| {
+        if widgets::icon_button(ui, icon, toggle).clicked() {
+            app.view.sessions_open = !app.view.sessions_open;
+            app.view.confirm_archive = None;
+        }
+        ui.label(widgets::muted(format!(
+            "{label} · {}",
+            count(run_count, "run")
+        )));
+    });
+    if !app.view.sessions_open {
+        return;
+    }
+    let Some(state) = &app.model.session else {
+        return;
+    };
+    let current = state.session.id.clone();
+    let now = app.model.now;
+    let rows: Vec<_> = state
+        .sessions
+        .iter()
+        .map(|s| {
+            let runs = if s.session.id == current {
+                run_count
+            } else {
+                s.runs
+            };
+            (s.session.clone(), runs, s.last_activity)
+        })
+        .collect();
+    Frame::NONE
+        .fill(theme::CHROME)
+        .corner_radius(4)
+        .inner_margin(Margin::same(8))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            widgets::section_label(ui, "Sessions");
+            for (session, runs, active) in rows {
+                session_row(
+                    app,
+                    ui,
+                    &session,
+                    session.id == current,
+                    runs,
+                    age(now, active),
+                );
+            }
+            ui.add_space(4.0);
+            ui.horizontal(|ui| {
+                let field = egui::TextEdit::singleline(&mut app.view.new_session_name)
+                    .hint_text("New session name")
+                    .desired_width(ui.available_width() - 56.0);
+                let typed = ui.add(field);
+                let enter = typed.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if widgets::quiet_button(ui, "New").clicked() || enter {
+                    app.actions
+                        .push(Action::NewSession(app.view.new_session_name.clone()));
+                }
+            });
+        });
+}
+
+/// One session in the switcher: its name (the open one marked), branch, runs and age; Archive asks first.
+fn session_row(
+    app: &mut ViewCtx<'_>,
+    ui: &mut Ui,
+    session: &crate::model::Session,
+    current: bool,
+    runs: usize,
+    active: String,
+) {
+    if app.view.confirm_archive.as_ref() == Some(&session.id) {
+        ui.label(
+            RichText::new(format!(
+                "Archive “{}”? Its runs and spec stay; it leaves this list.",
+                session.label
+            ))
+            .size(theme::META)
+            .color(theme::WARNING),
+        );
+        ui.horizontal(|ui| {
+            if widgets::solid_button(ui, "Confirm archive", theme::WARNING).clicked() {
+                app.actions.push(Action::ArchiveSession(session.id.clone()));
+            }
+            if widgets::quiet_button(ui, "Cancel").clicked() {
+                app.view.confirm_archive = None;
+            }
+        });
+        return;
+    }
+    ui.horizontal(|ui| {
+        let name = RichText::new(&session.label).size(13.0).color(if current {
+            theme::TEXT
+        } else {
+            theme::SECONDARY
+        });
+        let name = if current { name.strong() } else { name };
+        let clicked = ui
+            .add(egui::Label::new(name).truncate().sense(Sense::click()))
+            .on_hover_text(format!("Open {}", session.label))
+            .clicked();
+        if clicked && !current {
+            app.actions.push(Action::OpenSession(session.id.clone()));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let archive = ui.add(
+                egui::Button::new(widgets::muted("Archive"))
+                    .frame(false)
+                    .small(),
+            );
+            let label = format!("Archive {}", session.label);
+            let named = label.clone();
+            archive.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &named));
+            let archive = archive.on_hover_text(label);
+            if archive.clicked() {
+                app.view.confirm_archive = Some(session.id.clone());
+            }
+        });
+    });
+    let branch = session
+        .worktree
+        .as_ref()
+        .map_or_else(String::new, |w| format!("{} · ", w.branch));
+    ui.label(widgets::muted(format!(
+        "{branch}{} · {active}",
+        count(runs, "run")
+    )));
+    ui.add_space(2.0);
+}
+
 /// What the newest run retrieved, for the Context section.
 struct LastContext {
     resolved: Option<crate::model::ContextProviderKind>,
@@ -129,7 +266,7 @@ struct LastContext {
     error: Option<String>,
 }
 
-fn session_live(app: &KataApp) -> bool {
+fn session_live(app: &ViewCtx<'_>) -> bool {
     app.model.any_live()
 }
 

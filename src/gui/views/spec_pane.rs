@@ -8,14 +8,15 @@ use egui::{
 };
 use egui_commonmark::CommonMarkViewer;
 
-use crate::gui::app::{Action, KataApp};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::model::{RunEntry, clock_time};
 use crate::gui::theme;
 
 use super::inspector::stale_reason;
 use super::widgets::{self, Icon};
 
-pub fn show(app: &mut KataApp, ui: &mut Ui) {
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     Panel::top("spec_tabs")
         .exact_size(30.0)
         .resizable(false)
@@ -160,7 +161,7 @@ fn guide(ui: &mut Ui) {
     }
 }
 
-fn rendered(app: &mut KataApp, ui: &mut Ui, content: &str) {
+fn rendered(app: &mut ViewCtx<'_>, ui: &mut Ui, content: &str) {
     let spec_tasks = app.model.derived().spec_tasks.clone();
     let live = app.model.any_live();
     for section in crate::model::spec::sections(content) {
@@ -226,7 +227,7 @@ fn own_text(body: &str) -> &str {
     body
 }
 
-fn footer(app: &KataApp, ui: &mut Ui, run: &crate::model::RunId, at: crate::model::Timestamp) {
+fn footer(app: &ViewCtx<'_>, ui: &mut Ui, run: &crate::model::RunId, at: crate::model::Timestamp) {
     let context = app
         .model
         .session
@@ -237,7 +238,7 @@ fn footer(app: &KataApp, ui: &mut Ui, run: &crate::model::RunId, at: crate::mode
                 .run
                 .context
                 .resolved_provider
-                .map(|p| format!("{p} ({})", count(r.view.run.context.items.len(), "snippet")))
+                .map(|p| format!("{p} ({})", count(r.view.items.len(), "snippet")))
         })
         .unwrap_or_else(|| "unknown".to_owned());
     ui.separator();
@@ -248,7 +249,7 @@ fn footer(app: &KataApp, ui: &mut Ui, run: &crate::model::RunId, at: crate::mode
     )));
 }
 
-fn draft_card(app: &mut KataApp, ui: &mut Ui) {
+fn draft_card(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     let Some(entry): Option<RunEntry> = app
         .model
         .session
@@ -265,7 +266,7 @@ fn draft_card(app: &mut KataApp, ui: &mut Ui) {
     };
     let stale = entry.view.stale.is_stale;
     let context = match run.context.resolved_provider {
-        Some(p) => format!("{p} ({})", count(run.context.items.len(), "snippet")),
+        Some(p) => format!("{p} ({})", count(entry.view.items.len(), "snippet")),
         None => "none".to_owned(),
     };
     let text_color = if stale { theme::SECONDARY } else { theme::TEXT };

@@ -6,7 +6,8 @@ use egui::{
     TextEdit, Ui, UiBuilder, pos2, vec2,
 };
 
-use crate::gui::app::{Action, KataApp};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::model::ThreadItem;
 use crate::gui::theme;
 use crate::gui::ui_state::Tab;
@@ -20,7 +21,7 @@ const SIDE: f32 = 20.0;
 /// The composer's text grows up to this height, then scrolls.
 const COMPOSER_MAX_HEIGHT: f32 = 180.0;
 
-pub fn show(app: &mut KataApp, ui: &mut Ui) {
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     tab_strip(app, ui);
     composer(app, ui);
     let tab = app
@@ -35,7 +36,7 @@ pub fn show(app: &mut KataApp, ui: &mut Ui) {
     }
 }
 
-fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
+fn tab_strip(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     Panel::top("center_tabs")
         .exact_size(30.0)
         .resizable(false)
@@ -81,7 +82,7 @@ fn tab_strip(app: &mut KataApp, ui: &mut Ui) {
     });
 }
 
-fn composer(app: &mut KataApp, ui: &mut Ui) {
+fn composer(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     let live_run = app.model.session.as_ref().and_then(|s| {
         s.runs
             .iter()
@@ -170,7 +171,7 @@ fn composer(app: &mut KataApp, ui: &mut Ui) {
         });
 }
 
-fn thread(app: &mut KataApp, ui: &mut Ui) {
+fn thread(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     let items = app.model.derived().items.clone();
     if items.is_empty() {
         Frame::NONE.inner_margin(Margin::same(24)).show(ui, |ui| {
@@ -270,7 +271,7 @@ fn thread(app: &mut KataApp, ui: &mut Ui) {
     }
 }
 
-fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
+fn draw_item(app: &mut ViewCtx<'_>, ui: &mut Ui, item: ThreadItem) {
     let index = match item {
         ThreadItem::User(i)
         | ThreadItem::Header(i)
@@ -304,12 +305,12 @@ fn draw_item(app: &mut KataApp, ui: &mut Ui, item: ThreadItem) {
         ThreadItem::Delegation(_) => rows::delegation(ui, &entry),
         ThreadItem::Barrier(_, wave) => rows::barrier(app, ui, &entry, wave),
         ThreadItem::EventBar(_, t) => rows::event_bar(ui, &entry, t),
-        ThreadItem::Working(_) => rows::working(ui, &entry, app.config.animate),
+        ThreadItem::Working(_) => rows::working(ui, &entry, app.animate),
     }
 }
 
 /// The session's runs, newest first; only the rows in view are laid out.
-fn history(app: &mut KataApp, ui: &mut Ui) {
+fn history(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     let Some(session) = &app.model.session else {
         return;
     };

@@ -5,7 +5,8 @@ use crate::model::view::count;
 use egui::{Frame, Margin, RichText, Sense, Stroke, Ui, vec2};
 use egui_commonmark::CommonMarkViewer;
 
-use crate::gui::app::{Action, KataApp};
+use super::ViewCtx;
+use crate::gui::action::Action;
 use crate::gui::model::{Expand, RunEntry, Step, clock_time, duration};
 use crate::gui::theme;
 use crate::model::{RunStatus, TaskStatus};
@@ -26,7 +27,7 @@ pub(super) fn user_turn(ui: &mut Ui, entry: &RunEntry) {
         });
 }
 
-/// A hairline across the thread with the time of the turn in a pill in the middle (as in the mocks).
+/// A hairline across the thread with the time of the turn in a pill in the middle (docs/WINDOW.md, Thread).
 fn time_divider(ui: &mut Ui, text: &str) {
     let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), 20.0), Sense::hover());
     let galley = ui.painter().layout_no_wrap(
@@ -54,7 +55,7 @@ pub fn provenance(entry: &RunEntry, now: crate::model::Timestamp) -> String {
     let status = capitalised(run.status.as_str());
     let context = match run.context.resolved_provider {
         Some(p) => {
-            let mut c = format!("{p} ({})", count(run.context.items.len(), "snippet"));
+            let mut c = format!("{p} ({})", count(entry.view.items.len(), "snippet"));
             if let Some(from) = run.context.fallback_from {
                 c.push_str(&format!(" (fallback from {from})"));
             }
@@ -88,11 +89,11 @@ fn capitalised(s: &str) -> String {
 }
 
 /// Draws a run header; returns whether the inspector was just opened.
-pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
+pub(super) fn header(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry) -> bool {
     let mut opened = false;
     let run = &entry.view.run;
     let live = app.model.is_live(&entry.view);
-    let pulse = widgets::pulse(ui, app.config.animate);
+    let pulse = widgets::pulse(ui, app.animate);
     let expanded = app
         .model
         .expanded
@@ -174,7 +175,7 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
                 .error
                 .as_ref()
                 .map_or(("unknown".to_owned(), String::new(), String::new()), |e| {
-                    (e.code.clone(), e.message.clone(), e.remediation.clone())
+                    (e.code.to_string(), e.message.clone(), e.remediation.clone())
                 });
             Frame::NONE
                 .stroke(Stroke::new(1.0, theme::DANGER.gamma_multiply(0.6)))
@@ -205,7 +206,7 @@ pub(super) fn header(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) -> bool {
     opened
 }
 
-pub(super) fn prose(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
+pub(super) fn prose(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry) {
     let text = entry
         .view
         .run
@@ -217,7 +218,7 @@ pub(super) fn prose(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry) {
     });
 }
 
-pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: Step) {
+pub(super) fn step_row(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry, step: Step) {
     let run = &entry.view.run;
     let key = Expand::Step(run.id.clone(), step);
     let open = app.model.expanded.contains(&key);
@@ -225,7 +226,7 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
         Step::Context => (
             "Retrieve context",
             match (run.context.resolved_provider, &run.context.error) {
-                (Some(p), _) => format!("{p} · {}", count(run.context.items.len(), "snippet")),
+                (Some(p), _) => format!("{p} · {}", count(entry.view.items.len(), "snippet")),
                 (None, Some(e)) => format!("failed: {}", e.code),
                 (None, None) => "pending".to_owned(),
             },
@@ -282,61 +283,64 @@ pub(super) fn step_row(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, step: S
         .inner_margin(Margin::same(8))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            match step {
-                Step::Context => {
-                    for item in run.context.items.iter().take(12) {
-                        ui.label(
-                            RichText::new(format!(
-                                "{}:{}-{}  score {:.2}",
-                                item.path, item.start_line, item.end_line, item.score
-                            ))
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
-                        );
-                    }
-                    if let Some(e) = &run.context.error {
-                        ui.label(widgets::meta(format!("{}: {}", e.code, e.message)));
-                    }
+            step_details(ui, entry, step);
+        });
+}
+
+/// What an expanded step row shows: the items, the plan, the draft's first lines, or the task's outcome.
+fn step_details(ui: &mut Ui, entry: &RunEntry, step: Step) {
+    let run = &entry.view.run;
+    match step {
+        Step::Context => {
+            for item in entry.view.items.iter().take(12) {
+                ui.label(
+                    RichText::new(format!(
+                        "{}:{}-{}  score {:.2}",
+                        item.path, item.start_line, item.end_line, item.score
+                    ))
+                    .font(theme::mono())
+                    .color(theme::SECONDARY),
+                );
+            }
+            if let Some(e) = &run.context.error {
+                ui.label(widgets::meta(format!("{}: {}", e.code, e.message)));
+            }
+        }
+        Step::Plan => {
+            ui.label(
+                RichText::new(run.plan.as_deref().unwrap_or(""))
+                    .font(theme::mono())
+                    .color(theme::SECONDARY),
+            );
+        }
+        Step::Draft => {
+            let content = run.draft.as_ref().map_or("", |d| d.content.as_str());
+            let shown: String = content.lines().take(30).collect::<Vec<_>>().join("\n");
+            ui.label(
+                RichText::new(shown)
+                    .font(theme::mono())
+                    .color(theme::SECONDARY),
+            );
+        }
+        Step::Task(t) => {
+            if let Some(task) = entry.view.tasks.get(t) {
+                ui.label(widgets::meta(format!(
+                    "{} · wave {} · {}",
+                    task.specialist, task.wave, task.status
+                )));
+                if let Some(summary) = &task.summary {
+                    ui.label(RichText::new(summary).size(13.0).color(theme::TEXT));
                 }
-                Step::Plan => {
+                if let Some(e) = &task.error {
                     ui.label(
-                        RichText::new(run.plan.as_deref().unwrap_or(""))
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
+                        RichText::new(format!("{}: {} — {}", e.code, e.message, e.remediation))
+                            .size(theme::META)
+                            .color(theme::DANGER),
                     );
-                }
-                Step::Draft => {
-                    let content = run.draft.as_ref().map_or("", |d| d.content.as_str());
-                    let shown: String = content.lines().take(30).collect::<Vec<_>>().join("\n");
-                    ui.label(
-                        RichText::new(shown)
-                            .font(theme::mono())
-                            .color(theme::SECONDARY),
-                    );
-                }
-                Step::Task(t) => {
-                    if let Some(task) = entry.view.tasks.get(t) {
-                        ui.label(widgets::meta(format!(
-                            "{} · wave {} · {}",
-                            task.specialist, task.wave, task.status
-                        )));
-                        if let Some(summary) = &task.summary {
-                            ui.label(RichText::new(summary).size(13.0).color(theme::TEXT));
-                        }
-                        if let Some(e) = &task.error {
-                            ui.label(
-                                RichText::new(format!(
-                                    "{}: {} — {}",
-                                    e.code, e.message, e.remediation
-                                ))
-                                .size(theme::META)
-                                .color(theme::DANGER),
-                            );
-                        }
-                    }
                 }
             }
-        });
+        }
+    }
 }
 
 pub(super) fn delegation(ui: &mut Ui, entry: &RunEntry) {
@@ -362,7 +366,7 @@ pub(super) fn delegation(ui: &mut Ui, entry: &RunEntry) {
     );
 }
 
-pub(super) fn barrier(app: &mut KataApp, ui: &mut Ui, entry: &RunEntry, wave: u32) {
+pub(super) fn barrier(app: &mut ViewCtx<'_>, ui: &mut Ui, entry: &RunEntry, wave: u32) {
     let live = app.model.is_live(&entry.view);
     let interrupted = entry.view.run.status == RunStatus::Interrupted;
     let tasks: Vec<_> = entry.view.tasks.iter().filter(|t| t.wave == wave).collect();
@@ -462,7 +466,8 @@ pub(super) fn event_bar(ui: &mut Ui, entry: &RunEntry, t: usize) {
                 let (rect, _) = ui.allocate_exact_size(vec2(10.0, 10.0), Sense::hover());
                 ui.painter()
                     .circle_filled(rect.center(), 3.0, theme::SUCCESS);
-                // UI.md: "<agent> finished"; the task title follows, cut with an ellipsis to the bar.
+                // docs/WINDOW.md, Thread: "<Agent> finished"; the task title follows, cut with an ellipsis
+                // to the bar.
                 let agent = crate::gui::model::capitalise(&task.specialist);
                 ui.add(
                     egui::Label::new(

@@ -1,0 +1,159 @@
+//! What a client operation can fail with. Messages say what is wrong in the product's words and never name
+//! a client's controls (a CLI flag, a button): each client adds its own hint (`cli::wording`, the window's
+//! notices). What a failure means for a person (code, remediation, retryable) is decided in `crate::errors`.
+
+use std::path::PathBuf;
+
+use crate::git::GitError;
+use crate::model::ids::wrong_kind_hint;
+use crate::model::{RunStatus, StaleReason};
+use crate::provider::ProviderError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{path:?} does not exist")]
+    PathMissing { path: PathBuf },
+    #[error("{path:?} is not a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("{path:?} is not valid UTF-8, which a space's path must be")]
+    PathNotUtf8 { path: PathBuf },
+    #[error("{path:?} cannot be read ({reason})")]
+    PathUnreadable { path: PathBuf, reason: String },
+    #[error("the mcp context provider needs the command that starts the server")]
+    McpCommandMissing,
+    #[error("the MCP command is empty")]
+    McpCommandEmpty,
+    #[error("{0}")]
+    McpCommandInvalid(String),
+    #[error("the space name is empty")]
+    EmptySpaceName,
+    #[error("the check command is empty")]
+    CheckCommandEmpty,
+    #[error("the session name is empty")]
+    EmptySessionName,
+    #[error("no space {0:?}{hint}", hint = wrong_kind_hint(.0, "a space"))]
+    UnknownSpace(String),
+    #[error("{path:?} is linked already, as space {space}")]
+    FolderLinkedElsewhere { path: PathBuf, space: String },
+    #[error("space {space:?} has live runs ({})", .runs.join(", "))]
+    SpaceHasLiveRuns { space: String, runs: Vec<String> },
+    #[error("no session {0:?}{hint}", hint = wrong_kind_hint(.0, "a session"))]
+    UnknownSession(String),
+    #[error("no session {0:?} in this space{hint}", hint = wrong_kind_hint(.0, "a session"))]
+    UnknownSessionInSpace(String),
+    #[error("session {session:?} belongs to space {other_name:?} ({other}), not {this:?}")]
+    SessionOfOtherSpace {
+        session: String,
+        other: String,
+        other_name: String,
+        this: String,
+    },
+    #[error("no run {0:?}{hint}", hint = wrong_kind_hint(.0, "a run"))]
+    UnknownRun(String),
+    #[error("the prompt is empty")]
+    EmptyPrompt,
+    #[error("the model name is empty")]
+    EmptyModel,
+    #[error("{0:?} is not a valid run id")]
+    InvalidRunId(String),
+    #[error("{0:?} is an existing run")]
+    RunIdTaken(String),
+    #[error("run {run} is {status}; only interrupted runs can be resumed")]
+    NotInterrupted { run: String, status: RunStatus },
+    #[error("run {run} is {status}; only queued or running runs can be cancelled")]
+    NotLive { run: String, status: RunStatus },
+    #[error("run {run} has no draft (it is {status})")]
+    NoDraft { run: String, status: RunStatus },
+    #[error("the draft of run {run} is stale ({})", reasons_text(.reasons))]
+    StaleDraft {
+        run: String,
+        short: String,
+        reasons: Vec<StaleReason>,
+    },
+    #[error("{limit} is out of range (1 to {max})")]
+    LimitOutOfRange { limit: i64, max: usize },
+    #[error("the prompt has no words to search for")]
+    NoQueryTerms,
+    /// The provider asked for is unknown or not configured.
+    #[error("{0}")]
+    Provider(ProviderError),
+    /// This process's orchestrator is not running (it stopped, or its runtime could not start).
+    #[error("the orchestrator has stopped ({0})")]
+    OrchestratorStopped(String),
+    /// The orchestrator's command queue is full; trying again shortly works.
+    #[error("the orchestrator is busy")]
+    OrchestratorBusy,
+    /// A session without a worktree (none made yet, or a folder that is not a git repository).
+    #[error("session {session:?} has no worktree")]
+    NoWorktree { session: String },
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `source_changed: src/a.rs; spec_edited: ...`, as the stale-draft refusal lists them.
+pub fn reasons_text(reasons: &[StaleReason]) -> String {
+    reasons
+        .iter()
+        .map(|r| format!("{}: {}", r.kind.as_str(), r.detail))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    /// Whether the failure is the caller's input (a usage error) rather than the product's.
+    pub fn is_input(&self) -> bool {
+        match self {
+            AppError::Store(e) => matches!(e, StoreError::NotFound { .. }),
+            AppError::Git(e) => matches!(
+                e,
+                GitError::WorktreeBinding { .. }
+                    | GitError::InvalidInput { .. }
+                    | GitError::DirtyWorktree { .. }
+                    | GitError::DirtyCheckout { .. }
+                    | GitError::CheckoutBusy { .. }
+                    | GitError::MergeConflict { .. }
+                    | GitError::NothingToMerge { .. }
+                    | GitError::EmptyCommit
+                    | GitError::EmptyMessage
+                    | GitError::IdentityMissing { .. }
+                    | GitError::NoChange { .. }
+                    | GitError::HunkStale { .. }
+                    | GitError::HunkUnsupported { .. }
+                    | GitError::NoRemote { .. }
+            ),
+            AppError::NoWorktree { .. } => true,
+            AppError::OrchestratorStopped(_) | AppError::OrchestratorBusy => false,
+            AppError::PathMissing { .. }
+            | AppError::NotADirectory { .. }
+            | AppError::PathNotUtf8 { .. }
+            | AppError::PathUnreadable { .. }
+            | AppError::McpCommandMissing
+            | AppError::McpCommandEmpty
+            | AppError::McpCommandInvalid(_)
+            | AppError::EmptySpaceName
+            | AppError::CheckCommandEmpty
+            | AppError::EmptySessionName
+            | AppError::UnknownSpace(_)
+            | AppError::FolderLinkedElsewhere { .. }
+            | AppError::SpaceHasLiveRuns { .. }
+            | AppError::UnknownSession(_)
+            | AppError::UnknownSessionInSpace(_)
+            | AppError::SessionOfOtherSpace { .. }
+            | AppError::UnknownRun(_)
+            | AppError::EmptyPrompt
+            | AppError::EmptyModel
+            | AppError::InvalidRunId(_)
+            | AppError::RunIdTaken(_)
+            | AppError::NotInterrupted { .. }
+            | AppError::NotLive { .. }
+            | AppError::NoDraft { .. }
+            | AppError::StaleDraft { .. }
+            | AppError::LimitOutOfRange { .. }
+            | AppError::NoQueryTerms
+            | AppError::Provider(_) => true,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Symbol definitions found by their keywords (`fn`, `struct`, `class`, `def`, `function`, `interface`,
+//! ...), language-agnostically, line by line. A file that defines a name the query uses is far more likely
+//! to be the one a change needs than a file that only mentions it, so definitions are a ranking field of
+//! their own (`docs/RETRIEVAL.md`).
+//!
+//! A keyword scan rather than a parser: it needs no grammar per language, costs a pass over words the
+//! tokenizer makes anyway, and misses only what has no keyword (class methods in JavaScript, C functions).
+
+/// Words that may stand before a definition keyword without being the defined name.
+const MODIFIERS: &[&str] = &[
+    "abstract",
+    "async",
+    "crate",
+    "declare",
+    "default",
+    "export",
+    "extern",
+    "final",
+    "in",
+    "inline",
+    "internal",
+    "open",
+    "override",
+    "private",
+    "protected",
+    "pub",
+    "public",
+    "readonly",
+    "sealed",
+    "self",
+    "super",
+    "unsafe",
+    "virtual",
+];
+
+/// Keywords whose next word is the defined name.
+const DEFINES: &[&str] = &[
+    "class",
+    "const",
+    "def",
+    "enum",
+    "fn",
+    "func",
+    "function",
+    "impl",
+    "interface",
+    "macro_rules",
+    "mod",
+    "module",
+    "namespace",
+    "object",
+    "protocol",
+    "record",
+    "static",
+    "struct",
+    "trait",
+    "type",
+    "typedef",
+    "union",
+];
+
+/// Keywords that define a name only at the top level (otherwise every local variable would count).
+const TOP_LEVEL_DEFINES: &[&str] = &["let", "var"];
+
+/// Calls `emit` with each name `line` defines (at most a couple; most lines define none).
+pub fn for_each_definition(line: &str, mut emit: impl FnMut(&str)) {
+    let top_level = !line.starts_with([' ', '\t']);
+    let mut words = line
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty());
+    let mut keyword = None;
+    for word in words.by_ref() {
+        if MODIFIERS.contains(&word) {
+            continue;
+        }
+        if DEFINES.contains(&word) || (top_level && TOP_LEVEL_DEFINES.contains(&word)) {
+            keyword = Some(word);
+        }
+        break;
+    }
+    let Some(keyword) = keyword else { return };
+    // `mod name;` points at another file (which defines the module); it defines nothing here.
+    if keyword == "mod" && line.trim_end().ends_with(';') {
+        return;
+    }
+    match keyword {
+        // `impl<T> Trait for Type`: both names, not the generics' single letters.
+        "impl" => {
+            for word in words.take(6) {
+                if word.len() > 1 && !matches!(word, "for" | "where" | "dyn" | "mut") {
+                    emit(word);
+                }
+            }
+        }
+        // `func (r *Recv) Name(`: the name after the receiver.
+        "func" => {
+            let rest = line
+                .split_once("func")
+                .map(|(_, r)| r.trim_start())
+                .unwrap_or("");
+            let rest = match rest.strip_prefix('(') {
+                Some(r) => r.split_once(')').map(|(_, r)| r).unwrap_or(""),
+                None => rest,
+            };
+            if let Some(name) = rest
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .find(|w| !w.is_empty())
+            {
+                emit(name);
+            }
+        }
+        // `const fn name`, `static mut NAME`, `type class Name`: skip one more modifier-like word.
+        _ => {
+            for word in words.take(2) {
+                if matches!(word, "fn" | "mut" | "class" | "async" | "function") {
+                    continue;
+                }
+                emit(word);
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defs(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_definition(line, |w| out.push(w.to_owned()));
+        out
+    }
+
+    #[test]
+    fn finds_definitions_across_languages() {
+        assert_eq!(
+            defs("pub(crate) async fn send_request("),
+            vec!["send_request"]
+        );
+        assert_eq!(defs("pub struct HttpClient {"), vec!["HttpClient"]);
+        assert_eq!(
+            defs("impl<T> Service for Router<T> {"),
+            vec!["Service", "Router"]
+        );
+        assert_eq!(defs("    def close(self):"), vec!["close"]);
+        assert_eq!(defs("class AsyncClient(BaseClient):"), vec!["AsyncClient"]);
+        assert_eq!(defs("export default function compose("), vec!["compose"]);
+        assert_eq!(defs("export const getCookie = (c) => {"), vec!["getCookie"]);
+        assert_eq!(defs("export interface Env {"), vec!["Env"]);
+        assert_eq!(
+            defs("func (s *Server) ServeHTTP(w, r) {"),
+            vec!["ServeHTTP"]
+        );
+        assert_eq!(
+            defs("const fn chunk_count(lines: usize)"),
+            vec!["chunk_count"]
+        );
+        assert_eq!(defs("macro_rules! debug {"), vec!["debug"]);
+        assert_eq!(defs("let total = 0;"), vec!["total"]);
+        assert!(defs("    let total = 0;").is_empty(), "a local variable");
+        assert!(defs("    client.send(request);").is_empty());
+        assert!(defs("mod http_client;").is_empty(), "a declaration");
+        assert_eq!(defs("mod tests {"), vec!["tests"]);
+        assert!(defs("// the fn keyword").is_empty());
+    }
+}

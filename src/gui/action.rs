@@ -1,0 +1,34 @@
+//! What the user asked for during a frame. Views push actions; the app carries them out in the next
+//! `logic` (views never call the application themselves).
+
+use crate::model::{RunId, SpaceId};
+
+/// What the user asked for during a frame; carried out in the next `logic`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    GoHome,
+    LinkSpace(String),
+    OpenSpace(SpaceId),
+    /// Creates a session in the open space (named `Session N` when the name is blank) and opens it.
+    NewSession(String),
+    /// Switches to another session of the open space.
+    OpenSession(crate::model::SessionId),
+    /// Archives a session (after the user confirmed): its history stays; it leaves the switcher.
+    ArchiveSession(crate::model::SessionId),
+    Send(String),
+    Stop(RunId),
+    Resume(RunId),
+    Retry(RunId),
+    ApplyDraft {
+        run: RunId,
+        force: bool,
+    },
+    DismissDraft(RunId),
+    ToggleSidebar,
+    ToggleSpec,
+    SelectTab(usize),
+    /// Opens (or focuses) the run history tab.
+    OpenHistory,
+    /// Expands or collapses a run inspector or a step row.
+    Toggle(super::model::Expand),
+}
