@@ -30,6 +30,7 @@ mod session_update;
 mod session_worktree;
 mod similarity;
 mod staging;
+mod status_watch;
 mod worktree_cleanup;
 
 use std::path::Path;
@@ -57,6 +58,7 @@ pub use session_worktree::{
     recreate_worktree, session_worktree_path, validate_slug,
 };
 pub use staging::{discard_file, stage_file, unstage_file};
+pub use status_watch::{WatchedDir, status_watch_dirs};
 pub use worktree_cleanup::{
     KeptWorktree, OrphanedWorktree, PruneReport, Removal, RemoveOptions, orphaned_worktrees,
     prune_worktrees, remove_session_worktree,

@@ -3,15 +3,19 @@
 //! * `app` — the application: drains orchestrator events and I/O replies each frame, sends commands.
 //! * `model` — what is drawn: spaces, the open session and its runs, derived views cached by revision.
 //! * `backend` — the I/O thread: every store read/write and staleness check happens there.
+//! * `changes` — the Changes tab's state and I/O (worktree status, diffs, staging, commit, the watch).
 //! * `views/` — drawing only: shell (title bar, status bar, panes), home, thread, sidebar, spec pane.
+//! * `tool_calls` — which thread rows a task's tool calls make (the rows are drawn in `views/tool_rows`).
 //! * `theme` — colour and size tokens; `ui_state` — layout that survives restarts; `screenshot` — PNGs.
 
 pub mod action;
 pub mod app;
 pub mod backend;
+pub mod changes;
 pub mod model;
 pub mod screenshot;
 pub mod theme;
+pub mod tool_calls;
 pub mod ui_state;
 pub mod view_state;
 pub mod views;

@@ -18,6 +18,7 @@ pub enum Screen {
 pub enum SidebarSection {
     Agents,
     Context,
+    Changes,
 }
 
 /// Transient view state (not persisted).
@@ -52,6 +53,8 @@ pub struct ViewState {
     pub scroll_to_end: bool,
     /// A thread row to bring to the top of the view on the next frame.
     pub scroll_to: Option<super::model::ThreadItem>,
+    /// The Changes tab: the worktree's status, the open diff, the commit message.
+    pub changes: super::changes::ChangesState,
 }
 
 impl Default for ViewState {
@@ -79,6 +82,7 @@ impl Default for ViewState {
             stick_to_bottom: true,
             scroll_to_end: false,
             scroll_to: None,
+            changes: super::changes::ChangesState::default(),
         }
     }
 }
