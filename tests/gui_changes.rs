@@ -295,3 +295,20 @@ fn the_changes_tab_with_staged_and_unstaged_files() {
     stable_branch(&mut h);
     snapshot(&mut h, "changes_tab");
 }
+
+/// Leaves a store behind for looking at the real window by eye: `KATA_WINDOW_DEMO=<empty dir> cargo test
+/// --test gui_changes -- --ignored`, then `kata-cloud --data-dir <dir>/data gui` opens on the scripted run's
+/// session (its tool-call rows, and a Changes tab with staged and unstaged files).
+#[test]
+#[ignore = "prepares a store for a by-eye check of the real window"]
+fn prepare_a_store_for_the_real_window() {
+    let dir = PathBuf::from(std::env::var("KATA_WINDOW_DEMO").expect("set KATA_WINDOW_DEMO"));
+    let repo = dir.join("repo");
+    common::sample_repo(&repo);
+    std::fs::write(dir.join("outside.txt"), "not yours").unwrap();
+    let mut h = window(pinned_engine(&dir.join("data"), 0));
+    let wt = scripted_run(&mut h, &dir, &repo);
+    git(&wt, &["add", "notes/plan.txt"]);
+    std::fs::remove_file(wt.join("src/db.rs")).unwrap();
+    h.run_steps(10);
+}

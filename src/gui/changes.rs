@@ -123,6 +123,7 @@ pub struct ChangesState {
     /// A file whose Discard was pressed: its row asks to confirm.
     pub confirm_discard: Option<String>,
     pub message: String,
+    files: usize,
     /// Operations sent and not answered yet (buttons wait meanwhile).
     pub pending: usize,
     /// Set by the watcher when something changed on disk.
@@ -134,8 +135,12 @@ pub struct ChangesState {
 }
 
 impl ChangesState {
-    /// Files in either list, once each (the `Changes <n>` tab label).
+    /// Files in either list, once each (the `Changes <n>` tab label; counted when the status arrives).
     pub fn file_count(&self) -> usize {
+        self.files
+    }
+
+    fn count_files(&self) -> usize {
         let Some(c) = &self.changes else {
             return 0;
         };
@@ -294,6 +299,7 @@ pub fn reply(
                 Ok(changes) => {
                     state.error = None;
                     state.changes = Some(changes);
+                    state.files = state.count_files();
                     follow_open_file(state, backend);
                 }
                 Err(e) => state.error = Some(e),

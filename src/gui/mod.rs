@@ -51,6 +51,19 @@ pub const QUIET_LOG_TARGETS: &[&str] = &[
 /// Frames rendered before a `--screenshot` is taken when `--exit-after-frames` is not given.
 const SCREENSHOT_FRAMES: u64 = 10;
 
+/// The window's first size: 1280 × 800, or `KATA_WINDOW_SIZE=<w>x<h>` (the smoke check looks at a narrow
+/// window with it); never below the minimum size.
+fn initial_size() -> [f32; 2] {
+    let asked = std::env::var("KATA_WINDOW_SIZE").ok().and_then(|s| {
+        let (w, h) = s.trim().split_once('x')?;
+        Some([w.trim().parse::<f32>().ok()?, h.trim().parse::<f32>().ok()?])
+    });
+    match asked {
+        Some([w, h]) => [w.max(900.0), h.max(560.0)],
+        None => [1280.0, 800.0],
+    }
+}
+
 /// Opens the window; returns the exit code, or why the store cannot be opened (the caller reports it).
 pub fn run(config: EngineConfig, args: &WindowOptions) -> Result<i32, StoreError> {
     // A redb panic on a damaged file is reported in the window (see `backend`), not as a crash line.
@@ -80,7 +93,7 @@ pub fn run(config: EngineConfig, args: &WindowOptions) -> Result<i32, StoreError
         viewport: egui::ViewportBuilder::default()
             .with_title("Kata Cloud")
             .with_app_id("kata-cloud")
-            .with_inner_size([1280.0, 800.0])
+            .with_inner_size(initial_size())
             .with_min_inner_size([900.0, 560.0]),
         ..Default::default()
     };
