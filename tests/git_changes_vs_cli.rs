@@ -633,3 +633,50 @@ fn untracked_and_renamed_files_have_per_file_diffs() {
     assert_eq!(err.code(), "invalid_input");
     assert_eq!(display_path(b"caf\xe9.txt"), "\"caf\\351.txt\"");
 }
+
+#[test]
+fn a_kept_open_reader_sees_every_later_change() {
+    let fx = Fixture::new();
+    seed(&fx.repo);
+    let binding = fx.session("s");
+    let w = &binding.path;
+    let reader = kata_cloud::git::ChangesReader::open(&binding).unwrap();
+    assert!(
+        reader
+            .changes(&binding, UntrackedFiles::All)
+            .unwrap()
+            .is_clean()
+    );
+
+    // Changes made behind the reader's back: files, the index (by git itself), and a commit.
+    edit(&w.join("other.txt"), "other 1\n", "one\n");
+    git(w, &["add", "other.txt"]);
+    git(w, &["commit", "-q", "-m", "agent commit"]);
+    edit(&w.join("big.txt"), "line number 7 ", "seven ");
+    git(w, &["add", "big.txt"]);
+    write(&w.join("new.txt"), "new\n");
+    edit(&w.join("src/lib.rs"), "step 1 of function 1", "changed");
+
+    let kept = reader.changes(&binding, UntrackedFiles::All).unwrap();
+    let fresh = worktree_changes(&binding, UntrackedFiles::All).unwrap();
+    assert_eq!(kept, fresh);
+    let theirs = parse_porcelain_v2(&git_raw(
+        w,
+        &["status", "--porcelain=v2", "-z", "--untracked-files=all"],
+    ));
+    assert_eq!(our_porcelain(&kept.staged, &kept.unstaged), theirs);
+    assert_eq!(
+        kept.head.as_deref(),
+        Some(git(w, &["rev-parse", "HEAD"]).as_str())
+    );
+    assert_eq!(
+        reader.diff_text(&binding, DiffScope::Staged, None).unwrap(),
+        git_raw(w, &["diff", "--cached"])
+    );
+    assert_eq!(
+        reader
+            .file_diff(&binding, DiffScope::Unstaged, "src/lib.rs")
+            .unwrap(),
+        file_diff(&binding, DiffScope::Unstaged, "src/lib.rs").unwrap()
+    );
+}

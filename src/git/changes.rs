@@ -1,6 +1,7 @@
 //! The Changes view's data: a session worktree's staged and unstaged (and untracked) files with status,
 //! modes and line counts, equal to `git status --porcelain=v2` on the same worktree.
 
+use git2::Repository;
 use serde::{Deserialize, Serialize};
 
 use super::binding::WorktreeBinding;
@@ -96,7 +97,8 @@ impl WorktreeChanges {
     }
 }
 
-/// Reads the session worktree's changes. Nothing is written (the index is not refreshed).
+/// Reads the session worktree's changes. Nothing is written (the index is not refreshed). Opens the worktree
+/// for this one call; [`ChangesReader`](super::ChangesReader) keeps it open for repeated reads.
 pub fn worktree_changes(
     binding: &WorktreeBinding,
     untracked: UntrackedFiles,
@@ -105,9 +107,17 @@ pub fn worktree_changes(
         "open the worktree {}",
         binding.path.display()
     )))?;
-    let settings = DiffSettings::read(&repo);
+    changes_in(&repo, binding, untracked)
+}
+
+pub(crate) fn changes_in(
+    repo: &Repository,
+    binding: &WorktreeBinding,
+    untracked: UntrackedFiles,
+) -> Result<WorktreeChanges, GitError> {
+    let settings = DiffSettings::read(repo);
     let staged = collect_pairs(
-        &repo,
+        repo,
         Comparison::HeadToIndex,
         &settings,
         settings.status_renames,
@@ -119,7 +129,7 @@ pub fn worktree_changes(
         UntrackedFiles::No => Untracked::Hidden,
     };
     let unstaged = collect_pairs(
-        &repo,
+        repo,
         Comparison::IndexToWorkdir { untracked },
         &settings,
         RenameMode::Off,

@@ -33,15 +33,23 @@ pub fn diff_text(
     scope: DiffScope,
     path: Option<&str>,
 ) -> Result<Vec<u8>, GitError> {
-    let repo = open_worktree(binding)?;
-    let settings = DiffSettings::read(&repo);
+    diff_text_in(&open_worktree(binding)?, binding, scope, path)
+}
+
+pub(crate) fn diff_text_in(
+    repo: &git2::Repository,
+    binding: &WorktreeBinding,
+    scope: DiffScope,
+    path: Option<&str>,
+) -> Result<Vec<u8>, GitError> {
+    let settings = DiffSettings::read(repo);
     let wanted = path.map(path_bytes).transpose()?;
-    let pairs = scope_pairs(&repo, binding, scope, &settings, wanted.is_some())?;
+    let pairs = scope_pairs(repo, binding, scope, &settings, wanted.is_some())?;
     let pairs = match &wanted {
         Some(path) => pairs.into_iter().filter(|p| touches(p, path)).collect(),
         None => pairs,
     };
-    let abbrev = Abbreviator::new(&repo, settings.abbrev);
+    let abbrev = Abbreviator::new(repo, settings.abbrev);
     Ok(render_all(&pairs, &abbrev, settings.quote_path))
 }
 
@@ -52,10 +60,18 @@ pub fn file_diff(
     scope: DiffScope,
     path: &str,
 ) -> Result<FileDiff, GitError> {
-    let repo = open_worktree(binding)?;
-    let settings = DiffSettings::read(&repo);
+    file_diff_in(&open_worktree(binding)?, binding, scope, path)
+}
+
+pub(crate) fn file_diff_in(
+    repo: &git2::Repository,
+    binding: &WorktreeBinding,
+    scope: DiffScope,
+    path: &str,
+) -> Result<FileDiff, GitError> {
+    let settings = DiffSettings::read(repo);
     let wanted = path_bytes(path)?;
-    let pairs = scope_pairs(&repo, binding, scope, &settings, true)?;
+    let pairs = scope_pairs(repo, binding, scope, &settings, true)?;
     let pair = pairs
         .iter()
         .find(|p| p.path() == wanted.as_slice())

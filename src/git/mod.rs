@@ -7,6 +7,7 @@ mod binding_check;
 mod binding_problem;
 mod branch_move;
 mod changes;
+mod changes_reader;
 mod commit;
 mod diff_settings;
 mod diff_view;
@@ -29,6 +30,7 @@ mod session_update;
 mod session_worktree;
 mod similarity;
 mod staging;
+mod status_watch;
 mod worktree_cleanup;
 
 use std::path::Path;
@@ -39,6 +41,7 @@ pub use binding::{BindingOids, WorktreeBinding};
 pub use binding_check::{advance_head, check_binding, rebind};
 pub use binding_problem::BindingProblem;
 pub use changes::{Changes, FileChange, UntrackedFiles, WorktreeChanges, worktree_changes};
+pub use changes_reader::ChangesReader;
 pub use commit::{CommitOutcome, commit};
 pub use diff_view::{
     DiffHunk, DiffLine, DiffScope, FileDiff, HunkId, LineKind, diff_text, file_diff,
@@ -55,6 +58,7 @@ pub use session_worktree::{
     recreate_worktree, session_worktree_path, validate_slug,
 };
 pub use staging::{discard_file, stage_file, unstage_file};
+pub use status_watch::{WatchedDir, status_watch_dirs};
 pub use worktree_cleanup::{
     KeptWorktree, OrphanedWorktree, PruneReport, Removal, RemoveOptions, orphaned_worktrees,
     prune_worktrees, remove_session_worktree,

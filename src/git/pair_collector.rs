@@ -43,9 +43,10 @@ pub(crate) fn collect_pairs(
     let mut options = settings.diff_options();
     let diff = match comparison {
         Comparison::HeadToIndex => {
+            // No index passed: libgit2 then loads the repository's index and re-reads it if the file changed,
+            // so a long-lived repository handle never answers from a stale index.
             let head = head_tree(repo)?;
-            let index = repo.index().map_err(GitError::git("read the index"))?;
-            repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut options))
+            repo.diff_tree_to_index(head.as_ref(), None, Some(&mut options))
         }
         Comparison::IndexToWorkdir { untracked } => {
             if untracked != Untracked::Hidden {
@@ -54,8 +55,7 @@ pub(crate) fn collect_pairs(
                     .show_untracked_content(true)
                     .recurse_untracked_dirs(untracked == Untracked::Files);
             }
-            let index = repo.index().map_err(GitError::git("read the index"))?;
-            repo.diff_index_to_workdir(Some(&index), Some(&mut options))
+            repo.diff_index_to_workdir(None, Some(&mut options))
         }
         Comparison::TreeToWorkdir { base } => {
             let tree = repo

@@ -38,4 +38,6 @@ pub enum Action {
     OpenHistory,
     /// Expands or collapses a run inspector or a step row.
     Toggle(super::model::Expand),
+    /// Something the Changes tab asked (open a diff, stage, commit, ...).
+    Changes(super::changes::ChangesAction),
 }

@@ -121,6 +121,12 @@ impl KataApp {
         }
         let time = ctx.input(|i| i.time);
         self.timers(time);
+        let session = self
+            .model
+            .session
+            .as_ref()
+            .map(|s| (&s.session.id, s.session.worktree.as_ref()));
+        super::changes::tick(&mut self.view.changes, session, &self.backend, ctx, time);
         // A save the full I/O queue refused is tried again next frame (saved_layout stays behind).
         if self.layout != self.saved_layout && self.restored {
             let layout = self.layout.clone();
@@ -294,6 +300,14 @@ impl KataApp {
                 self.follow_up(FollowUp::CheckStaleness);
             }
             Reply::Failed(message) => self.model.notice(message, true),
+            Reply::Changes(reply) => {
+                if let Some((message, error)) =
+                    super::changes::reply(&mut self.view.changes, &self.backend, reply)
+                {
+                    self.model.notice(message, error);
+                }
+                self.model.bump();
+            }
             Reply::StoreUnreadable(message) => {
                 self.model.store_error = Some(message.clone());
                 self.model.notice(message, true);
@@ -469,6 +483,14 @@ impl KataApp {
                 }
             }
             Action::Toggle(what) => self.model.toggle(what),
+            Action::Changes(action) => {
+                // A diff opens in the right pane, which is shown for it.
+                if matches!(action, super::changes::ChangesAction::Open { .. }) {
+                    self.layout.spec_open = true;
+                }
+                super::changes::act(&mut self.view.changes, &self.backend, action);
+                self.model.bump();
+            }
             Action::OpenHistory => match self.layout.tabs.iter().position(|t| *t == Tab::History) {
                 Some(i) => self.layout.active_tab = i,
                 None => {

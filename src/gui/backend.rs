@@ -41,6 +41,8 @@ pub enum Reply {
     Feed(Vec<Update>),
     /// A request failed; the message says what to do.
     Failed(String),
+    /// The Changes tab's answers (status, a diff, an operation's end).
+    Changes(super::changes::ChangesReply),
 }
 
 /// Jobs waiting for the I/O thread before new ones are refused.

@@ -170,6 +170,8 @@ const RECENT_EVENTS: usize = 4096;
 pub enum Expand {
     Inspector(RunId),
     Step(RunId, Step),
+    /// A tool call's input and output (by its key, `<task>/<seq>`).
+    Tool(RunId, String),
 }
 
 /// A step row of a run.
@@ -194,6 +196,10 @@ pub enum ThreadItem {
     EventBar(usize, usize),
     /// What a live run is doing right now ("Drafting the spec…").
     Working(usize),
+    /// A tool call of a task (index into the run's `tool_calls`).
+    Tool(usize, usize),
+    /// The files a task changed (index into the run's tasks).
+    TaskFiles(usize, usize),
 }
 
 /// How an agent (the coordinator or a specialist) is doing.
@@ -514,6 +520,7 @@ impl AppModel {
                 d.items.push(ThreadItem::Delegation(i));
                 for t in 0..view.tasks.len() {
                     d.items.push(ThreadItem::Step(i, Step::Task(t)));
+                    d.items.extend(super::tool_calls::task_items(view, i, t));
                 }
                 let mut waves: Vec<u32> = view.tasks.iter().map(|t| t.wave).collect();
                 waves.sort_unstable();

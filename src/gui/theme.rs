@@ -24,6 +24,9 @@ pub const REVIEW: Color32 = hex(0x4574ed);
 pub const WARNING: Color32 = hex(0xec9600);
 pub const DANGER: Color32 = hex(0xb6362f);
 pub const SUCCESS: Color32 = hex(0x3fb076);
+/// Diff line backgrounds: added and removed lines, tinted from SUCCESS and DANGER over PANE.
+pub const ADDED_BG: Color32 = hex(0x1d3327);
+pub const REMOVED_BG: Color32 = hex(0x3a1f21);
 
 /// Specialist avatar colours, picked by a stable hash of the agent name.
 pub const AVATARS: [Color32; 6] = [

@@ -18,6 +18,7 @@ pub enum Screen {
 pub enum SidebarSection {
     Agents,
     Context,
+    Changes,
 }
 
 /// Transient view state (not persisted).
@@ -56,6 +57,8 @@ pub struct ViewState {
     pub permission_feedback: Option<(String, String)>,
     /// Waiting permission requests last put in the window title (it changes only when this does).
     pub titled_waiting: usize,
+    /// The Changes tab: the worktree's status, the open diff, the commit message.
+    pub changes: super::changes::ChangesState,
 }
 
 impl Default for ViewState {
@@ -85,6 +88,7 @@ impl Default for ViewState {
             scroll_to: None,
             permission_feedback: None,
             titled_waiting: 0,
+            changes: super::changes::ChangesState::default(),
         }
     }
 }

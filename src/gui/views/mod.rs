@@ -2,6 +2,8 @@
 //! for — and never the application: it reads the model, edits view state (text being typed, toggles) and
 //! pushes [`Action`]s; no I/O and nothing that blocks.
 
+pub mod changes;
+pub mod diff_pane;
 pub mod home;
 pub mod inspector;
 pub mod permission_card;
@@ -10,6 +12,7 @@ pub mod sidebar;
 pub mod spec_pane;
 pub mod thread;
 pub mod thread_rows;
+pub mod tool_rows;
 pub mod widgets;
 
 use super::action::Action;

@@ -9,7 +9,7 @@ use crate::gui::theme;
 use crate::gui::view_state::Screen;
 
 use super::widgets::{self, Icon};
-use super::{home, sidebar, spec_pane, thread};
+use super::{diff_pane, home, sidebar, spec_pane, thread};
 
 pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     title_bar(app, ui);
@@ -47,7 +47,14 @@ pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
             .default_size(default)
             .size_range(260.0..=max)
             .frame(Frame::NONE.fill(theme::PANE))
-            .show(ui, |ui| spec_pane::show(app, ui));
+            .show(ui, |ui| {
+                // An open diff takes the spec's place until it is closed.
+                if app.view.changes.open.is_some() {
+                    diff_pane::show(app, ui);
+                } else {
+                    spec_pane::show(app, ui);
+                }
+            });
         let width = shown.response.rect.width();
         remember_width(ui, width, default, |w| app.layout.spec_width = Some(w));
     }

@@ -74,10 +74,12 @@ pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
             ui.add_space(8.0);
             progress(ui, &spec_tasks);
             ui.add_space(8.0);
+            let changes_tab = super::changes::tab_label(&app.view.changes);
             ui.horizontal(|ui| {
                 for (section, name) in [
                     (SidebarSection::Agents, "Agents"),
                     (SidebarSection::Context, "Context"),
+                    (SidebarSection::Changes, changes_tab.as_str()),
                 ] {
                     let selected = app.view.section == section;
                     let text = RichText::new(name).size(theme::META).color(if selected {
@@ -110,6 +112,7 @@ pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
                         SidebarSection::Context => {
                             context_section(ui, &spec_tasks, provider, last_context, live_run);
                         }
+                        SidebarSection::Changes => super::changes::show(app, ui),
                     }
                 });
         });

@@ -283,7 +283,9 @@ fn draw_item(app: &mut ViewCtx<'_>, ui: &mut Ui, item: ThreadItem) {
         | ThreadItem::Delegation(i)
         | ThreadItem::Barrier(i, _)
         | ThreadItem::EventBar(i, _)
-        | ThreadItem::Working(i) => i,
+        | ThreadItem::Working(i)
+        | ThreadItem::Tool(i, _)
+        | ThreadItem::TaskFiles(i, _) => i,
     };
     let Some(entry) = app
         .model
@@ -308,6 +310,8 @@ fn draw_item(app: &mut ViewCtx<'_>, ui: &mut Ui, item: ThreadItem) {
         ThreadItem::Barrier(_, wave) => rows::barrier(app, ui, &entry, wave),
         ThreadItem::EventBar(_, t) => rows::event_bar(ui, &entry, t),
         ThreadItem::Working(_) => rows::working(ui, &entry, app.animate),
+        ThreadItem::Tool(_, c) => super::tool_rows::tool_row(app, ui, &entry, c),
+        ThreadItem::TaskFiles(_, t) => super::tool_rows::task_files(app, ui, &entry, t),
     }
 }
 

@@ -1,0 +1,377 @@
+//! The sidebar's Changes section: the session branch and its base, the unstaged and staged files with
+//! status and +N −N (click one to open its diff), stage / unstage / discard per file (discard asks first),
+//! and the commit box.
+
+use egui::{Align, Layout, RichText, Sense, Shape, Stroke, TextEdit, Ui, WidgetInfo, pos2, vec2};
+
+use super::ViewCtx;
+use super::widgets::{self, Icon};
+use crate::git::{ChangeStatus, DiffScope, FileChange};
+use crate::gui::action::Action;
+use crate::gui::changes::{ChangesAction, ChangesState};
+use crate::gui::theme;
+
+/// The tab's label: `Changes` and, when there are any, how many files changed.
+pub fn tab_label(state: &ChangesState) -> String {
+    match state.file_count() {
+        0 => "Changes".to_owned(),
+        n => format!("Changes {n}"),
+    }
+}
+
+/// Draws the section (inside the sidebar's scroll area).
+pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
+    let plain = app
+        .model
+        .session
+        .as_ref()
+        .is_some_and(|s| s.space.repo.is_none());
+    let state = &mut app.view.changes;
+    ui.label(widgets::muted("View and accept file changes."));
+    ui.add_space(6.0);
+    let Some(binding) = state.worktree.clone() else {
+        let why = if plain {
+            "This space is a plain folder, not a git repository: agents work read-only here and there \
+             are no changes to review."
+        } else {
+            "No worktree yet. The session gets its own worktree and branch on its first run with tools; \
+             its changes appear here."
+        };
+        ui.add(egui::Label::new(widgets::meta(why)).wrap());
+        return;
+    };
+    branch_lines(ui, &binding.branch, &binding.base_branch);
+    ui.add_space(6.0);
+    if let Some(error) = &state.error {
+        ui.add(
+            egui::Label::new(RichText::new(error).size(theme::META).color(theme::DANGER)).wrap(),
+        );
+        if widgets::quiet_button(ui, "Refresh").clicked() {
+            app.actions.push(Action::Changes(ChangesAction::Refresh));
+        }
+        return;
+    }
+    let Some(changes) = state.changes.clone() else {
+        ui.label(widgets::muted("Reading the worktree…"));
+        return;
+    };
+    if changes.is_clean() {
+        ui.label(widgets::meta("No changes yet"));
+    }
+    let busy = state.pending > 0;
+    ui.add_space(4.0);
+    widgets::section_label(ui, &format!("Unstaged / new · {}", changes.unstaged.len()));
+    for file in &changes.unstaged {
+        file_row(app.actions, state, ui, file, busy);
+    }
+    ui.add_space(8.0);
+    widgets::section_label(ui, &format!("Staged · {}", changes.staged.len()));
+    for file in &changes.staged {
+        file_row(app.actions, state, ui, file, busy);
+    }
+    ui.add_space(10.0);
+    commit_box(app.actions, state, ui, !changes.staged.is_empty());
+}
+
+/// Where the work lives and where it goes (mock 15): `Your code lives in`, then the session branch and, on
+/// the right, `into <base>`. (The bundled fonts have no arrow glyph.)
+fn branch_lines(ui: &mut Ui, branch: &str, base: &str) {
+    ui.label(widgets::muted("Your code lives in, and will be merged"));
+    let line = ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            ui.label(
+                RichText::new(base)
+                    .size(theme::META)
+                    .color(theme::SECONDARY),
+            );
+            ui.label(widgets::muted("into"));
+            ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                ui.add(
+                    egui::Label::new(RichText::new(branch).size(theme::META).color(theme::TEXT))
+                        .truncate(),
+                );
+            });
+        });
+    });
+    line.response
+        .on_hover_text(format!("{branch}, merged into {base}"));
+}
+
+/// The one-letter status git shows, and its colour.
+fn status_mark(file: &FileChange) -> (&'static str, egui::Color32) {
+    if file.binary && file.status == ChangeStatus::Modified {
+        return ("B", theme::REVIEW);
+    }
+    match file.status {
+        ChangeStatus::Added | ChangeStatus::Untracked => ("A", theme::SUCCESS),
+        ChangeStatus::Modified if file.mode_changed && file.additions + file.deletions == 0 => {
+            ("X", theme::REVIEW)
+        }
+        ChangeStatus::Modified => ("M", theme::WARNING),
+        ChangeStatus::Deleted => ("D", theme::DANGER),
+        ChangeStatus::Renamed => ("R", theme::REVIEW),
+        ChangeStatus::Copied => ("C", theme::REVIEW),
+        ChangeStatus::TypeChange => ("T", theme::REVIEW),
+        ChangeStatus::Conflicted => ("U", theme::DANGER),
+    }
+}
+
+fn status_word(file: &FileChange) -> String {
+    let mut word = if file.status == ChangeStatus::Untracked {
+        "new (untracked)".to_owned()
+    } else {
+        file.status.as_str().to_owned()
+    };
+    if file.binary {
+        word.push_str(", binary");
+    }
+    if file.mode_changed
+        && let (Some(old), Some(new)) = (&file.old_mode, &file.new_mode)
+    {
+        word.push_str(&format!(", mode {old} to {new}"));
+    }
+    if let Some(old) = &file.old_path {
+        word.push_str(&format!(", from {old}"));
+    }
+    word
+}
+
+/// One file: status letter, path (opens the diff), +N −N, and its buttons; or the discard confirmation.
+fn file_row(
+    actions: &mut Vec<Action>,
+    state: &mut ChangesState,
+    ui: &mut Ui,
+    file: &FileChange,
+    busy: bool,
+) {
+    let scope = if file.staged {
+        DiffScope::Staged
+    } else {
+        DiffScope::Unstaged
+    };
+    if !file.staged && state.confirm_discard.as_deref() == Some(file.path.as_str()) {
+        confirm_discard(actions, state, ui, &file.path);
+        return;
+    }
+    let open = state
+        .open
+        .as_ref()
+        .is_some_and(|o| o.scope == scope && o.path == file.path);
+    let (mark, color) = status_mark(file);
+    let row = ui.horizontal(|ui| {
+        ui.set_min_height(22.0);
+        ui.label(RichText::new(mark).font(theme::mono()).color(color));
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            ui.spacing_mut().item_spacing.x = 2.0;
+            if file.staged {
+                if glyph_button(ui, Glyph::Minus, &format!("Unstage {}", file.path), busy).clicked()
+                {
+                    actions.push(Action::Changes(ChangesAction::Unstage {
+                        path: file.path.clone(),
+                        hunk: None,
+                    }));
+                }
+            } else {
+                if glyph_button(ui, Glyph::Discard, &format!("Discard {}", file.path), busy)
+                    .clicked()
+                {
+                    state.confirm_discard = Some(file.path.clone());
+                }
+                if glyph_button(ui, Glyph::Plus, &format!("Stage {}", file.path), busy).clicked() {
+                    actions.push(Action::Changes(ChangesAction::Stage {
+                        path: file.path.clone(),
+                        hunk: None,
+                    }));
+                }
+            }
+            ui.add_space(4.0);
+            counts(ui, file);
+            ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                if path_link(ui, &file.path, open)
+                    .on_hover_text(status_word(file))
+                    .clicked()
+                {
+                    actions.push(Action::Changes(ChangesAction::Open {
+                        scope,
+                        path: file.path.clone(),
+                    }));
+                }
+            });
+        });
+    });
+    if open {
+        let r = row.response.rect;
+        ui.painter().line_segment(
+            [
+                pos2(r.left() - 6.0, r.top()),
+                pos2(r.left() - 6.0, r.bottom()),
+            ],
+            Stroke::new(2.0, theme::REVIEW),
+        );
+    }
+}
+
+/// The file's path, cut to the room there is, as a button labelled `Open diff of <path>`.
+fn path_link(ui: &mut Ui, path: &str, open: bool) -> egui::Response {
+    let width = ui.available_width().max(0.0);
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 18.0), Sense::click());
+    let color = if open || response.hovered() {
+        theme::TEXT
+    } else {
+        theme::SECONDARY
+    };
+    let galley = egui::WidgetText::from(RichText::new(path).size(theme::META)).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Truncate),
+        width,
+        egui::TextStyle::Body,
+    );
+    let top = rect.center().y - galley.size().y / 2.0;
+    ui.painter().galley(pos2(rect.left(), top), galley, color);
+    let label = format!("Open diff of {path}");
+    response.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &label));
+    response
+}
+
+/// `+N −N`, or `binary`.
+fn counts(ui: &mut Ui, file: &FileChange) {
+    if file.binary {
+        ui.label(widgets::muted("binary"));
+        return;
+    }
+    // Right to left: the deletions first.
+    if file.deletions > 0 {
+        ui.label(
+            RichText::new(format!("−{}", file.deletions))
+                .size(theme::META)
+                .color(theme::DANGER),
+        );
+    }
+    if file.additions > 0 {
+        ui.label(
+            RichText::new(format!("+{}", file.additions))
+                .size(theme::META)
+                .color(theme::SUCCESS),
+        );
+    }
+}
+
+fn confirm_discard(actions: &mut Vec<Action>, state: &mut ChangesState, ui: &mut Ui, path: &str) {
+    egui::Frame::NONE
+        .stroke(Stroke::new(1.0, theme::DANGER))
+        .corner_radius(3)
+        .inner_margin(egui::Margin::same(6))
+        .show(ui, |ui| {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "Discard the changes to {path}? They cannot be brought back."
+                    ))
+                    .size(theme::META)
+                    .color(theme::TEXT),
+                )
+                .wrap(),
+            );
+            ui.horizontal(|ui| {
+                if widgets::solid_button(ui, "Discard", theme::DANGER).clicked() {
+                    actions.push(Action::Changes(ChangesAction::Discard(path.to_owned())));
+                }
+                if widgets::quiet_button(ui, "Cancel").clicked() {
+                    state.confirm_discard = None;
+                }
+            });
+        });
+}
+
+fn commit_box(actions: &mut Vec<Action>, state: &mut ChangesState, ui: &mut Ui, staged: bool) {
+    widgets::section_label(ui, "Commit");
+    ui.add(
+        TextEdit::multiline(&mut state.message)
+            .id_salt("commit_message")
+            .hint_text("Commit message")
+            .desired_rows(3)
+            .desired_width(f32::INFINITY),
+    );
+    let ready = staged && !state.message.trim().is_empty() && state.pending == 0;
+    ui.horizontal(|ui| {
+        let commit = ui.add_enabled(
+            ready,
+            egui::Button::new(
+                RichText::new("Commit")
+                    .color(theme::TEXT)
+                    .size(theme::META + 1.0),
+            )
+            .fill(theme::ACCENT)
+            .stroke(Stroke::NONE)
+            .corner_radius(4),
+        );
+        if commit.clicked() {
+            actions.push(Action::Changes(ChangesAction::Commit(
+                state.message.trim().to_owned(),
+            )));
+        }
+        if !staged {
+            ui.label(widgets::muted("Stage files to commit them"));
+        }
+    });
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Glyph {
+    Plus,
+    Minus,
+    Discard,
+}
+
+/// A small square button with a painted glyph and an accessible label (`Stage <path>`, ...).
+fn glyph_button(ui: &mut Ui, glyph: Glyph, label: &str, busy: bool) -> egui::Response {
+    if glyph == Glyph::Plus && !busy {
+        return widgets::icon_button(ui, Icon::Plus, label);
+    }
+    let sense = if busy { Sense::hover() } else { Sense::click() };
+    let (rect, response) = ui.allocate_exact_size(vec2(22.0, 22.0), sense);
+    let owned = label.to_owned();
+    response.widget_info(|| WidgetInfo::labeled(egui::Role::Button, !busy, &owned));
+    let color = if busy {
+        theme::MUTED
+    } else if response.hovered() {
+        ui.painter().rect_filled(rect, 3.0, theme::RAISED);
+        theme::TEXT
+    } else {
+        theme::SECONDARY
+    };
+    let c = rect.center();
+    let s = Stroke::new(1.3, color);
+    let p = ui.painter();
+    match glyph {
+        Glyph::Plus => {
+            p.line_segment([pos2(c.x - 5.0, c.y), pos2(c.x + 5.0, c.y)], s);
+            p.line_segment([pos2(c.x, c.y - 5.0), pos2(c.x, c.y + 5.0)], s);
+        }
+        Glyph::Minus => {
+            p.line_segment([pos2(c.x - 5.0, c.y), pos2(c.x + 5.0, c.y)], s);
+        }
+        Glyph::Discard => {
+            // A counter-clockwise arrow: three quarters of a circle with a head at its start.
+            let points: Vec<egui::Pos2> = (0..=18)
+                .map(|i| {
+                    let a = std::f32::consts::PI * (0.75 + 1.5 * i as f32 / 18.0);
+                    pos2(c.x + 5.0 * a.cos(), c.y - 5.0 * a.sin())
+                })
+                .collect();
+            if let Some(&start) = points.first() {
+                p.add(Shape::line(
+                    vec![
+                        pos2(start.x - 1.0, start.y - 4.0),
+                        start,
+                        pos2(start.x + 3.5, start.y - 1.0),
+                    ],
+                    s,
+                ));
+            }
+            p.add(Shape::line(points, s));
+        }
+    }
+    response.on_hover_text(label)
+}
