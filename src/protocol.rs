@@ -35,6 +35,9 @@ pub struct StartRun {
     /// The offline provider's script of tool calls for this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<std::path::PathBuf>,
+    /// A run for this spec task alone (`s3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_task: Option<String>,
 }
 
 /// Requests to the orchestrator.

@@ -66,6 +66,7 @@ fn start(engine: &Engine, orchestrator: &Orchestrator, repo: &Path) -> RunId {
             model: None,
             context_provider: None,
             script: None,
+            spec_task: None,
         }))
         .unwrap();
     run_id

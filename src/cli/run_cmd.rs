@@ -36,6 +36,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         context_provider: args.context_provider,
         run_id: args.run_id,
         script: args.script,
+        spec_task: args.spec_task,
     })?;
     let start = &prepared.start;
     if args.detach {
@@ -61,6 +62,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         }
         if let Some(script) = &start.script {
             worker.extend(["--script".into(), script.display().to_string()]);
+        }
+        if let Some(task) = &start.spec_task {
+            worker.extend(["--spec-task".into(), task.clone()]);
         }
         let worker: Vec<&str> = worker.iter().map(String::as_str).collect();
         return detach(ctx, &app, &worker, &start.run_id, |_| true);

@@ -341,6 +341,7 @@ impl KataApp {
             context_provider: start.context_provider,
             run_id: Some(start.run_id.to_string()),
             script: start.script.clone(),
+            spec_task: start.spec_task.clone(),
         };
         self.sent.push(Command::StartRun(start));
         self.backend.call(move |app| {
@@ -477,6 +478,7 @@ impl KataApp {
             model,
             context_provider: None,
             script: None,
+            spec_task: None,
         });
     }
 
@@ -524,6 +526,7 @@ impl KataApp {
             model: failed.options.model,
             context_provider: failed.options.context_provider,
             script: failed.options.script,
+            spec_task: failed.options.spec_task,
         });
     }
 

@@ -37,6 +37,9 @@ pub struct RunOptions {
     /// The offline provider's script of tool calls, when the run was started with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<std::path::PathBuf>,
+    /// The run carries out this spec task alone (`s3`): started from the task's ▶ or `run --spec-task`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_task: Option<String>,
 }
 
 /// How context was resolved for the run, as stored. The items themselves live in the snapshot.

@@ -153,6 +153,7 @@ impl CommandLoop {
                 model: start.model.clone(),
                 context_provider: start.context_provider,
                 script: start.script.clone(),
+                spec_task: start.spec_task.clone(),
             },
             owner: self.owner.clone(),
         };

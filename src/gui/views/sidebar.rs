@@ -459,6 +459,7 @@ mod tests {
         statuses
             .iter()
             .map(|s| SpecTaskRow {
+                id: None,
                 title: "t".into(),
                 status: *s,
             })
