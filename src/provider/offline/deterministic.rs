@@ -305,7 +305,7 @@ pub fn follow_up_draft(input: &CoordinatorInput) -> Option<String> {
             facts.test_cmd
         ),
     ];
-    let goal = [format!("Follow-up: {topic}.")];
+    let goal = [String::new(), format!("Follow-up: {topic}.")];
     let criterion = [format!("- {topic} is done{place}.")];
     let md = append_to_section(spec, "Goal", &goal)?;
     let md = append_to_section(&md, "Tasks", &tasks)?;
