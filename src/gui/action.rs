@@ -24,6 +24,11 @@ pub enum Action {
         force: bool,
     },
     DismissDraft(RunId),
+    /// Starts a run for one spec task alone (the task card's ▶).
+    RunSpecTask {
+        task: String,
+        title: String,
+    },
     ToggleSidebar,
     ToggleSpec,
     SelectTab(usize),

@@ -192,9 +192,32 @@ fn rendered(app: &mut ViewCtx<'_>, ui: &mut Ui, content: &str) {
                                 );
                             });
                             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                                let (rect, _) =
-                                    ui.allocate_exact_size(vec2(14.0, 14.0), Sense::hover());
-                                widgets::paint_icon(ui, rect, Icon::Play, theme::MUTED);
+                                // ▶ starts a run for this task alone; a line without an id cannot be named.
+                                let sense = if task.id.is_some() {
+                                    Sense::click()
+                                } else {
+                                    Sense::hover()
+                                };
+                                let (rect, response) =
+                                    ui.allocate_exact_size(vec2(14.0, 14.0), sense);
+                                let color = if response.hovered() {
+                                    theme::TEXT
+                                } else {
+                                    theme::MUTED
+                                };
+                                widgets::paint_icon(ui, rect, Icon::Play, color);
+                                let label = format!("Run task: {}", task.title);
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
+                                });
+                                if response.clicked()
+                                    && let Some(id) = &task.id
+                                {
+                                    app.actions.push(Action::RunSpecTask {
+                                        task: id.clone(),
+                                        title: task.title.clone(),
+                                    });
+                                }
                             });
                         });
                     });
