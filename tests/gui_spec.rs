@@ -1,6 +1,7 @@
 //! The window's living spec: the sidebar's progress counts the spec's task lines (an unrelated new prompt
 //! never lowers it), an applied draft is never followed by the offer of an older one, a dismissed draft is
-//! applied from the run inspector, and ▶ on a task card starts a run for that task alone.
+//! applied from the run inspector, a task card's glyph toggles its line and its ▶ starts a run for that task
+//! alone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod common;
@@ -144,6 +145,28 @@ fn the_play_button_on_a_task_card_runs_that_task_alone() {
     step_until(&mut h, "the task cards", |h| {
         h.query_all_by_label_contains("Run task: ").count() >= 2
     });
+    // The glyph toggles its line, and only that line.
+    let store = h.state().app.store().clone();
+    let session = h.state().model.session_id().unwrap().clone();
+    let before = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    h.get_by_label_contains("Toggle task: adapt")
+        .click_accesskit();
+    step_until(&mut h, "the toggle", |_| {
+        store
+            .read(|rx| rx.spec(&session))
+            .unwrap()
+            .is_some_and(|s| s.revision == before.revision + 1)
+    });
+    let after = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    let changed: Vec<(&str, &str)> = before
+        .content
+        .lines()
+        .zip(after.content.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].0.starts_with("- [x] ") && changed[0].1.starts_with("- [ ] "));
+    assert!(changed[0].1.ends_with("<!-- s2 -->"));
     h.get_by_label_contains("Run task: adapt").click_accesskit();
     step_until(&mut h, "r2 to complete", |h| {
         run_status(h.state(), "r2") == Some(RunStatus::Completed)

@@ -24,6 +24,8 @@ pub enum Action {
         force: bool,
     },
     DismissDraft(RunId),
+    /// Marks a spec task line done, or open again when it is done.
+    ToggleSpecTask(String),
     /// Starts a run for one spec task alone (the task card's ▶).
     RunSpecTask {
         task: String,

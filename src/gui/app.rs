@@ -443,6 +443,16 @@ impl KataApp {
                 });
             }
             Action::RunSpecTask { task, title } => self.run_spec_task(task, title),
+            Action::ToggleSpecTask(task) => {
+                if let Some(session) = self.model.session_id().cloned() {
+                    self.backend.call(move |app| {
+                        Some(match app.toggle_spec_task(session.as_str(), &task, None) {
+                            Ok(spec) => Reply::Spec(spec),
+                            Err(e) => failed("cannot change the task", &e),
+                        })
+                    });
+                }
+            }
             Action::DismissDraft(run) => {
                 if !self.layout.dismissed_drafts.contains(&run) {
                     self.layout.dismissed_drafts.push(run);
