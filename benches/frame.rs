@@ -85,6 +85,7 @@ fn run_record(
             wave: 1,
             depends_on: Vec::new(),
             round: 1,
+            spec_task: None,
         },
         1,
         at,
@@ -178,6 +179,8 @@ fn seed(engine: &Engine, repo: &std::path::Path) -> (SpaceId, SessionId) {
                 revision: 1,
                 applied_from_run: None,
                 updated_at: base,
+                tick: None,
+                edited_at: None,
             })?;
             tx.put_app_state(
                 ui_state::KEY,

@@ -210,6 +210,14 @@ impl From<&AppError> for ErrorInfo {
                 ErrorCode::InvalidRequest,
                 "Look at what changed; apply it anyway if it still fits.",
             ),
+            AppError::UnknownSpecTask { .. } => (
+                ErrorCode::NotFound,
+                "Use a task id the spec shows (the `<!-- sN -->` at the end of its line).",
+            ),
+            AppError::UnknownSpecRevision { .. } => (
+                ErrorCode::NotFound,
+                "Pick a revision the spec's history lists.",
+            ),
             AppError::LimitOutOfRange { .. } => {
                 (ErrorCode::InvalidQuery, "Ask for 1 to 100 items.")
             }

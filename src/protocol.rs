@@ -38,6 +38,9 @@ pub struct StartRun {
     /// How the run answers its agents' permission requests; `None` waits for answers (`ask`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_policy: Option<crate::model::PermissionPolicy>,
+    /// A run for this spec task alone (`s3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_task: Option<String>,
 }
 
 /// Requests to the orchestrator.

@@ -171,11 +171,34 @@ fn the_same_prompt_on_the_same_files_gives_the_same_draft_and_tasks() {
         repo.to_str().unwrap(),
         "add retry to the http client",
     );
-    let (_, second) = run_json(
+    // In a session of its own: in the same session the prompt would be a follow-up refining the first
+    // draft (docs/SPEC.md, Conversation).
+    ok(
         &data,
-        repo.to_str().unwrap(),
-        "add retry to the http client",
+        &[
+            "session",
+            "new",
+            "--space",
+            repo.to_str().unwrap(),
+            "--name",
+            "again",
+        ],
     );
+    let again = ok(
+        &data,
+        &[
+            "--json",
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--session",
+            "again",
+            "--prompt",
+            "add retry to the http client",
+        ],
+    );
+    let second = again.json_lines().last().unwrap()["run"].clone();
+    assert_ne!(first["session_id"], second["session_id"]);
     assert_ne!(first["id"], second["id"]);
     assert_eq!(first["draft"]["content"], second["draft"]["content"]);
     assert_eq!(first["plan"], second["plan"]);
@@ -191,14 +214,31 @@ fn the_same_prompt_on_the_same_files_gives_the_same_draft_and_tasks() {
     assert_eq!(first["draft"]["content"], third["draft"]["content"]);
     assert_eq!(shape(&first), shape(&third));
 
-    // History: newest first; the older run's draft is superseded by the newer one.
+    // History: newest first; a newer run in the same session supersedes the older run's draft.
+    let follow_up = ok(
+        &data,
+        &[
+            "--json",
+            "run",
+            "--space",
+            repo.to_str().unwrap(),
+            "--session",
+            first["session_id"].as_str().unwrap(),
+            "--prompt",
+            "now also handle timeouts",
+        ],
+    );
+    let follow_up = follow_up.json_lines().last().unwrap()["run"].clone();
     let list = ok(&data, &["--json", "runs", "list"]).json();
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 2);
-    assert_eq!(list[0]["id"], second["id"]);
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["id"], follow_up["id"]);
     assert_eq!(list[0]["stale"]["is_stale"], false);
-    assert_eq!(list[1]["stale"]["reasons"][0]["kind"], "superseded");
-    assert_eq!(list[1]["stale"]["reasons"][0]["detail"], second["id"]);
+    assert_eq!(list[1]["id"], second["id"]);
+    assert_eq!(list[1]["stale"]["is_stale"], false, "another session's run");
+    assert_eq!(list[2]["id"], first["id"]);
+    assert_eq!(list[2]["stale"]["reasons"][0]["kind"], "superseded");
+    assert_eq!(list[2]["stale"]["reasons"][0]["detail"], follow_up["id"]);
 }
 
 #[test]

@@ -92,6 +92,7 @@ fn scripted_run(h: &mut Harness<'_, KataApp>, tmp: &Path, repo: &Path) -> PathBu
         run_id: Some("r1".into()),
         script: Some(script(tmp)),
         permission_policy: Some(kata_cloud::model::PermissionPolicy::Yes),
+        spec_task: None,
     })
     .unwrap();
     step_until(h, "the run to complete with its tool calls", |h| {

@@ -71,6 +71,7 @@ fn start(engine: &Engine, orchestrator: &Orchestrator, repo: &Path) -> RunId {
             context_provider: None,
             script: None,
             permission_policy: None,
+            spec_task: None,
         }))
         .unwrap();
     run_id

@@ -325,6 +325,7 @@ fn seed_run(store: &Store, owner: &OwnerId, ids: &IdGenerator) -> RunId {
             wave: 1,
             depends_on: vec![],
             round: 1,
+            spec_task: None,
         },
         1,
         now,

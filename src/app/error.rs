@@ -83,6 +83,14 @@ pub enum AppError {
         short: String,
         reasons: Vec<StaleReason>,
     },
+    #[error("the spec of session {session} has no task {task:?}")]
+    UnknownSpecTask { session: String, task: String },
+    #[error("the spec of session {session} has no revision {revision} (it has {latest})")]
+    UnknownSpecRevision {
+        session: String,
+        revision: u64,
+        latest: u64,
+    },
     #[error("{limit} is out of range (1 to {max})")]
     LimitOutOfRange { limit: i64, max: usize },
     #[error("the prompt has no words to search for")]
@@ -205,6 +213,8 @@ impl AppError {
             | AppError::NotLive { .. }
             | AppError::NoDraft { .. }
             | AppError::StaleDraft { .. }
+            | AppError::UnknownSpecTask { .. }
+            | AppError::UnknownSpecRevision { .. }
             | AppError::LimitOutOfRange { .. }
             | AppError::NoQueryTerms
             | AppError::Provider(_) => true,

@@ -116,7 +116,7 @@ impl<'a> World<'a> {
         if let Some(draft) = &run.draft {
             if let Some(Some(spec)) = self.specs.get(&run.session_id) {
                 inputs.spec_edited_after_draft = spec.applied_from_run.as_ref() != Some(&run.id)
-                    && spec.updated_at > draft.generated_at;
+                    && spec.edited_at() > draft.generated_at;
             }
             if let Some((newest, _)) = self.latest_draft.get(&run.session_id)
                 && newest != &run.id

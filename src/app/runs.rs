@@ -29,6 +29,8 @@ pub struct StartRunRequest {
     pub script: Option<PathBuf>,
     /// How the run answers its agents' permission requests (`None`: they wait for an answer).
     pub permission_policy: Option<crate::model::PermissionPolicy>,
+    /// A run for this spec task alone (`s3`); it must be a task of the session's spec.
+    pub spec_task: Option<String>,
 }
 
 /// A run checked and resolved, ready to hand to an orchestrator (this process's, or a worker's).
@@ -116,6 +118,20 @@ impl App {
         };
         let space = self.find_or_link_space(&request.space)?;
         let session = self.session_for(&space, request.session.as_deref())?;
+        if let Some(task) = &request.spec_task {
+            let spec = self.store().read(|rx| rx.spec(&session.id))?;
+            let known = spec.is_some_and(|s| {
+                crate::model::spec_task::spec_tasks(&s.content)
+                    .iter()
+                    .any(|t| t.id.as_deref() == Some(task.as_str()))
+            });
+            if !known {
+                return Err(AppError::UnknownSpecTask {
+                    session: session.id.to_string(),
+                    task: task.clone(),
+                });
+            }
+        }
         // Specialists with tools work in the session's worktree, made on the first such run; every run
         // checks the binding first.
         let tools = self
@@ -151,6 +167,7 @@ impl App {
                 context_provider: request.context_provider,
                 script,
                 permission_policy: request.permission_policy,
+                spec_task: request.spec_task,
             },
             space,
             session,

@@ -364,6 +364,9 @@ pub struct RunArgs {
     /// like KATA_OFFLINE_SCRIPT, and kept with the run so a resume follows it too.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
+    /// Carry out this task of the session's spec alone (its id, `sN`, from `spec show`).
+    #[arg(long, value_name = "TASK_ID")]
+    pub spec_task: Option<String>,
     /// Use this id for the new run (used by --detach to follow its worker).
     #[arg(long, hide = true)]
     pub run_id: Option<String>,
@@ -464,10 +467,13 @@ pub enum ContextCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SpecCommand {
-    /// Print a session's spec.
+    /// Print a session's spec (or one of its revisions).
     Show {
         #[arg(long)]
         session: String,
+        /// Print this revision instead of the current one.
+        #[arg(long, value_name = "N")]
+        revision: Option<u64>,
     },
     /// Make a run's draft the session's spec.
     Apply {
@@ -481,6 +487,47 @@ pub enum SpecCommand {
         #[arg(long)]
         session: String,
     },
+    /// Mark one task of the spec done, or open again when it is done; only its line changes.
+    Toggle {
+        /// The task's id (`sN`, shown as `<!-- sN -->` at the end of its line).
+        task_id: String,
+        #[arg(long)]
+        session: String,
+        /// Set this mark instead of toggling: open, in-progress or done.
+        #[arg(long, value_parser = parse_mark)]
+        mark: Option<crate::model::TaskMark>,
+    },
+    /// Edit the spec in $EDITOR (or save the contents of --file) as a new revision.
+    Edit {
+        #[arg(long)]
+        session: String,
+        /// Take the new spec from this file instead of opening an editor.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The revision the file was written from (default: the current one); marks runs ticked since are
+        /// kept.
+        #[arg(long, value_name = "N")]
+        base: Option<u64>,
+    },
+    /// A unified diff between two revisions (0 is the empty spec).
+    Diff {
+        from: u64,
+        to: u64,
+        #[arg(long)]
+        session: String,
+    },
+}
+
+fn parse_mark(s: &str) -> Result<crate::model::TaskMark, String> {
+    use crate::model::TaskMark;
+    match s {
+        "open" | " " => Ok(TaskMark::Open),
+        "in-progress" | "in_progress" | "/" => Ok(TaskMark::InProgress),
+        "done" | "x" => Ok(TaskMark::Done),
+        other => Err(format!(
+            "{other:?} is not a mark: use open, in-progress or done"
+        )),
+    }
 }
 
 fn parse_context_provider(s: &str) -> Result<ContextProviderKind, String> {

@@ -89,6 +89,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         run_id: args.run_id,
         script: args.script,
         permission_policy,
+        spec_task: args.spec_task,
     })?;
     let start = &prepared.start;
     if args.detach {
@@ -133,6 +134,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         }
         if let Some(policy) = start.permission_policy {
             worker.push(format!("--{}", policy.as_str()));
+        }
+        if let Some(task) = &start.spec_task {
+            worker.extend(["--spec-task".into(), task.clone()]);
         }
         let worker: Vec<&str> = worker.iter().map(String::as_str).collect();
         return detach(ctx, &app, &worker, &start.run_id, |_| true);

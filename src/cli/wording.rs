@@ -98,6 +98,12 @@ impl From<AppError> for CliError {
                 "the draft of run {run} is stale ({}); pass --force to apply it anyway",
                 reasons_text(reasons)
             ),
+            AppError::UnknownSpecTask { session, .. } => format!(
+                "{e}: `kata-cloud spec show --session {session}` shows each task's id as `<!-- sN -->` at the end of its line"
+            ),
+            AppError::UnknownSpecRevision { session, .. } => {
+                format!("{e}: `kata-cloud spec history --session {session}` lists the revisions")
+            }
             AppError::LimitOutOfRange { limit, max } => {
                 format!("--limit {limit} is out of range: pass a number from 1 to {max}")
             }

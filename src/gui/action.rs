@@ -31,6 +31,13 @@ pub enum Action {
         decision: crate::model::PermissionDecision,
         feedback: Option<String>,
     },
+    /// Marks a spec task line done, or open again when it is done.
+    ToggleSpecTask(String),
+    /// Starts a run for one spec task alone (the task card's ▶).
+    RunSpecTask {
+        task: String,
+        title: String,
+    },
     ToggleSidebar,
     ToggleSpec,
     SelectTab(usize),

@@ -257,6 +257,7 @@ impl KataApp {
                     .as_ref()
                     .map(|s| s.content.clone())
                     .unwrap_or_default();
+                self.view.spec_base = data.spec.as_ref().map(|s| s.revision);
                 self.view.heights.clear();
                 self.view.stick_to_bottom = true;
                 self.model.set_session(*data);
@@ -273,6 +274,7 @@ impl KataApp {
                         .as_ref()
                         .map(|spec| spec.content.clone())
                         .unwrap_or_default();
+                    self.view.spec_base = s.spec.as_ref().map(|spec| spec.revision);
                 }
                 self.model
                     .set_staleness(&s.session, s.runs, s.spec, s.root_missing);
@@ -286,6 +288,7 @@ impl KataApp {
                 // the user is typing in it.
                 let spec_after = self.model.session.as_ref().and_then(|s| s.spec.clone());
                 if spec_after != spec_before && self.view.spec_dirty_at.is_none() {
+                    self.view.spec_base = spec_after.as_ref().map(|s| s.revision);
                     self.view.spec_buffer = spec_after.map(|s| s.content).unwrap_or_default();
                     self.follow_up(FollowUp::CheckStaleness);
                 }
@@ -295,6 +298,7 @@ impl KataApp {
                     && self.model.session_id() == Some(&spec.session_id)
                 {
                     self.view.spec_buffer = spec.content.clone();
+                    self.view.spec_base = Some(spec.revision);
                 }
                 self.model.set_spec(spec);
                 self.follow_up(FollowUp::CheckStaleness);
@@ -327,8 +331,9 @@ impl KataApp {
         {
             self.view.spec_dirty_at = None;
             let content = self.view.spec_buffer.clone();
+            let base = self.view.spec_base;
             self.backend.call(move |app| {
-                Some(match app.save_spec(&session, content) {
+                Some(match app.save_spec_edit(&session, content, base) {
                     Ok(spec) => Reply::Spec(spec),
                     Err(e) => failed("cannot save the spec", &e),
                 })
@@ -356,6 +361,7 @@ impl KataApp {
             run_id: Some(start.run_id.to_string()),
             script: start.script.clone(),
             permission_policy: start.permission_policy,
+            spec_task: start.spec_task.clone(),
         };
         self.sent.push(Command::StartRun(start));
         self.backend.call(move |app| {
@@ -469,6 +475,17 @@ impl KataApp {
                     })
                 });
             }
+            Action::RunSpecTask { task, title } => self.run_spec_task(task, title),
+            Action::ToggleSpecTask(task) => {
+                if let Some(session) = self.model.session_id().cloned() {
+                    self.backend.call(move |app| {
+                        Some(match app.toggle_spec_task(session.as_str(), &task, None) {
+                            Ok(spec) => Reply::Spec(spec),
+                            Err(e) => failed("cannot change the task", &e),
+                        })
+                    });
+                }
+            }
             Action::DismissDraft(run) => {
                 if !self.layout.dismissed_drafts.contains(&run) {
                     self.layout.dismissed_drafts.push(run);
@@ -519,6 +536,29 @@ impl KataApp {
             context_provider: None,
             script: None,
             permission_policy: None,
+            spec_task: None,
+        });
+    }
+
+    /// Starts a run for one spec task alone (its ▶), with the composer's provider and model.
+    fn run_spec_task(&mut self, task: String, title: String) {
+        let Some(session) = &self.model.session else {
+            return;
+        };
+        let (space_id, session_id) = (session.space.id.clone(), session.session.id.clone());
+        let run_id = self.new_run_id();
+        let model = Some(self.view.model_name.trim().to_owned()).filter(|m| !m.is_empty());
+        self.start_run(StartRun {
+            run_id,
+            space_id,
+            session_id,
+            prompt: title,
+            provider: Some(self.view.provider.clone()),
+            model,
+            context_provider: None,
+            script: None,
+            permission_policy: None,
+            spec_task: Some(task),
         });
     }
 
@@ -567,6 +607,7 @@ impl KataApp {
             context_provider: failed.options.context_provider,
             script: failed.options.script,
             permission_policy: failed.options.permission_policy,
+            spec_task: failed.options.spec_task,
         });
     }
 

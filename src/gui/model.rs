@@ -129,9 +129,20 @@ impl SessionState {
         self.runs.push(Arc::new(entry));
     }
 
-    /// The newest run with a draft that is not applied yet.
+    /// The newest run with a draft that is not applied yet and is newer than every applied draft: a draft
+    /// older than the applied one is superseded, never offered as the current one.
     pub fn pending_draft(&self) -> Option<&RunEntry> {
+        let applied = |r: &Arc<RunEntry>| {
+            r.view
+                .run
+                .draft
+                .as_ref()
+                .is_some_and(|d| d.applied_at.is_some())
+        };
+        let after = self.runs.iter().rposition(applied).map_or(0, |i| i + 1);
         self.runs
+            .get(after..)
+            .unwrap_or(&[])
             .iter()
             .rev()
             .find(|r| {
@@ -231,7 +242,11 @@ pub struct AgentRow {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpecTaskRow {
+    /// The line's id (`s3`); `None` in specs written before ids.
+    pub id: Option<String>,
     pub title: String,
+    /// What the spec's line says, shown as a task status: done → completed, in progress → running; a
+    /// run's failure or interruption of the task shows while the line is not done.
     pub status: Option<TaskStatus>,
 }
 
@@ -652,13 +667,26 @@ fn task_agent_state(status: TaskStatus, live: bool) -> AgentState {
     }
 }
 
-/// The spec's task lines with the status of the matching task of the newest run.
+/// The spec's task lines with their progress: the spec's marks first (so an unrelated new run never
+/// lowers it), then what the newest run working on the line says of it when it failed or was interrupted.
+/// Lines without an id (specs written before ids) take the status of the newest run's task of that title.
 fn spec_tasks(session: &SessionState) -> Vec<SpecTaskRow> {
+    use crate::model::TaskMark;
     let Some(spec) = &session.spec else {
         return Vec::new();
     };
-    let Ok(planned) = crate::model::spec::planned_tasks(&spec.content) else {
+    let Ok(planned_all) = all_task_titles(&spec.content) else {
         return Vec::new();
+    };
+    let newest_for = |id: &str| {
+        session.runs.iter().rev().find_map(|r| {
+            r.view
+                .tasks
+                .iter()
+                .rev()
+                .find(|t| t.spec_task.as_deref() == Some(id))
+                .map(|t| t.status)
+        })
     };
     let latest_tasks = session
         .runs
@@ -667,16 +695,49 @@ fn spec_tasks(session: &SessionState) -> Vec<SpecTaskRow> {
         .find(|r| !r.view.tasks.is_empty())
         .map(|r| r.view.tasks.as_slice())
         .unwrap_or(&[]);
-    planned
+    planned_all
         .into_iter()
-        .map(|p| SpecTaskRow {
-            status: latest_tasks
-                .iter()
-                .find(|t| t.title == p.title)
-                .map(|t| t.status),
-            title: p.title,
+        .map(|(line, title)| {
+            let status = match (&line.id, line.mark) {
+                (_, TaskMark::Done) => Some(TaskStatus::Completed),
+                (Some(id), mark) => match newest_for(id) {
+                    Some(s @ (TaskStatus::Failed | TaskStatus::Interrupted)) => Some(s),
+                    _ if mark == TaskMark::InProgress => Some(TaskStatus::Running),
+                    _ => None,
+                },
+                (None, _) => latest_tasks
+                    .iter()
+                    .find(|t| t.title == title)
+                    .map(|t| t.status),
+            };
+            SpecTaskRow {
+                id: line.id,
+                title,
+                status,
+            }
         })
         .collect()
+}
+
+/// Every task line of a spec with the title a run would give it (kind label and dependencies dropped).
+fn all_task_titles(
+    content: &str,
+) -> Result<Vec<(crate::model::SpecTask, String)>, crate::model::spec::TaskListError> {
+    let lines = crate::model::spec_task::spec_tasks(content);
+    if lines.is_empty() {
+        return Err(crate::model::spec::TaskListError::NoTasks);
+    }
+    Ok(lines
+        .into_iter()
+        .map(|line| {
+            let alone = format!("## Tasks\n- [ ] {}\n", line.text);
+            let title = crate::model::spec::planned_tasks(&alone)
+                .ok()
+                .and_then(|p| p.into_iter().next())
+                .map_or_else(|| line.text.clone(), |p| p.title);
+            (line, title)
+        })
+        .collect())
 }
 
 pub fn first_line(text: &str) -> String {
@@ -860,6 +921,7 @@ mod tests {
                 wave: 1,
                 depends_on: Vec::new(),
                 round: 1,
+                spec_task: None,
             },
             1,
             t(3),

@@ -37,6 +37,8 @@ pub struct ViewState {
     pub spec_editing: bool,
     pub spec_buffer: String,
     pub spec_dirty_at: Option<f64>,
+    /// The spec revision the editor's text comes from: a save merges what runs ticked since.
+    pub spec_base: Option<u64>,
     pub confirm_apply: Option<RunId>,
     /// The session switcher in the sidebar is open.
     pub sessions_open: bool,
@@ -77,6 +79,7 @@ impl Default for ViewState {
             spec_editing: false,
             spec_buffer: String::new(),
             spec_dirty_at: None,
+            spec_base: None,
             confirm_apply: None,
             sessions_open: false,
             new_session_name: String::new(),

@@ -15,6 +15,7 @@ pub mod run;
 pub mod run_reducer;
 pub mod space;
 pub mod spec;
+pub mod spec_task;
 pub mod staleness;
 pub mod task;
 pub mod time;
@@ -41,7 +42,8 @@ pub use run::{
     RunOptions, RunRecord, TimelineEntry,
 };
 pub use space::{ContextProviderKind, RepoInfo, Session, Space, WorktreeBinding};
-pub use spec::SpecRecord;
+pub use spec::{SpecRecord, SpecTick};
+pub use spec_task::{SpecTask, TaskMark};
 pub use staleness::{SourceState, StaleKind, StaleReason, Staleness, StalenessInputs};
 pub use task::{EffectReceipt, PlannedTask, ReceiptOutcome, TaskKind, TaskRecord};
 pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};

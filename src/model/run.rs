@@ -40,6 +40,9 @@ pub struct RunOptions {
     /// How the run answers its agents' permission requests (`run --yes|--deny|--ask`); `None` is `ask`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_policy: Option<super::permission::PermissionPolicy>,
+    /// The run carries out this spec task alone (`s3`): started from the task's ▶ or `run --spec-task`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_task: Option<String>,
 }
 
 /// How context was resolved for the run, as stored. The items themselves live in the snapshot.

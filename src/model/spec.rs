@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::{RunId, SessionId, TaskId};
+use super::spec_task::{TaskMark, spec_tasks};
 use super::task::{PlannedTask, TaskKind};
 use super::time::Timestamp;
 
@@ -41,6 +42,30 @@ pub struct SpecRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_from_run: Option<RunId>,
     pub updated_at: Timestamp,
+    /// Set when this revision is a run's tick of one task line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick: Option<SpecTick>,
+    /// When the content last changed other than by a tick (a hand edit, an applied draft); ticks keep it,
+    /// so a run's own progress never makes drafts look edited-over. `None` in records older than ticks:
+    /// then `updated_at` is that time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Timestamp>,
+}
+
+impl SpecRecord {
+    /// When the content last changed other than by a run's tick.
+    pub fn edited_at(&self) -> Timestamp {
+        self.edited_at.unwrap_or(self.updated_at)
+    }
+}
+
+/// What a revision written by a run records: which run, which of its tasks, which spec line, which mark.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecTick {
+    pub run_id: RunId,
+    pub task_id: TaskId,
+    pub spec_task: String,
+    pub mark: TaskMark,
 }
 
 /// One markdown section of a spec.
@@ -65,6 +90,15 @@ fn heading(line: &str) -> Option<(usize, &str)> {
         return None;
     }
     Some((level, rest.trim().trim_end_matches('#').trim()))
+}
+
+/// A heading line's level and, when it is one of the six sections, that section's canonical name.
+pub(crate) fn canonical_section_of(line: &str) -> Option<(usize, Option<&'static str>)> {
+    let (level, title) = heading(line)?;
+    Some((
+        level,
+        canonical_section(title).and_then(|i| SECTIONS.get(i).copied()),
+    ))
 }
 
 fn canonical_section(title: &str) -> Option<usize> {
@@ -125,6 +159,61 @@ pub fn section_body<'a>(markdown: &'a str, canonical: &str) -> Option<&'a str> {
         .map(|s| s.body)
 }
 
+/// The markdown with `lines` added at the end of one of the six sections (after its last non-blank line),
+/// every other byte unchanged; `None` when the section is missing.
+pub fn append_to_section(markdown: &str, canonical: &str, lines: &[String]) -> Option<String> {
+    let all: Vec<&str> = markdown.split_inclusive('\n').collect();
+    let mut in_fence = false;
+    let mut open: Option<(usize, usize)> = None; // (heading line, level)
+    let mut last_body: Option<usize> = None;
+    let mut end = all.len();
+    for (n, line) in all.iter().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        } else if !in_fence && let Some((level, name)) = canonical_section_of(line) {
+            match open {
+                Some((_, open_level)) if level <= open_level => {
+                    end = n;
+                    break;
+                }
+                Some(_) => {}
+                None if name == Some(canonical) => {
+                    open = Some((n, level));
+                    continue;
+                }
+                None => {}
+            }
+        }
+        if open.is_some() && !line.trim().is_empty() {
+            last_body = Some(n);
+        }
+    }
+    let (heading, _) = open?;
+    let at = last_body.map_or(heading + 1, |n| n + 1).min(end);
+    let mut out =
+        String::with_capacity(markdown.len() + lines.iter().map(|l| l.len() + 1).sum::<usize>());
+    for (n, line) in all.iter().enumerate() {
+        if n == at {
+            for added in lines {
+                out.push_str(added);
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        if n + 1 == at && !line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    if at >= all.len() {
+        for added in lines {
+            out.push_str(added);
+            out.push('\n');
+        }
+    }
+    Some(out)
+}
+
 /// Which of the six sections are missing (by canonical name).
 pub fn missing_sections(markdown: &str) -> Vec<&'static str> {
     let found: Vec<usize> = sections(markdown)
@@ -146,34 +235,16 @@ pub enum TaskListError {
     NoTasksSection,
     #[error("the Tasks section has no checkbox items (`- [ ] ...`)")]
     NoTasks,
+    #[error("every task of the Tasks section is already done (`[x]`)")]
+    AllDone,
 }
 
 struct RawTask {
     kind: TaskKind,
     title: String,
     deps: Vec<usize>,
-}
-
-/// Strips a checkbox list marker: `- [ ] x`, `* [x] x`, `1. [ ] x`.
-fn checkbox_item(line: &str) -> Option<&str> {
-    let t = line.trim_start();
-    let rest = if let Some(r) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
-        r
-    } else {
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        t.get(digits..)?
-            .strip_prefix(". ")
-            .or_else(|| t.get(digits..)?.strip_prefix(") "))?
-    };
-    let rest = rest.trim_start();
-    let body = rest
-        .strip_prefix("[ ]")
-        .or_else(|| rest.strip_prefix("[x]"))
-        .or_else(|| rest.strip_prefix("[X]"))?;
-    Some(body.trim())
+    spec_task: Option<String>,
+    done: bool,
 }
 
 fn explicit_kind(text: &str) -> Option<(TaskKind, &str)> {
@@ -328,17 +399,28 @@ pub fn wave_lines(tasks: &[PlannedTask]) -> Vec<String> {
         .collect()
 }
 
-/// Extracts the delegated tasks from a spec's Tasks section, with waves and dependencies resolved.
+/// Extracts the tasks from a spec's Tasks section, with waves and dependencies resolved, done ones included
+/// (what the spec lists). Tasks are numbered by their place in the list (`t3` is the third line), so that
+/// `(depends on t2)` names the line it says.
 pub fn planned_tasks(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> {
-    let body = section_body(markdown, "Tasks").ok_or(TaskListError::NoTasksSection)?;
+    plan(markdown, false)
+}
+
+/// The tasks a run of this spec carries out: [`planned_tasks`] without the lines marked done (`[x]`), a
+/// dependency on one of those being met. Numbers stay those of the lines.
+pub fn tasks_to_run(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> {
+    plan(markdown, true)
+}
+
+fn plan(markdown: &str, skip_done: bool) -> Result<Vec<PlannedTask>, TaskListError> {
+    if section_body(markdown, "Tasks").is_none() {
+        return Err(TaskListError::NoTasksSection);
+    }
     let mut raw = Vec::new();
-    for line in body.lines() {
-        let Some(item) = checkbox_item(line) else {
-            continue;
-        };
-        let (kind, rest) = match explicit_kind(item) {
+    for line in spec_tasks(markdown) {
+        let (kind, rest) = match explicit_kind(&line.text) {
             Some((kind, rest)) => (kind, rest),
-            None => (inferred_kind(item), item),
+            None => (inferred_kind(&line.text), line.text.as_str()),
         };
         let (deps, title) = split_dependencies(rest);
         let n = raw.len() + 1;
@@ -348,21 +430,39 @@ pub fn planned_tasks(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> 
             d.dedup();
             d
         };
-        raw.push(RawTask { kind, title, deps });
+        raw.push(RawTask {
+            kind,
+            title,
+            deps,
+            spec_task: line.id,
+            done: skip_done && line.mark == TaskMark::Done,
+        });
     }
     if raw.is_empty() {
         return Err(TaskListError::NoTasks);
     }
-    let any_deps = raw.iter().any(|t| !t.deps.is_empty());
-    let has_non_verify = raw.iter().any(|t| t.kind != TaskKind::Verify);
+    let done: Vec<bool> = raw.iter().map(|t| t.done).collect();
+    for task in &mut raw {
+        task.deps
+            .retain(|d| !done.get(d - 1).copied().unwrap_or(false));
+    }
+    let open = || raw.iter().filter(|t| !t.done);
+    if open().next().is_none() {
+        return Err(TaskListError::AllDone);
+    }
+    let any_deps = open().any(|t| !t.deps.is_empty());
+    let has_non_verify = open().any(|t| t.kind != TaskKind::Verify);
     if !any_deps && has_non_verify {
         let workers: Vec<usize> = raw
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.kind != TaskKind::Verify)
+            .filter(|(_, t)| t.kind != TaskKind::Verify && !t.done)
             .map(|(i, _)| i + 1)
             .collect();
-        for task in raw.iter_mut().filter(|t| t.kind == TaskKind::Verify) {
+        for task in raw
+            .iter_mut()
+            .filter(|t| t.kind == TaskKind::Verify && !t.done)
+        {
             task.deps = workers.clone();
         }
     }
@@ -380,6 +480,7 @@ pub fn planned_tasks(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> 
         .into_iter()
         .zip(waves)
         .enumerate()
+        .filter(|(_, (t, _))| !t.done)
         .map(|(i, (t, wave))| PlannedTask {
             id: TaskId::numbered(i + 1),
             kind: t.kind,
@@ -387,6 +488,7 @@ pub fn planned_tasks(markdown: &str) -> Result<Vec<PlannedTask>, TaskListError> 
             wave,
             depends_on: t.deps.into_iter().map(TaskId::numbered).collect(),
             round: 1,
+            spec_task: t.spec_task,
         })
         .collect())
 }
@@ -532,6 +634,49 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn done_tasks_are_not_planned_again_and_keep_their_numbers() {
+        let md = "## Tasks\n- [x] Implement: a <!-- s1 -->\n- [/] Implement: b <!-- s2 -->\n\
+            - [ ] Verify: c (depends on t1, t2) <!-- s3 -->\n";
+        assert_eq!(planned_tasks(md).unwrap().len(), 3);
+        let tasks = tasks_to_run(md).unwrap();
+        let got: Vec<(String, u32, Vec<String>, Option<String>)> = tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.id.to_string(),
+                    t.wave,
+                    t.depends_on.iter().map(ToString::to_string).collect(),
+                    t.spec_task.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("t2".into(), 1, vec![], Some("s2".into())),
+                ("t3".into(), 2, vec!["t2".into()], Some("s3".into())),
+            ]
+        );
+        assert_eq!(
+            tasks_to_run("## Tasks\n- [x] a\n"),
+            Err(TaskListError::AllDone)
+        );
+    }
+
+    #[test]
+    fn appending_to_a_section_keeps_everything_else() {
+        let md = "## Goal\nx\n\n## Tasks\n- [ ] a\n\n```\n## Acceptance\n```\n## Non-goals\n- n";
+        let out = append_to_section(md, "Tasks", &["- [ ] b".into()]).unwrap();
+        assert_eq!(
+            out,
+            "## Goal\nx\n\n## Tasks\n- [ ] a\n\n```\n## Acceptance\n```\n- [ ] b\n## Non-goals\n- n"
+        );
+        let out = append_to_section(md, "Non-goals", &["- m".into()]).unwrap();
+        assert!(out.ends_with("## Non-goals\n- n\n- m\n"), "{out}");
+        assert_eq!(append_to_section(md, "Assumptions", &[]), None);
     }
 
     #[test]

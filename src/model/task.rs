@@ -86,6 +86,9 @@ pub struct PlannedTask {
     /// verify tasks added after a failed check.
     #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
     pub round: u32,
+    /// The id of the spec task line this task carries out (`s3`), so its progress can tick that line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_task: Option<String>,
 }
 
 const fn first_round() -> u32 {
@@ -121,6 +124,9 @@ pub struct TaskRecord {
     /// See [`PlannedTask::round`].
     #[serde(default = "first_round", skip_serializing_if = "is_first_round")]
     pub round: u32,
+    /// See [`PlannedTask::spec_task`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_task: Option<String>,
     pub status: TaskStatus,
     pub timeline: Vec<TimelineEntry<TaskStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +150,7 @@ impl TaskRecord {
             wave: planned.wave,
             depends_on: planned.depends_on,
             round: planned.round,
+            spec_task: planned.spec_task,
             status: TaskStatus::Queued,
             timeline: vec![TimelineEntry {
                 status: TaskStatus::Queued,

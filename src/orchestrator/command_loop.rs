@@ -154,6 +154,7 @@ impl CommandLoop {
                 context_provider: start.context_provider,
                 script: start.script.clone(),
                 permission_policy: start.permission_policy,
+                spec_task: start.spec_task.clone(),
             },
             owner: self.owner.clone(),
         };

@@ -10,6 +10,8 @@ pub mod command_loop;
 pub mod deltas;
 pub mod persist;
 pub mod run_loop;
+pub mod session_turns;
+pub mod spec_ticks;
 pub mod waves;
 
 use std::path::{Path, PathBuf};

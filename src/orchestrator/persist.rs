@@ -271,6 +271,7 @@ pub fn start_task(
         detail: None,
     });
     tx.put_task(&task)?;
+    super::spec_ticks::tick_for(tx, &task, at)?;
     let event = task_status_event(&task, attempt);
     Ok((task, vec![event]))
 }
@@ -309,6 +310,7 @@ pub fn finish_task(
         receipt.digest = digest;
     }
     tx.put_task(&task)?;
+    super::spec_ticks::tick_for(tx, &task, at)?;
     let event = task_status_event(&task, attempt);
     Ok((task, vec![event]))
 }

@@ -13,11 +13,13 @@ use tokio_util::sync::CancellationToken;
 use super::agent;
 use super::deltas::DeltaBatcher;
 use super::persist::{self, SharedPersist};
+use super::session_turns;
 use super::waves::{AgentSetup, waves_step};
 use crate::context::{ContextEngine, ContextRequest, DEFAULT_LIMIT};
-use crate::model::spec::planned_tasks;
+use crate::model::spec::{planned_tasks, tasks_to_run};
+use crate::model::spec_task::{spec_tasks, with_task_ids};
 use crate::model::{
-    ApprovalMode, ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator,
+    ApprovalMode, ContextErrorCode, ContextSnapshot, Draft, ErrorInfo, IdGenerator, PlannedTask,
     ProviderExecution, ProviderStatus, RunId, RunRecord, RunStatus, SnapshotId, Space, TaskRecord,
 };
 use crate::provider::{Coordinator, CoordinatorInput, ProviderError, ProviderRegistry, Usage};
@@ -473,11 +475,16 @@ async fn draft_step(
         .commit(move |tx, _| persist::record_provider(tx, &id, started))
         .await?;
 
+    let session = session_view(deps, run).await?;
     let input = CoordinatorInput {
         prompt: run.prompt.clone(),
         space_name: space.name.clone(),
         items: snapshot.items.clone(),
         context_provider: snapshot.provider.as_str().to_owned(),
+        turns: session.turns,
+        turns_left_out: session.turns_left_out,
+        spec: session.spec,
+        focus_task: run.options.spec_task.clone(),
     };
     let deltas = DeltaBatcher::start(deps.persist.clone(), run.id.clone(), None);
     let clock = Instant::now();
@@ -492,17 +499,22 @@ async fn draft_step(
         usage.latency_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
     }
     usage_into(execution, usage);
-    let planned = match planned_tasks(&output.draft) {
+    // Task lines get their stable ids here, numbered after every id the session used.
+    let draft_text = with_task_ids(&output.draft, session.used_ids.iter().map(String::as_str));
+    let planned = match input.focus_task.as_deref() {
+        Some(task) => focus(&draft_text, task),
+        None => tasks_to_run(&draft_text)
+            .map_err(|e| format!("the spec draft has no usable task list: {e}")),
+    };
+    let planned = match planned {
         Ok(planned) => planned,
-        Err(e) => {
-            let error = ProviderError::Protocol {
-                message: format!("the spec draft has no usable task list: {e}"),
-            };
+        Err(message) => {
+            let error = ProviderError::Protocol { message };
             return Err(provider_failed(deps, &run.id, coordinator, execution, error).await);
         }
     };
     let id = run.id.clone();
-    let draft_text = output.draft.clone();
+    let draft_for_tasks = draft_text.clone();
     let exec = execution.clone();
     let plan = output.plan;
     let tasks = deps
@@ -517,5 +529,56 @@ async fn draft_step(
             persist::record_draft(tx, &id, plan, draft, planned, exec, now)
         })
         .await?;
-    Ok((output.draft, tasks))
+    Ok((draft_for_tasks, tasks))
+}
+
+/// A run for one spec task plans that task alone, in wave 1, whatever its mark.
+fn focus(draft: &str, task: &str) -> Result<Vec<PlannedTask>, String> {
+    let line = spec_tasks(draft)
+        .into_iter()
+        .find(|t| t.id.as_deref() == Some(task))
+        .ok_or_else(|| format!("the spec draft has no task {task}"))?;
+    let alone = format!("## Tasks\n- [ ] {} <!-- {task} -->\n", line.text);
+    let mut one = planned_tasks(&alone).map_err(|e| format!("task {task}: {e}"))?;
+    for t in &mut one {
+        t.depends_on.clear();
+        t.wave = 1;
+    }
+    Ok(one)
+}
+
+/// What the coordinator sees of the run's session.
+struct SessionView {
+    turns: Vec<crate::provider::EarlierTurn>,
+    turns_left_out: usize,
+    spec: String,
+    used_ids: Vec<String>,
+}
+
+/// The session's earlier runs (created before this one), their tasks, and its spec.
+async fn session_view(deps: &RunDeps, run: &RunRecord) -> Result<SessionView, Halt> {
+    let (session, this, created) = (run.session_id.clone(), run.id.clone(), run.created_at);
+    let (mut earlier, spec) = deps
+        .persist
+        .read(move |rx| {
+            let mut earlier = Vec::new();
+            for other in rx.session_runs(&session)? {
+                if other.id != this && other.created_at <= created {
+                    let tasks = rx.tasks(&other.id)?;
+                    earlier.push((other, tasks));
+                }
+            }
+            Ok((earlier, rx.spec(&session)?))
+        })
+        .await?;
+    earlier.sort_by(|(a, _), (b, _)| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let (turns, turns_left_out) = session_turns::earlier_turns(&earlier);
+    let spec = session_turns::base_spec(spec.as_ref(), &earlier);
+    let used_ids = session_turns::used_ids(&spec, &earlier);
+    Ok(SessionView {
+        turns,
+        turns_left_out,
+        spec,
+        used_ids,
+    })
 }

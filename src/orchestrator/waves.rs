@@ -58,6 +58,7 @@ fn planned(task: &TaskRecord) -> PlannedTask {
         wave: task.wave,
         depends_on: task.depends_on.clone(),
         round: task.round,
+        spec_task: task.spec_task.clone(),
     }
 }
 
@@ -155,6 +156,7 @@ async fn next_round(
         wave: verify.wave + 1,
         depends_on: vec![verify.id.clone()],
         round,
+        spec_task: None,
     };
     let again = PlannedTask {
         id: TaskId::numbered(next_id + 1),
@@ -163,6 +165,8 @@ async fn next_round(
         wave: verify.wave + 2,
         depends_on: vec![debug.id.clone()],
         round,
+        // The check again is the same spec line's verification: passing it ticks that line.
+        spec_task: verify.spec_task.clone(),
     };
     let id = ctx.run.id.clone();
     let attempt = ctx.run.attempt;

@@ -161,11 +161,18 @@ Under Tasks write one checkbox line per delegated task, numbered t1, t2, ... in 
 - [ ] Verify: run the http client tests (depends on t1)
 State dependencies as `(depends on t1, t2)`. End with a Verify task that depends on the others.
 
-Cite the excerpts you rely on as `path:start-end` (for example `src/http.rs:10-42`). Do not invent files.";
+Cite the excerpts you rely on as `path:start-end` (for example `src/http.rs:10-42`). Do not invent files.
 
-/// The draft request: the prompt, then each excerpt with its path and line range, best first.
-fn draft_message(input: &CoordinatorInput) -> String {
+When you are given the session's current spec, this request is a follow-up: refine that spec rather than \
+starting over. Keep its sections and its task lines, each with its `<!-- sN -->` comment and its mark \
+(`[x]` done, `[/]` in progress) exactly as they are; add the new request to the goal, add new task lines \
+(without a comment) at the end of Tasks, numbered after the existing lines, and add its acceptance criteria.";
+
+/// The draft request: the session's earlier turns and current spec (for a follow-up), the prompt, then each
+/// excerpt with its path and line range, best first.
+pub(crate) fn draft_message(input: &CoordinatorInput) -> String {
     let mut out = String::new();
+    write_session(&mut out, input);
     let _ = writeln!(out, "Request: {}\n", input.prompt.trim());
     let _ = writeln!(out, "Repository: {}", input.space_name);
     let mut items: Vec<&ContextItem> = input.items.iter().collect();
@@ -186,6 +193,44 @@ fn draft_message(input: &CoordinatorInput) -> String {
     );
     write_excerpts(&mut out, &items);
     out
+}
+
+/// The conversation so far: earlier prompts with what their runs produced, and the spec to refine.
+fn write_session(out: &mut String, input: &CoordinatorInput) {
+    if !input.turns.is_empty() || input.turns_left_out > 0 {
+        let _ = writeln!(out, "Earlier turns of this session, oldest first:");
+        if input.turns_left_out > 0 {
+            let _ = writeln!(
+                out,
+                "({} older turn{} left out for length.)",
+                input.turns_left_out,
+                if input.turns_left_out == 1 { "" } else { "s" }
+            );
+        }
+        for (n, turn) in input.turns.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. Prompt: {}\n   Result: {}",
+                n + 1,
+                turn.prompt.trim(),
+                turn.outcome.trim()
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !input.spec.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "Current spec of the session (refine it):\n<spec>\n{}\n</spec>\n",
+            limit(input.spec.trim(), CONTEXT_LIMIT / 2)
+        );
+    }
+    if let Some(task) = &input.focus_task {
+        let _ = writeln!(
+            out,
+            "This run is for task {task} of the spec alone: answer with the spec unchanged.\n"
+        );
+    }
 }
 
 fn write_excerpts(out: &mut String, items: &[&ContextItem]) {
@@ -296,6 +341,10 @@ mod tests {
 
     fn input() -> CoordinatorInput {
         CoordinatorInput {
+            turns: Vec::new(),
+            turns_left_out: 0,
+            spec: String::new(),
+            focus_task: None,
             prompt: "add retry".into(),
             space_name: "demo".into(),
             items: vec![item("src/b.rs", 2), item("src/a.rs", 1)],

@@ -20,6 +20,24 @@ pub struct CoordinatorInput {
     pub items: Vec<ContextItem>,
     /// Name of the context provider that answered (`filesystem`, `mcp`).
     pub context_provider: String,
+    /// The session's earlier turns, oldest first, summarised to fit a budget: a follow-up refines what
+    /// came before instead of starting over.
+    pub turns: Vec<EarlierTurn>,
+    /// How many older turns were left out for length.
+    pub turns_left_out: usize,
+    /// The spec this run refines: the session's current spec, or (none applied yet) the newest earlier
+    /// draft of the session with its run's progress marked. Empty on a session's first run.
+    pub spec: String,
+    /// When set, the run is for this spec task alone (`s3`): the spec is kept as it is.
+    pub focus_task: Option<String>,
+}
+
+/// One earlier prompt of the session and what its run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlierTurn {
+    pub prompt: String,
+    /// The run's status and its tasks' results, shortened.
+    pub outcome: String,
 }
 
 /// The coordinator's answer: a plan and a spec draft with the six sections and a Tasks checklist.

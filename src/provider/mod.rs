@@ -35,7 +35,9 @@ pub use cancel::cancellable_sleep;
 pub use chat_model::ChatModel;
 pub use choice::ProviderChoice;
 pub use conversation::{AssistantTurn, Message, StopReason, TurnRequest, TurnScope};
-pub use coordinator::{Coordinator, CoordinatorInput, CoordinatorOutput, TaskInput, TaskOutput};
+pub use coordinator::{
+    Coordinator, CoordinatorInput, CoordinatorOutput, EarlierTurn, TaskInput, TaskOutput,
+};
 pub use delta_sink::DeltaSink;
 pub use error::ProviderError;
 pub use limits::AgentLimits;

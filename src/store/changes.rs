@@ -132,6 +132,8 @@ mod tests {
             revision,
             applied_from_run: None,
             updated_at: Timestamp::from_unix_millis(1_000 + revision as i64),
+            tick: None,
+            edited_at: None,
         }
     }
 

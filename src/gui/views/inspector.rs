@@ -4,6 +4,7 @@
 use crate::model::view::count;
 use egui::{Frame, Margin, RichText, Stroke, Ui};
 
+use crate::gui::action::Action;
 use crate::gui::model::{RunEntry, clock_time, duration};
 use crate::gui::theme;
 use crate::model::{StaleKind, Timestamp};
@@ -13,8 +14,10 @@ use super::widgets;
 /// Context items listed before "and N more".
 const ITEMS_SHOWN: usize = 12;
 
-pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
+/// Draws the inspector; returns what the user asked for in it (applying the run's draft).
+pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) -> Option<Action> {
     let run = &entry.view.run;
+    let mut asked = None;
     Frame::NONE
         .fill(theme::CHROME)
         .stroke(Stroke::new(1.0, theme::BORDER_STRONG))
@@ -35,8 +38,9 @@ pub fn show(ui: &mut Ui, entry: &RunEntry, now: Timestamp) {
             provider(ui, entry);
             context(ui, entry);
             tasks(ui, entry);
-            draft(ui, entry);
+            asked = draft(ui, entry);
         });
+    asked
 }
 
 /// The run's lifecycle with timestamps and notes, and its duration.
@@ -190,9 +194,11 @@ fn tasks(ui: &mut Ui, entry: &RunEntry) {
     ui.add_space(6.0);
 }
 
-/// The draft's state, and why it is stale if it is.
-fn draft(ui: &mut Ui, entry: &RunEntry) {
+/// The draft's state, and why it is stale if it is. An unapplied draft can be applied here, also after
+/// its card was dismissed (a stale one with force: the reasons are listed right above the button).
+fn draft(ui: &mut Ui, entry: &RunEntry) -> Option<Action> {
     let run = &entry.view.run;
+    let mut asked = None;
     widgets::section_label(ui, "Draft");
     match &run.draft {
         None => {
@@ -226,6 +232,21 @@ fn draft(ui: &mut Ui, entry: &RunEntry) {
             "Fresh: sources and spec unchanged since retrieval.",
         ));
     }
+    if run.draft.as_ref().is_some_and(|d| d.applied_at.is_none()) {
+        let stale = entry.view.stale.is_stale;
+        let label = if stale {
+            "Apply this draft anyway"
+        } else {
+            "Apply this draft"
+        };
+        if widgets::quiet_button(ui, label).clicked() {
+            asked = Some(Action::ApplyDraft {
+                run: run.id.clone(),
+                force: stale,
+            });
+        }
+    }
+    asked
 }
 
 /// The reason label of the stale treatment.

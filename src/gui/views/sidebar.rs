@@ -466,6 +466,7 @@ mod tests {
         statuses
             .iter()
             .map(|s| SpecTaskRow {
+                id: None,
                 title: "t".into(),
                 status: *s,
             })

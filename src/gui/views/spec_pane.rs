@@ -180,7 +180,25 @@ fn rendered(app: &mut ViewCtx<'_>, ui: &mut Ui, content: &str) {
                     .show(ui, |ui| {
                         ui.set_width(ui.available_width());
                         ui.horizontal(|ui| {
-                            widgets::task_glyph(ui, task.status, live);
+                            // The glyph toggles the line: done ⇄ open (one line of the spec changes).
+                            let (rect, response) = ui.allocate_exact_size(
+                                vec2(14.0, 14.0),
+                                if task.id.is_some() {
+                                    Sense::click()
+                                } else {
+                                    Sense::hover()
+                                },
+                            );
+                            widgets::paint_task_glyph(ui, rect.center(), task.status, live);
+                            let label = format!("Toggle task: {}", task.title);
+                            response.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::CheckBox, true, &label)
+                            });
+                            if response.clicked()
+                                && let Some(id) = &task.id
+                            {
+                                app.actions.push(Action::ToggleSpecTask(id.clone()));
+                            }
                             let title_width = (ui.available_width() - 24.0).max(40.0);
                             ui.scope(|ui| {
                                 ui.set_max_width(title_width);
@@ -192,9 +210,32 @@ fn rendered(app: &mut ViewCtx<'_>, ui: &mut Ui, content: &str) {
                                 );
                             });
                             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                                let (rect, _) =
-                                    ui.allocate_exact_size(vec2(14.0, 14.0), Sense::hover());
-                                widgets::paint_icon(ui, rect, Icon::Play, theme::MUTED);
+                                // ▶ starts a run for this task alone; a line without an id cannot be named.
+                                let sense = if task.id.is_some() {
+                                    Sense::click()
+                                } else {
+                                    Sense::hover()
+                                };
+                                let (rect, response) =
+                                    ui.allocate_exact_size(vec2(14.0, 14.0), sense);
+                                let color = if response.hovered() {
+                                    theme::TEXT
+                                } else {
+                                    theme::MUTED
+                                };
+                                widgets::paint_icon(ui, rect, Icon::Play, color);
+                                let label = format!("Run task: {}", task.title);
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
+                                });
+                                if response.clicked()
+                                    && let Some(id) = &task.id
+                                {
+                                    app.actions.push(Action::RunSpecTask {
+                                        task: id.clone(),
+                                        title: task.title.clone(),
+                                    });
+                                }
                             });
                         });
                     });

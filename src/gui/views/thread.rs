@@ -303,7 +303,11 @@ fn draw_item(app: &mut ViewCtx<'_>, ui: &mut Ui, item: ThreadItem) {
                 app.view.scroll_to = Some(item);
             }
         }
-        ThreadItem::Inspector(_) => super::inspector::show(ui, &entry, app.model.now),
+        ThreadItem::Inspector(_) => {
+            if let Some(action) = super::inspector::show(ui, &entry, app.model.now) {
+                app.actions.push(action);
+            }
+        }
         ThreadItem::Prose(_) => rows::prose(app, ui, &entry),
         ThreadItem::Step(_, step) => rows::step_row(app, ui, &entry, step),
         ThreadItem::Delegation(_) => rows::delegation(ui, &entry),

@@ -13,7 +13,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::spec::{missing_sections, planned_tasks, wave_lines};
+use crate::model::spec::{append_to_section, missing_sections, tasks_to_run, wave_lines};
+use crate::model::spec_task::spec_tasks;
 use crate::model::{ContextItem, TaskKind};
 use crate::provider::cancel::cancellable_sleep;
 use crate::provider::coordinator::{
@@ -60,7 +61,7 @@ impl Coordinator for OfflineCoordinator {
     ) -> BoxFuture<'a, Result<CoordinatorOutput, ProviderError>> {
         Box::pin(async move {
             cancellable_sleep(self.step, cancel).await?;
-            let draft = draft_spec(input);
+            let draft = follow_up_draft(input).unwrap_or_else(|| draft_spec(input));
             let plan = plan_from_draft(input, &draft)?;
             Ok(CoordinatorOutput {
                 plan,
@@ -275,6 +276,51 @@ pub fn draft_spec(input: &CoordinatorInput) -> String {
     md
 }
 
+/// A follow-up's draft: the spec it refines with the new request added (a line under Goal, an implement
+/// task and its verification at the end of Tasks, a criterion), every other line as it was. A run for one
+/// spec task keeps the spec as it is. `None` when there is no spec with the six sections to refine.
+pub fn follow_up_draft(input: &CoordinatorInput) -> Option<String> {
+    let spec = input.spec.as_str();
+    if spec.trim().is_empty() || !missing_sections(spec).is_empty() {
+        return None;
+    }
+    if input.focus_task.is_some() {
+        return Some(spec.to_owned());
+    }
+    let facts = DraftFacts::new(input);
+    let topic = &facts.topic;
+    let targets = facts.targets();
+    let first = targets
+        .first()
+        .and_then(|(path, items)| Some((*path, *items.first()?)));
+    let place = first.map_or_else(String::new, |(path, best)| {
+        format!(" in `{path}` (lines {})", span(best))
+    });
+    let next = spec_tasks(spec).len() + 1;
+    let tasks = [
+        format!("- [ ] Implement: {topic}{place}"),
+        format!(
+            "- [ ] Verify: check that {} works and run `{}` (depends on t{next})",
+            lower_first(topic),
+            facts.test_cmd
+        ),
+    ];
+    let goal = [String::new(), format!("Follow-up: {topic}.")];
+    let criterion = [format!("- {topic} is done{place}.")];
+    let md = append_to_section(spec, "Goal", &goal)?;
+    let md = append_to_section(&md, "Tasks", &tasks)?;
+    append_to_section(&md, "Acceptance Criteria", &criterion)
+}
+
+/// The topic as it reads inside a sentence.
+fn lower_first(topic: &str) -> String {
+    let mut chars = topic.chars();
+    match chars.next() {
+        Some(first) if !topic.starts_with('\\') => first.to_lowercase().chain(chars).collect(),
+        _ => topic.to_owned(),
+    }
+}
+
 fn write_goal(md: &mut String, facts: &DraftFacts<'_>) {
     let topic = &facts.topic;
     let input = facts.input;
@@ -459,9 +505,24 @@ fn plural(n: usize) -> &'static str {
 
 /// The coordinator's plan: grounding, drafting, then the waves of the draft's task list.
 fn plan_from_draft(input: &CoordinatorInput, draft: &str) -> Result<String, ProviderError> {
-    let tasks = planned_tasks(draft).map_err(|e| ProviderError::Protocol {
-        message: format!("offline draft has no usable task list: {e}"),
-    })?;
+    let tasks = match &input.focus_task {
+        Some(id) => spec_tasks(draft)
+            .into_iter()
+            .filter(|t| t.id.as_deref() == Some(id.as_str()))
+            .map(|t| crate::model::PlannedTask {
+                id: crate::model::TaskId::numbered(1),
+                kind: TaskKind::Implement,
+                title: format!("{} ({id})", t.text),
+                wave: 1,
+                depends_on: Vec::new(),
+                round: 1,
+                spec_task: Some(id.clone()),
+            })
+            .collect(),
+        None => tasks_to_run(draft).map_err(|e| ProviderError::Protocol {
+            message: format!("offline draft has no usable task list: {e}"),
+        })?,
+    };
     let file_count = files(&input.items).len();
     let mut plan = String::new();
     let _ = writeln!(
@@ -473,10 +534,24 @@ fn plan_from_draft(input: &CoordinatorInput, draft: &str) -> Result<String, Prov
         plural(file_count),
         input.context_provider
     );
-    let _ = writeln!(
-        plan,
-        "2. Draft the spec: goal, tasks, acceptance criteria, non-goals, assumptions, verification plan."
-    );
+    if input.focus_task.is_some() {
+        let _ = writeln!(
+            plan,
+            "2. Keep the spec as it is: this run is for one of its tasks."
+        );
+    } else if input.spec.trim().is_empty() {
+        let _ = writeln!(
+            plan,
+            "2. Draft the spec: goal, tasks, acceptance criteria, non-goals, assumptions, verification plan."
+        );
+    } else {
+        let _ = writeln!(
+            plan,
+            "2. Refine the session's spec ({} earlier turn{}): add the new request to its goal, tasks and acceptance criteria.",
+            input.turns.len() + input.turns_left_out,
+            plural(input.turns.len() + input.turns_left_out)
+        );
+    }
     for (n, line) in wave_lines(&tasks).iter().enumerate() {
         let _ = writeln!(plan, "{}. {line}.", n + 3);
     }
@@ -624,6 +699,10 @@ mod tests {
 
     fn input(items: Vec<ContextItem>) -> CoordinatorInput {
         CoordinatorInput {
+            turns: Vec::new(),
+            turns_left_out: 0,
+            spec: String::new(),
+            focus_task: None,
             prompt: "add retry to the http client".into(),
             space_name: "demo".into(),
             items,
@@ -633,6 +712,7 @@ mod tests {
 
     #[test]
     fn draft_has_all_sections_and_parses_into_waves() {
+        use crate::model::spec::planned_tasks;
         let items = vec![
             item("src/http.rs", 1, 20, 1, "pub fn get(url: &str) {}\n"),
             item("src/api.rs", 5, 9, 2, "struct Api;\n"),
@@ -666,11 +746,68 @@ mod tests {
 
     #[test]
     fn empty_context_still_gives_a_two_wave_spec() {
+        use crate::model::spec::planned_tasks;
         let draft = draft_spec(&input(Vec::new()));
         assert!(missing_sections(&draft).is_empty());
         let tasks = planned_tasks(&draft).unwrap();
         assert_eq!(tasks.len(), 2);
         assert_eq!(tasks[1].wave, 2);
+    }
+
+    #[test]
+    fn a_follow_up_refines_the_spec_byte_stably() {
+        use crate::model::spec::{planned_tasks, sections};
+        use crate::model::spec_task::{TaskMark, set_mark, with_task_ids};
+        let items = vec![item("src/http.rs", 1, 20, 1, "pub fn get(url: &str) {}\n")];
+        let first = with_task_ids(&draft_spec(&input(items.clone())), []);
+        let first = set_mark(&first, "s1", TaskMark::Done).unwrap();
+        let first = set_mark(&first, "s2", TaskMark::Done).unwrap();
+        let mut follow = input(items);
+        follow.prompt = "now also handle timeouts".into();
+        follow.spec = first.clone();
+        let second = follow_up_draft(&follow).unwrap();
+        assert_eq!(follow_up_draft(&follow).as_deref(), Some(second.as_str()));
+        let heads = |md: &str| -> Vec<String> {
+            sections(md).iter().map(|s| s.heading.to_owned()).collect()
+        };
+        assert_eq!(heads(&second), heads(&first), "same sections");
+        // Every line of the first draft is still there, in order; the new request is added.
+        let mut rest = second.lines();
+        for line in first.lines() {
+            assert!(rest.any(|l| l == line), "{line:?} kept in\n{second}");
+        }
+        assert!(
+            second.contains("Follow-up: Now also handle timeouts."),
+            "{second}"
+        );
+        assert!(
+            second.contains(
+                "- [ ] Implement: Now also handle timeouts in `src/http.rs` (lines 1-20)"
+            )
+        );
+        assert!(second.contains("- [ ] Verify: check that now also handle timeouts works and run `cargo test` (depends on t3)"));
+        assert_eq!(planned_tasks(&second).unwrap().len(), 4);
+        let to_run = tasks_to_run(&second).unwrap();
+        let shape: Vec<(String, u32, Vec<String>)> = to_run
+            .iter()
+            .map(|t| {
+                (
+                    t.id.to_string(),
+                    t.wave,
+                    t.depends_on.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                ("t3".into(), 1, vec![]),
+                ("t4".into(), 2, vec!["t3".into()])
+            ]
+        );
+        let mut focused = follow.clone();
+        focused.focus_task = Some("s1".into());
+        assert_eq!(follow_up_draft(&focused), Some(first));
     }
 
     #[test]
