@@ -250,6 +250,11 @@ fn the_changes_tab_lists_diffs_stages_discards_and_commits_the_worktree() {
     });
     assert!(!wt.join("scratch.txt").exists());
 
+    // The drafted message describes what is staged.
+    h.get_by_label("Draft message").click();
+    step_until(&mut h, "the drafted message", |h| {
+        !h.state().view.changes.message.trim().is_empty()
+    });
     // Commit what is staged; src/db.rs stays unstaged.
     h.state_mut().view.changes.message = "Retry the http client".into();
     h.run_steps(2);
@@ -264,6 +269,32 @@ fn the_changes_tab_lists_diffs_stages_discards_and_commits_the_worktree() {
     );
     assert_eq!(changes_paths(h.state(), false), ["src/db.rs"]);
     assert_eq!(git(&wt, &["status", "--porcelain=v1"]), " M src/db.rs\n");
+    // The pull request's draft opens for editing, with its redaction note; Cancel closes it.
+    h.get_by_label("Create pull request").click();
+    step_until(&mut h, "the pull request draft", |h| {
+        h.state().view.changes.pr_editor.is_some()
+    });
+    let editor = h.state().view.changes.pr_editor.clone().unwrap();
+    assert!(!editor.title.trim().is_empty());
+    assert!(
+        editor.body.contains("r1"),
+        "provenance names the run: {}",
+        editor.body
+    );
+    h.get_by_label("Nothing was redacted.");
+    if let Ok(dir) = std::env::var("KATA_LOOK_DIR") {
+        h.render()
+            .unwrap()
+            .save(format!("{dir}/changes_pull_request.png"))
+            .unwrap();
+    }
+    h.get_by_label("Cancel").click();
+    step_until(&mut h, "the draft to close", |h| {
+        h.state().view.changes.pr_editor.is_none()
+    });
+    h.get_by_label("Merge into master").click();
+    h.run_steps(2);
+    h.get_by_label("Squash-merge into master");
     // The user's checkout is untouched.
     assert_eq!(
         git(

@@ -136,7 +136,7 @@ fn same_title(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-/// For each checkbox item of a Tasks section, in order, whether it is ticked (`[x]`). Recognises the same
+/// For each checkbox item of a Tasks section (`[ ]`, `[/]`, `[x]`), in order, whether it is ticked (`[x]`). Recognises the same
 /// list markers as the spec parser: `- `, `* `, `1. `, `1) `.
 fn ticked_boxes(tasks_section: &str) -> Vec<bool> {
     tasks_section
@@ -156,7 +156,8 @@ fn ticked_boxes(tasks_section: &str) -> Vec<bool> {
                     .or_else(|| after.strip_prefix(") "))?
             };
             let rest = rest.trim_start();
-            if rest.starts_with("[ ]") {
+            // `[/]` (in progress) is a task line too, not yet ticked.
+            if rest.starts_with("[ ]") || rest.starts_with("[/]") {
                 Some(false)
             } else if rest.starts_with("[x]") || rest.starts_with("[X]") {
                 Some(true)
@@ -224,6 +225,12 @@ mod tests {
             ]
         );
         assert_eq!(digest.done_tasks().count(), 2);
+        // A line in progress keeps the others' ticks aligned.
+        let started = SPEC.replace(
+            "- [ ] Implement: log each retry",
+            "- [/] Implement: log each retry",
+        );
+        assert_eq!(SpecDigest::new(&started, &[]).done_tasks().count(), 1);
     }
 
     #[test]

@@ -41,6 +41,36 @@ pub enum ChangesAction {
     Discard(String),
     Commit(String),
     Refresh,
+    /// Fills the commit box with the message drafted from the spec and the change.
+    DraftMessage,
+    /// Squash-merges the session branch into its base (after the user confirmed).
+    Merge,
+    /// Drafts the pull request (title, body, redaction note) for editing.
+    DraftPullRequest,
+    /// Pushes the session branch and creates (or updates) the pull request with the edited draft.
+    PublishPullRequest,
+    ClosePullRequestDraft,
+}
+
+/// The pull request draft being edited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrEditor {
+    pub title: String,
+    pub body: String,
+    /// What was redacted: `kind in file`, never the value.
+    pub redactions: Vec<String>,
+    /// Open it as a draft pull request.
+    pub draft: bool,
+    pub head: String,
+    pub base: String,
+}
+
+/// The pull request as last published from this window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedPr {
+    pub number: u64,
+    pub url: String,
+    pub state: String,
 }
 
 /// What the I/O thread hands back for the Changes tab; each names the session it is about, so an answer for
@@ -58,6 +88,11 @@ pub enum ChangesReply {
     Changed(SessionId, Result<(), String>),
     Committed(SessionId, Result<Committed, String>),
     Watching(SessionId, Result<WorktreeWatch, String>),
+    Drafted(SessionId, Result<String, String>),
+    /// A merge ended: the notice to show.
+    Merged(SessionId, Result<String, String>),
+    PrDrafted(SessionId, Result<PrEditor, String>),
+    PrPublished(SessionId, Result<PublishedPr, String>),
 }
 
 /// A live watch on a worktree: dropping it stops it.
@@ -123,6 +158,10 @@ pub struct ChangesState {
     /// A file whose Discard was pressed: its row asks to confirm.
     pub confirm_discard: Option<String>,
     pub message: String,
+    /// Merge was pressed: the button asks to confirm.
+    pub confirm_merge: bool,
+    pub pr_editor: Option<PrEditor>,
+    pub published: Option<PublishedPr>,
     files: usize,
     /// Operations sent and not answered yet (buttons wait meanwhile).
     pub pending: usize,
@@ -264,6 +303,82 @@ pub fn act(state: &mut ChangesState, backend: &Backend, action: ChangesAction) {
             state.confirm_discard = None;
             operation(state, backend, move |app| app.discard(&session, &path));
         }
+        ChangesAction::DraftMessage => {
+            state.pending += 1;
+            backend.call(move |app| {
+                let result = app
+                    .draft_commit(&session)
+                    .map(|d| d.message)
+                    .map_err(|e| super::wording::failure("cannot draft a message", &e));
+                Some(Reply::Changes(ChangesReply::Drafted(session, result)))
+            });
+        }
+        ChangesAction::Merge => {
+            state.confirm_merge = false;
+            state.pending += 1;
+            backend.call(move |app| {
+                let result = app
+                    .merge_session(&session, crate::git::MergeMethod::Squash, None)
+                    .map(|m| {
+                        let short: String = m.outcome.new_base.chars().take(7).collect();
+                        format!("Merged into {} as {short}", m.outcome.base_branch)
+                    })
+                    .map_err(|e| super::wording::failure("cannot merge", &e));
+                Some(Reply::Changes(ChangesReply::Merged(session, result)))
+            });
+        }
+        ChangesAction::DraftPullRequest => {
+            state.pending += 1;
+            backend.call(move |app| {
+                let result = app
+                    .draft_session_pull_request(&session)
+                    .map(|d| PrEditor {
+                        redactions: d
+                            .redactions
+                            .iter()
+                            .map(|r| match &r.file {
+                                Some(file) => format!("{} in {file}", r.kind.label()),
+                                None => r.kind.label().to_owned(),
+                            })
+                            .collect(),
+                        title: d.title,
+                        body: d.body,
+                        draft: false,
+                        head: d.head,
+                        base: d.base,
+                    })
+                    .map_err(|e| super::wording::failure("cannot draft the pull request", &e));
+                Some(Reply::Changes(ChangesReply::PrDrafted(session, result)))
+            });
+        }
+        ChangesAction::ClosePullRequestDraft => state.pr_editor = None,
+        ChangesAction::PublishPullRequest => {
+            let Some(editor) = state.pr_editor.clone() else {
+                return;
+            };
+            state.pending += 1;
+            backend.call(move |app| {
+                let options = crate::app::pull_request::PublishOptions {
+                    draft: editor.draft,
+                    title: Some(editor.title),
+                    body: Some(editor.body),
+                    ..Default::default()
+                };
+                let result = app
+                    .publish_pull_request(&session, &options)
+                    .map(|p| PublishedPr {
+                        number: p.pull_request.number,
+                        url: p.pull_request.url,
+                        state: if p.pull_request.draft {
+                            "draft".to_owned()
+                        } else {
+                            p.pull_request.state.as_str().to_owned()
+                        },
+                    })
+                    .map_err(|e| super::wording::failure("cannot publish the pull request", &e));
+                Some(Reply::Changes(ChangesReply::PrPublished(session, result)))
+            });
+        }
         ChangesAction::Commit(message) => {
             state.pending += 1;
             backend.call(move |app| {
@@ -287,7 +402,11 @@ pub fn reply(
         | ChangesReply::Diff { session: s, .. }
         | ChangesReply::Changed(s, _)
         | ChangesReply::Committed(s, _)
-        | ChangesReply::Watching(s, _) => s,
+        | ChangesReply::Watching(s, _)
+        | ChangesReply::Drafted(s, _)
+        | ChangesReply::Merged(s, _)
+        | ChangesReply::PrDrafted(s, _)
+        | ChangesReply::PrPublished(s, _) => s,
     };
     if state.session.as_ref() != Some(about) {
         return None;
@@ -348,6 +467,47 @@ pub fn reply(
                     state.message.clear();
                     let short: String = done.commit.chars().take(7).collect();
                     Some((format!("Committed {short} to {}", done.branch), false))
+                }
+                Err(e) => Some((e, true)),
+            }
+        }
+        ChangesReply::Drafted(_, result) => {
+            state.pending = state.pending.saturating_sub(1);
+            match result {
+                Ok(message) => {
+                    state.message = message;
+                    None
+                }
+                Err(e) => Some((e, true)),
+            }
+        }
+        ChangesReply::Merged(_, result) => {
+            state.pending = state.pending.saturating_sub(1);
+            state.dirty.store(true, Ordering::SeqCst);
+            Some(match result {
+                Ok(done) => (done, false),
+                Err(e) => (e, true),
+            })
+        }
+        ChangesReply::PrDrafted(_, result) => {
+            state.pending = state.pending.saturating_sub(1);
+            match result {
+                Ok(editor) => {
+                    state.pr_editor = Some(editor);
+                    None
+                }
+                Err(e) => Some((e, true)),
+            }
+        }
+        ChangesReply::PrPublished(_, result) => {
+            state.pending = state.pending.saturating_sub(1);
+            match result {
+                Ok(published) => {
+                    let notice =
+                        format!("Pull request #{} is {}", published.number, published.state);
+                    state.pr_editor = None;
+                    state.published = Some(published);
+                    Some((notice, false))
                 }
                 Err(e) => Some((e, true)),
             }

@@ -71,6 +71,164 @@ pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
     }
     ui.add_space(10.0);
     commit_box(app.actions, state, ui, !changes.staged.is_empty());
+    ui.add_space(10.0);
+    let stored = app
+        .model
+        .session
+        .as_ref()
+        .and_then(|s| s.session.pull_request.as_deref().cloned());
+    deliver(
+        app.actions,
+        state,
+        ui,
+        &binding.base_branch,
+        stored.as_ref(),
+    );
+}
+
+/// Merge back and the pull request (mock 15): Merge into the base (asks first), Create pull request (an
+/// editable draft with the redaction note), then the pull request's link and state.
+fn deliver(
+    actions: &mut Vec<Action>,
+    state: &mut ChangesState,
+    ui: &mut Ui,
+    base: &str,
+    stored: Option<&crate::model::PullRequestLink>,
+) {
+    widgets::section_label(ui, "Deliver");
+    let busy = state.pending > 0;
+    let shown = state
+        .published
+        .as_ref()
+        .map(|p| (p.number, p.url.clone(), p.state.clone()))
+        .or_else(|| {
+            let link = stored?;
+            Some((
+                link.number?,
+                link.url.clone()?,
+                link.state.as_str().to_owned(),
+            ))
+        });
+    if let Some((number, url, pr_state)) = shown.clone() {
+        ui.horizontal_wrapped(|ui| {
+            ui.hyperlink_to(
+                RichText::new(format!("Pull request #{number}")).size(theme::META + 1.0),
+                url,
+            );
+            ui.label(widgets::muted(pr_state));
+        });
+    } else if let Some(link) = stored
+        && let Some(error) = &link.last_error
+    {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "Pushed {}, but the pull request failed: {} — {}",
+                    link.branch, error.message, error.remediation
+                ))
+                .size(theme::META)
+                .color(theme::WARNING),
+            )
+            .wrap(),
+        );
+    }
+    if let Some(editor) = state.pr_editor.as_mut() {
+        ui.label(widgets::muted(format!(
+            "{} into {}",
+            editor.head, editor.base
+        )));
+        ui.add(
+            TextEdit::singleline(&mut editor.title)
+                .id_salt("pr_title")
+                .hint_text("Title")
+                .desired_width(f32::INFINITY),
+        );
+        if editor.redactions.is_empty() {
+            ui.label(widgets::muted("Nothing was redacted."));
+        } else {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "Redacted (values never shown or sent): {}",
+                        editor.redactions.join(", ")
+                    ))
+                    .size(theme::META)
+                    .color(theme::WARNING),
+                )
+                .wrap(),
+            );
+        }
+        ui.checkbox(&mut editor.draft, "Open as a draft pull request");
+        let ready = !editor.title.trim().is_empty() && !busy;
+        ui.horizontal(|ui| {
+            let publish = ui.add_enabled(
+                ready,
+                egui::Button::new(RichText::new("Push and publish").color(theme::TEXT))
+                    .fill(theme::ACCENT)
+                    .stroke(Stroke::NONE)
+                    .corner_radius(4),
+            );
+            if publish.clicked() {
+                actions.push(Action::Changes(ChangesAction::PublishPullRequest));
+            }
+            if widgets::quiet_button(ui, "Cancel").clicked() {
+                actions.push(Action::Changes(ChangesAction::ClosePullRequestDraft));
+            }
+        });
+        ui.add(
+            TextEdit::multiline(&mut editor.body)
+                .id_salt("pr_body")
+                .desired_rows(8)
+                .desired_width(f32::INFINITY)
+                .font(egui::TextStyle::Monospace),
+        );
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        let label = if shown.is_some() {
+            "Update pull request"
+        } else {
+            "Create pull request"
+        };
+        if ui
+            .add_enabled(
+                !busy,
+                egui::Button::new(RichText::new(label).size(theme::META + 1.0)),
+            )
+            .clicked()
+        {
+            actions.push(Action::Changes(ChangesAction::DraftPullRequest));
+        }
+        if state.confirm_merge {
+            if ui
+                .add_enabled(
+                    !busy,
+                    egui::Button::new(
+                        RichText::new(format!("Squash-merge into {base}"))
+                            .color(theme::TEXT)
+                            .size(theme::META + 1.0),
+                    )
+                    .fill(theme::ACCENT),
+                )
+                .clicked()
+            {
+                actions.push(Action::Changes(ChangesAction::Merge));
+            }
+            if widgets::quiet_button(ui, "Cancel merge").clicked() {
+                state.confirm_merge = false;
+            }
+        } else if ui
+            .add_enabled(
+                !busy,
+                egui::Button::new(
+                    RichText::new(format!("Merge into {base}")).size(theme::META + 1.0),
+                ),
+            )
+            .clicked()
+        {
+            state.confirm_merge = true;
+        }
+    });
 }
 
 /// Where the work lives and where it goes (mock 15): `Your code lives in`, then the session branch and, on
@@ -310,6 +468,16 @@ fn commit_box(actions: &mut Vec<Action>, state: &mut ChangesState, ui: &mut Ui, 
             actions.push(Action::Changes(ChangesAction::Commit(
                 state.message.trim().to_owned(),
             )));
+        }
+        if ui
+            .add_enabled(
+                state.pending == 0,
+                egui::Button::new(RichText::new("Draft message").size(theme::META + 1.0)),
+            )
+            .on_hover_text("Write the message from the spec and the change")
+            .clicked()
+        {
+            actions.push(Action::Changes(ChangesAction::DraftMessage));
         }
         if !staged {
             ui.label(widgets::muted("Stage files to commit them"));
