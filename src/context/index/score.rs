@@ -202,9 +202,9 @@ pub(super) fn order(
     // The first (best) test of each tested name, and where it is.
     let mut tests: HashMap<String, usize> = HashMap::new();
     for (i, (id, _, r)) in all.iter().enumerate() {
-        if *r == Role::Test
-            && let Some(stem) = tested_stem(path(*id))
-        {
+        if *r == Role::Test {
+            // `accepts.test.ts` tests `accepts`; `tests/upload.rs` (a test by its folder) tests `upload`.
+            let stem = tested_stem(path(*id)).unwrap_or_else(|| code_stem(path(*id)));
             tests.entry(stem).or_insert(i);
         }
     }
