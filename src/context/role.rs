@@ -97,7 +97,18 @@ pub fn role(path: &str) -> Role {
     if CONFIG_EXTENSIONS.contains(&ext) && !MANIFESTS.contains(&name) {
         return Role::Config;
     }
+    // Tool settings written as code: `eslint.config.mjs`, `vite.config.ts`, `jest.config.js`.
+    if stem.ends_with(".config") || (stem.ends_with("rc") && name.starts_with('.')) {
+        return Role::Config;
+    }
     Role::Code
+}
+
+/// Whether `path` is a package manifest (`Cargo.toml`, `package.json`, `pyproject.toml`, ...): what a
+/// change to dependencies or versions edits.
+pub fn is_manifest(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    MANIFESTS.contains(&name.as_str())
 }
 
 /// For a test file named after what it tests (`foo_test.go`, `test_foo.py`, `foo.test.ts`,
@@ -149,6 +160,8 @@ mod tests {
         assert_eq!(role("rustfmt.toml"), Role::Config);
         assert_eq!(role(".github/workflows/ci.yml"), Role::Config);
         assert_eq!(role("scripts/lint"), Role::Code);
+        assert_eq!(role("eslint.config.mjs"), Role::Config);
+        assert_eq!(role("src/config.ts"), Role::Code);
         assert_eq!(role("bun.lock"), Role::Doc);
         assert_eq!(role("CHANGELOG.md"), Role::Doc);
         assert_eq!(role("docs/guide/intro.rs"), Role::Doc);

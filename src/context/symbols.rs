@@ -40,6 +40,7 @@ const DEFINES: &[&str] = &[
     "def",
     "enum",
     "fn",
+    "fun",
     "func",
     "function",
     "impl",
@@ -78,7 +79,12 @@ pub fn for_each_definition(line: &str, mut emit: impl FnMut(&str)) {
         }
         break;
     }
-    let Some(keyword) = keyword else { return };
+    let Some(keyword) = keyword else {
+        if let Some(name) = method_name(line) {
+            emit(name);
+        }
+        return;
+    };
     // `mod name;` points at another file (which defines the module); it defines nothing here.
     if keyword == "mod" && line.trim_end().ends_with(';') {
         return;
@@ -122,6 +128,102 @@ pub fn for_each_definition(line: &str, mut emit: impl FnMut(&str)) {
     }
 }
 
+/// Words that open a block like a method does (`if (x) {`) without defining anything.
+const BLOCK_KEYWORDS: &[&str] = &[
+    "catch",
+    "constructor",
+    "do",
+    "else",
+    "for",
+    "foreach",
+    "if",
+    "match",
+    "return",
+    "switch",
+    "try",
+    "until",
+    "when",
+    "while",
+    "with",
+];
+/// Words before a method's name that are not its name.
+const METHOD_MODIFIERS: &[&str] = &["get", "set", "static"];
+
+/// The name a method or function-valued field defines on an indented line with no definition keyword:
+/// `  async fetch(request: Request): Promise<Response> {`, `  header = (name, value) => {`,
+/// `  public Foo(int x) {`. Calls (`foo(bar)`, `describe('x', () => {`) and blocks (`if (x) {`) define
+/// nothing.
+fn method_name(line: &str) -> Option<&str> {
+    if !line.starts_with([' ', '\t']) {
+        return None;
+    }
+    let mut rest = line.trim_start();
+    let name = loop {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        if word.is_empty() {
+            return None;
+        }
+        if (MODIFIERS.contains(&word) || METHOD_MODIFIERS.contains(&word)) && after.starts_with(' ')
+        {
+            rest = after.trim_start();
+            continue;
+        }
+        rest = after;
+        break word;
+    };
+    if BLOCK_KEYWORDS.contains(&name) || name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let rest = rest.strip_prefix('?').unwrap_or(rest);
+    let trimmed = line.trim_end();
+    if let Some(args) = rest.strip_prefix('(').or_else(|| generic_args(rest)) {
+        // `name(args) [: Type] {` with the parentheses closed on the line and a block opened.
+        let close = closing_paren(args)?;
+        let after = args.get(close + 1..)?.trim_start();
+        let block = trimmed.ends_with('{') && !after.contains("=>") && !after.contains('=');
+        let ok =
+            block && (after.starts_with('{') || after.starts_with(':') || after.starts_with("->"));
+        return ok.then_some(name);
+    }
+    // `name = (args) => {`, `name: Type = async (x) =>`, `name = function (`.
+    let field = rest.trim_start();
+    if !(field.starts_with(':') || (field.starts_with('=') && !field.starts_with("=="))) {
+        return None;
+    }
+    let value = field.split_once('=').map(|(_, v)| v.trim_start())?;
+    let value = value.strip_prefix("async").map_or(value, str::trim_start);
+    let arrow = value.starts_with('(') && trimmed.contains("=>");
+    (arrow || value.starts_with("function")).then_some(name)
+}
+
+/// `<T>(args` → `args` (a generic method's parameters).
+fn generic_args(rest: &str) -> Option<&str> {
+    let inner = rest.strip_prefix('<')?;
+    let close = inner.find('>')?;
+    inner.get(close + 1..)?.strip_prefix('(')
+}
+
+/// The byte index of the `)` closing a list whose `(` came just before `s`.
+fn closing_paren(s: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +265,18 @@ mod tests {
         assert!(defs("mod http_client;").is_empty(), "a declaration");
         assert_eq!(defs("mod tests {"), vec!["tests"]);
         assert!(defs("// the fn keyword").is_empty());
+        assert_eq!(
+            defs("  async fetch(request: Request): Promise<Response> {"),
+            vec!["fetch"]
+        );
+        assert_eq!(defs("  header = (name, value) => {"), vec!["header"]);
+        assert_eq!(defs("  static get<T>(key: string) {"), vec!["get"]);
+        assert_eq!(defs("    public Foo(int x) {"), vec!["Foo"]);
+        assert!(defs("    if (x) {").is_empty());
+        assert!(defs("    describe('x', () => {").is_empty());
+        assert!(defs("    Some(x) => {").is_empty());
+        assert!(defs("    foo(bar);").is_empty());
+        assert!(defs("    let x = foo(bar) {").is_empty());
+        assert!(defs("    this.x = (a) => {").is_empty());
     }
 }

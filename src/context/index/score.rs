@@ -6,18 +6,37 @@ use std::collections::HashMap;
 
 use super::postings::Entry;
 use super::{FileEntry, TextMeta};
-use crate::context::rank::{B, K1, idf};
-use crate::context::role::{Role, code_stem, tested_stem};
+use crate::context::rank::idf;
+use crate::context::role::{Role, code_stem, is_manifest, tested_stem};
 
+/// BM25 term-frequency saturation for whole files: higher than for short chunks, since a file that
+/// uses a term many times is more about it than one that mentions it once.
+const K1: f64 = 1.6;
+/// Length normalisation for whole files: weaker than BM25's usual 0.75, so the large central files most
+/// changes touch are not pushed below small ones that mention a term once.
+const B: f64 = 0.6;
 /// A symbol definition counts like this many content occurrences.
 pub const SYMBOL_WEIGHT: f64 = 2.0;
 /// A path occurrence counts like this many content occurrences for the rarest terms; for a term found in
 /// many files it counts proportionally less (a common word in a file name says little).
 pub const PATH_WEIGHT: f64 = 3.0;
 /// Supporting files rank by their score times this, and never above code that matched the query.
-const TEST_FACTOR: f64 = 0.85;
+const TEST_FACTOR: f64 = 0.92;
 const CONFIG_FACTOR: f64 = 0.6;
 const DOC_FACTOR: f64 = 0.25;
+/// A package manifest's score is multiplied by this when the query is about dependencies or versions.
+const MANIFEST_BOOST: f64 = 3.0;
+/// Query words that ask about dependencies: then package manifests rank higher.
+const DEPENDENCY_WORDS: &[&str] = &[
+    "bump",
+    "bumped",
+    "dependencies",
+    "dependency",
+    "deps",
+    "msrv",
+    "upgrade",
+    "upgraded",
+];
 /// Query words that ask for tests: then tests rank like code.
 const TEST_WORDS: &[&str] = &["spec", "specs", "test", "testing", "tests"];
 
@@ -86,6 +105,9 @@ pub(super) struct Intent {
     pub tests: bool,
     /// File names the query mentions (`request.test.ts`, `src/utils.py`), lowercase.
     pub files: Vec<String>,
+    /// The query is about dependencies or versions (`bump serde to 1.0.200`, "upgrade the parser"):
+    /// package manifests are what such a change edits.
+    pub deps: bool,
 }
 
 impl Intent {
@@ -102,8 +124,10 @@ impl Intent {
                 })
             })
             .collect();
+        let version = query.split_whitespace().any(is_version);
         Self {
             tests: terms.iter().any(|t| TEST_WORDS.contains(&t.as_str())),
+            deps: version || terms.iter().any(|t| DEPENDENCY_WORDS.contains(&t.as_str())),
             files,
         }
     }
@@ -116,9 +140,20 @@ impl Intent {
     }
 }
 
+/// A version number as a query writes it: `1.0`, `v0.3.2`, `2.24,`.
+fn is_version(word: &str) -> bool {
+    let w = word
+        .trim_start_matches(['v', 'V'])
+        .trim_end_matches(['.', ',', ';', ')']);
+    w.contains('.')
+        && w.split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// The first `head` files in the order they are returned: files the query names first, then by score
-/// with supporting files' scores scaled down, then every test that ranked above the code file it is named
-/// for moved to just after it (within the head). Ties break by path.
+/// with supporting files' scores scaled down (package manifests raised for a dependency query), then the
+/// code file a test is named for moved to just before the test when the test ranked above it (within the
+/// head): the code comes first, and the test keeps its place next to it. Ties break by path.
 pub(super) fn order(
     scored: Vec<(u32, f64)>,
     files: &[FileEntry],
@@ -139,6 +174,12 @@ pub(super) fn order(
                 Role::Config => CONFIG_FACTOR,
                 Role::Doc => DOC_FACTOR,
             };
+            let manifest = intent.deps && file(id).is_some_and(|f| is_manifest(&f.path));
+            let factor = if manifest {
+                factor * MANIFEST_BOOST
+            } else {
+                factor
+            };
             (id, s * factor, r)
         })
         .collect();
@@ -158,24 +199,28 @@ pub(super) fn order(
         all.truncate(head);
     }
     all.sort_by(cmp);
-    // The first (best) code file of each name.
-    let mut hosts: HashMap<String, usize> = HashMap::new();
+    // The first (best) test of each tested name, and where it is.
+    let mut tests: HashMap<String, usize> = HashMap::new();
     for (i, (id, _, r)) in all.iter().enumerate() {
-        if *r == Role::Code {
-            hosts.entry(code_stem(path(*id))).or_insert(i);
+        if *r == Role::Test {
+            // `accepts.test.ts` tests `accepts`; `tests/upload.rs` (a test by its folder) tests `upload`.
+            let stem = tested_stem(path(*id)).unwrap_or_else(|| code_stem(path(*id)));
+            tests.entry(stem).or_insert(i);
         }
     }
-    // Tests placed after their host: (host position, own position) orders them.
-    let mut keyed: Vec<((usize, usize), (u32, f64))> = all
+    // Each code file ranked below a test named for it moves to just before that test: (test position,
+    // 0) sorts before the test's own (position, 1). Only the first code file of a name counts.
+    let mut moved: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut keyed: Vec<((usize, u8), (u32, f64))> = all
         .iter()
         .enumerate()
         .map(|(i, &(id, s, r))| {
-            let host = (r == Role::Test)
-                .then(|| tested_stem(path(id)))
-                .flatten()
-                .and_then(|stem| hosts.get(&stem).copied())
-                .filter(|&h| h > i);
-            (host.map_or((i, 0), |h| (h, i + 1)), (id, s))
+            let test = (r == Role::Code)
+                .then(|| tests.get(&code_stem(path(id))).copied())
+                .flatten();
+            // A code file above its test settles that test: later namesakes stay where they are.
+            let before = test.filter(|&t| moved.insert(t) && t < i);
+            (before.map_or((i, 1), |t| (t, 0)), (id, s))
         })
         .collect();
     keyed.sort_by_key(|(k, _)| *k);

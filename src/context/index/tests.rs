@@ -367,3 +367,63 @@ fn special_files_are_never_read_whole() {
     let maps = read_file(Path::new("/proc/self/maps")).unwrap();
     assert!(maps.is_some_and(|(_, text)| !text.is_empty()));
 }
+
+#[test]
+fn code_is_moved_just_before_a_test_that_outranks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/accepts.test.ts",
+        "test('wildcard media types', () => {\n  expect(wildcard(media)).toBe(types)\n  wildcard media types specificity\n})\n",
+    );
+    write(
+        dir.path(),
+        "src/accepts.ts",
+        "export const parse = (header: string) => {\n  return header.split(',')\n}\n// wildcard\n",
+    );
+    write(
+        dir.path(),
+        "src/other.ts",
+        "export const media = 'wildcard media types'\n",
+    );
+    let mut index = Index::new(dir.path());
+    index.refresh().unwrap();
+    let items = index.search("wildcard media types specificity", 8);
+    let paths: Vec<&str> = items.iter().map(|i| i.path.as_str()).collect();
+    let pos = |p: &str| paths.iter().position(|x| *x == p).unwrap();
+    assert_eq!(
+        pos("src/accepts.ts") + 1,
+        pos("src/accepts.test.ts"),
+        "{paths:?}"
+    );
+    // The test keeps its place above the files it outranked; only its code moved up.
+    assert!(
+        pos("src/accepts.test.ts") < pos("src/other.ts"),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn a_dependency_query_raises_the_package_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"demo\"\n\n[dependencies]\nbytecount = \"0.3\"\n",
+    );
+    for i in 0..3 {
+        write(
+            dir.path(),
+            &format!("src/count{i}.rs"),
+            "use bytecount;\npub fn lines(b: &[u8]) -> usize { bytecount::count(b, b'\\n') }\n// bytecount bytecount\n",
+        );
+    }
+    let mut index = Index::new(dir.path());
+    index.refresh().unwrap();
+    let mut first = |q: &str| index.search(q, 5).first().map(|i| i.path.clone());
+    assert_eq!(first("bump bytecount").as_deref(), Some("Cargo.toml"));
+    assert_ne!(
+        first("count lines with bytecount").as_deref(),
+        Some("Cargo.toml")
+    );
+}
