@@ -155,6 +155,9 @@ pub fn transition_run(
     if error.is_some() {
         run.error.clone_from(&error);
     }
+    if !to.is_active() && to != RunStatus::Completed {
+        super::spec_ticks::release_for_run(tx, &run, at)?;
+    }
     tx.put_run(&run)?;
     events.push(run_status_event(&run, error));
     Ok((run, events))

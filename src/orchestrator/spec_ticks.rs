@@ -114,7 +114,10 @@ pub fn draft_with_marks(draft: &str, reserved: &[String], tasks: &[TaskRecord]) 
             content = marked;
         }
     };
-    for task in tasks.iter().filter(|t| t.status != TaskStatus::Queued) {
+    for task in tasks.iter().filter(|t| {
+        t.status == TaskStatus::Running
+            || (t.status == TaskStatus::Completed && awaits_verification(t, tasks))
+    }) {
         if let Some(spec_task) = &task.spec_task {
             set(spec_task, TaskMark::InProgress);
         }
@@ -125,6 +128,46 @@ pub fn draft_with_marks(draft: &str, reserved: &[String], tasks: &[TaskRecord]) 
         }
     }
     content
+}
+
+/// When a run stops short (failed, cancelled, interrupted), the lines its tasks left `[/]` go back to
+/// `[ ]`: nothing shows as in progress that is not. Lines already `[x]` keep their mark. Called inside the
+/// transaction that ends the run.
+pub fn release_for_run(
+    tx: &mut Tx,
+    run: &crate::model::RunRecord,
+    at: Timestamp,
+) -> Result<Vec<SpecRecord>, StoreError> {
+    let Some(current) = tx.spec(&run.session_id)? else {
+        return Ok(Vec::new());
+    };
+    let marks = crate::model::spec_task::marks(&current.content);
+    let mut written = Vec::new();
+    for task in tx.tasks(&run.id)? {
+        let Some(spec_task) = task.spec_task.clone() else {
+            continue;
+        };
+        if marks.get(&spec_task) != Some(&TaskMark::InProgress) {
+            continue;
+        }
+        let tick = SpecTick {
+            run_id: run.id.clone(),
+            task_id: task.id.clone(),
+            spec_task: spec_task.clone(),
+            mark: TaskMark::Open,
+        };
+        if let Some(spec) = write_mark(
+            tx,
+            &run.session_id,
+            &spec_task,
+            TaskMark::Open,
+            Some(tick),
+            at,
+        )? {
+            written.push(spec);
+        }
+    }
+    Ok(written)
 }
 
 /// Writes the ticks a task's new status earns, one revision each. Called inside the transaction that
