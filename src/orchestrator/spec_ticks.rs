@@ -256,4 +256,21 @@ mod tests {
             vec![("s3".into(), TaskMark::InProgress)]
         );
     }
+
+    #[test]
+    fn a_draft_marks_only_work_in_progress_never_failed_or_cancelled_tasks() {
+        let draft = "# Spec\n\n## Tasks\n- [ ] Implement: a\n- [ ] Implement: b\n- [ ] Implement: c\n- [ ] Verify: d (depends on t1)\n";
+        let tasks = vec![
+            task(1, TaskKind::Implement, &[], TaskStatus::Completed),
+            task(2, TaskKind::Implement, &[], TaskStatus::Failed),
+            task(3, TaskKind::Implement, &[], TaskStatus::Running),
+            task(4, TaskKind::Verify, &[1], TaskStatus::Cancelled),
+        ];
+        let marked = draft_with_marks(draft, &[], &tasks);
+        let marks = crate::model::spec_task::marks(&marked);
+        assert_eq!(marks.get("s1"), Some(&TaskMark::InProgress), "{marked}");
+        assert_eq!(marks.get("s2"), Some(&TaskMark::Open), "{marked}");
+        assert_eq!(marks.get("s3"), Some(&TaskMark::InProgress), "{marked}");
+        assert_eq!(marks.get("s4"), Some(&TaskMark::Open), "{marked}");
+    }
 }
