@@ -324,19 +324,32 @@ pub fn event_text(event: &Event, view: Option<&RunView>) -> Option<String> {
             format!("rejected: {} ({})", error.message, error.remediation)
         }
         Event::ToolCallFinished { call, .. } => format!("  {} {}", call.task_id, call_line(call)),
-        Event::PermissionRequested { run_id, request } => format!(
-            "  {} asks to {} {} ({}) — answer with `kata-cloud runs approve {run_id} {}` [--always] or \
-             `runs deny {run_id} {}`",
-            request.task_id,
-            match request.kind {
+        Event::PermissionRequested { run_id, request } => {
+            let verb = match request.kind {
                 crate::model::PermissionKind::Write => "write",
                 crate::model::PermissionKind::Command => "run",
-            },
-            request.subject,
-            request.reason,
-            request.request_id,
-            request.request_id
-        ),
+            };
+            // A run with --yes or --deny answers at once: no hint to answer by hand.
+            let answered_by_policy = view
+                .and_then(|v| v.run.options.permission_policy)
+                .is_some_and(|p| p != crate::model::PermissionPolicy::Ask);
+            if answered_by_policy {
+                format!(
+                    "  {} asks to {verb} {} ({})",
+                    request.task_id, request.subject, request.reason
+                )
+            } else {
+                format!(
+                    "  {} asks to {verb} {} ({}) — answer with `kata-cloud runs approve {run_id} {}` \
+                     [--always] or `runs deny {run_id} {}`",
+                    request.task_id,
+                    request.subject,
+                    request.reason,
+                    request.request_id,
+                    request.request_id
+                )
+            }
+        }
         Event::PermissionDecided {
             task_id, answer, ..
         } => {
