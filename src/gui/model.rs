@@ -584,12 +584,9 @@ impl AppModel {
         let mut rows = vec![coordinator];
         for task in &view.tasks {
             let state = task_agent_state(task.status, live);
-            let asking = view.permissions.iter().find(|p| {
-                p.request.task_id == task.id
-                    && p.is_waiting()
-                    && p.request.attempt == view.run.attempt
-                    && view.run.status.is_active()
-            });
+            let asking = view
+                .waiting_permissions()
+                .find(|p| p.request.task_id == task.id);
             let preview = match task.status {
                 _ if asking.is_some() => asking.map_or_else(String::new, |p| {
                     format!("Waiting for permission: {}", p.request.subject)

@@ -43,9 +43,10 @@ pub fn apply(view: &mut RunView, event: &Event) -> Reduced {
                 run.error = Some(error.clone());
             }
             reduced.ended = !e.status.is_active();
-            if reduced.ended {
-                // Requests nobody answered die with the attempt; a resumed run asks again.
-                for p in view.permissions.iter_mut().filter(|p| p.answer.is_none()) {
+            // Requests nobody answered die with their attempt; a resumed run asks again (the same rule
+            // the store's reader derives).
+            for p in view.permissions.iter_mut().filter(|p| p.answer.is_none()) {
+                if reduced.ended || p.request.attempt < e.attempt {
                     p.expired = true;
                 }
             }

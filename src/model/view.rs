@@ -46,6 +46,14 @@ impl RunView {
         }
     }
 
+    /// The permission requests that wait for an answer now (none once the run stopped).
+    pub fn waiting_permissions(&self) -> impl Iterator<Item = &PermissionView> {
+        let active = self.run.status.is_active();
+        self.permissions
+            .iter()
+            .filter(move |p| active && p.is_waiting())
+    }
+
     pub fn items(&self) -> &[ContextItem] {
         &self.items
     }

@@ -21,12 +21,9 @@ pub fn waiting(model: &AppModel) -> Vec<(RunId, PermissionView)> {
     let mut out: Vec<(RunId, PermissionView)> = session
         .runs
         .iter()
-        .filter(|r| r.view.run.status.is_active())
         .flat_map(|r| {
             r.view
-                .permissions
-                .iter()
-                .filter(|p| p.is_waiting() && p.request.attempt == r.view.run.attempt)
+                .waiting_permissions()
                 .map(|p| (r.view.run.id.clone(), p.clone()))
         })
         .collect();
