@@ -167,6 +167,21 @@ fn the_play_button_on_a_task_card_runs_that_task_alone() {
     assert_eq!(changed.len(), 1, "{changed:?}");
     assert!(changed[0].0.starts_with("- [x] ") && changed[0].1.starts_with("- [ ] "));
     assert!(changed[0].1.ends_with("<!-- s2 -->"));
+    // The sidebar's spec tree toggles the same line back.
+    h.state_mut().view.section = kata_cloud::gui::view_state::SidebarSection::Context;
+    h.run_steps(3);
+    h.get_by_label_contains("Toggle spec task in sidebar: adapt")
+        .click_accesskit();
+    step_until(&mut h, "the sidebar toggle", |_| {
+        store
+            .read(|rx| rx.spec(&session))
+            .unwrap()
+            .is_some_and(|s| s.revision == before.revision + 2)
+    });
+    let back = store.read(|rx| rx.spec(&session)).unwrap().unwrap();
+    assert_eq!(back.content, before.content);
+    h.state_mut().view.section = kata_cloud::gui::view_state::SidebarSection::Agents;
+    h.run_steps(3);
     h.get_by_label_contains("Run task: adapt").click_accesskit();
     step_until(&mut h, "r2 to complete", |h| {
         run_status(h.state(), "r2") == Some(RunStatus::Completed)

@@ -110,7 +110,14 @@ pub fn show(app: &mut ViewCtx<'_>, ui: &mut Ui) {
                             agents_section(ui, &agents, now, pulse);
                         }
                         SidebarSection::Context => {
-                            context_section(ui, &spec_tasks, provider, last_context, live_run);
+                            context_section(
+                                ui,
+                                app.actions,
+                                &spec_tasks,
+                                provider,
+                                last_context,
+                                live_run,
+                            );
                         }
                         SidebarSection::Changes => super::changes::show(app, ui),
                     }
@@ -371,6 +378,7 @@ fn agents_section(
 
 fn context_section(
     ui: &mut Ui,
+    actions: &mut Vec<Action>,
     tasks: &[crate::gui::model::SpecTaskRow],
     provider: crate::model::ContextProviderKind,
     last: Option<LastContext>,
@@ -394,7 +402,23 @@ fn context_section(
     for task in tasks {
         ui.horizontal(|ui| {
             ui.add_space(20.0);
-            widgets::task_glyph(ui, task.status, live);
+            // The glyph toggles the task's line, as the spec pane's does.
+            let (rect, response) = ui.allocate_exact_size(
+                egui::vec2(14.0, 14.0),
+                if task.id.is_some() {
+                    Sense::click()
+                } else {
+                    Sense::hover()
+                },
+            );
+            widgets::paint_task_glyph(ui, rect.center(), task.status, live);
+            let label = format!("Toggle spec task in sidebar: {}", task.title);
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::CheckBox, true, &label));
+            if response.clicked()
+                && let Some(id) = &task.id
+            {
+                actions.push(Action::ToggleSpecTask(id.clone()));
+            }
             ui.add(
                 egui::Label::new(
                     RichText::new(&task.title)
